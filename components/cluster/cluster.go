@@ -1,0 +1,395 @@
+// Package cluster is an EKS control plane ready for managed node groups: its IAM role, a KMS key
+// for envelope encryption of Secrets, control-plane logs into a log group created first with
+// retention, a private endpoint (public only for listed CIDRs), API authentication with access
+// entries, an OIDC provider for IRSA, managed addons, a kubeconfig and a Kubernetes provider.
+package cluster
+
+import (
+	"encoding/json"
+	"fmt"
+	"regexp"
+	"slices"
+
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/cloudwatch"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/eks"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/iam"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/kms"
+	"github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/scalemate/infra/internal/iampolicy"
+	"github.com/scalemate/infra/internal/validate"
+)
+
+// LogTypes are the control-plane log types EKS can send to CloudWatch.
+var LogTypes = []string{"api", "audit", "authenticator", "controllerManager", "scheduler"}
+
+// Addons are the managed addons the component installs. vpc-cni and kube-proxy go in before
+// any node exists (nodes need pod networking to become Ready); coredns and the EBS CSI driver
+// need running nodes, so InstallNodeAddons adds them after the node pools.
+var (
+	networkAddons = []string{"vpc-cni", "kube-proxy"}
+	nodeAddons    = []string{"coredns", "aws-ebs-csi-driver"}
+)
+
+var nameRE = regexp.MustCompile(`^[0-9A-Za-z][A-Za-z0-9_-]{0,99}$`)
+
+// Args configures a Cluster. The component's name is the EKS cluster's name.
+type Args struct {
+	// Region is the provider's region; the kubeconfig's token command and ARNs use it. Required.
+	Region string
+	// Version is the Kubernetes minor version, e.g. "1.34". Required.
+	Version string
+	// SupportType is STANDARD or EXTENDED (paid extended support). Default STANDARD.
+	SupportType string
+	// SubnetIDs are the private subnets (2+ AZs) for the control plane's network interfaces. Required.
+	SubnetIDs pulumi.StringArrayInput
+	// PublicAccessCIDRs may reach the public endpoint; empty disables the public endpoint.
+	// The private endpoint is always on. Default none.
+	PublicAccessCIDRs []string
+	// AdminRoleARNs get AmazonEKSClusterAdminPolicy through access entries. Default none.
+	AdminRoleARNs []string
+	// LogTypes are the control-plane logs to keep. Default api, audit, authenticator.
+	LogTypes []string
+	// LogRetentionDays is the control-plane log group's retention. Default 30.
+	LogRetentionDays int
+	// ServiceCIDR is the Kubernetes service IPv4 range. Default 172.20.0.0/16.
+	ServiceCIDR string
+	// AddonVersions pins addon versions by name; unlisted addons get AWS's default for Version.
+	AddonVersions map[string]string
+	// KMSKeyDeletionWindowDays is the waiting period before the secrets key is deleted, 7 to 30.
+	// Default 30.
+	KMSKeyDeletionWindowDays int
+	// Protect guards the cluster and its secrets key against deletion by Pulumi, and retains the
+	// key if it leaves the program (production). Default false.
+	Protect bool
+}
+
+// Cluster is the component resource.
+type Cluster struct {
+	pulumi.ResourceState
+
+	// Name is the cluster's name; it resolves once the networking addons are installed, so node
+	// groups that take it as input are created only when nodes can become Ready.
+	Name pulumi.StringOutput `pulumi:"name"`
+	// ARN is the cluster's ARN.
+	ARN pulumi.StringOutput `pulumi:"arn"`
+	// Version is the control plane's Kubernetes version; node groups follow it.
+	Version pulumi.StringOutput `pulumi:"version"`
+	// Endpoint is the API server URL.
+	Endpoint pulumi.StringOutput `pulumi:"endpoint"`
+	// CertificateAuthority is the base64 CA bundle of the API server.
+	CertificateAuthority pulumi.StringOutput `pulumi:"certificateAuthority"`
+	// SecurityGroupID is the cluster security group EKS created (nodes and control plane share it).
+	SecurityGroupID pulumi.StringOutput `pulumi:"securityGroupId"`
+	// OIDCProviderARN is the IAM OIDC provider for IRSA trust policies.
+	OIDCProviderARN pulumi.StringOutput `pulumi:"oidcProviderArn"`
+	// OIDCIssuerURL is the cluster's OIDC issuer (https://...).
+	OIDCIssuerURL pulumi.StringOutput `pulumi:"oidcIssuerUrl"`
+	// SecretsKeyARN is the KMS key encrypting Kubernetes Secrets.
+	SecretsKeyARN pulumi.StringOutput `pulumi:"secretsKeyArn"`
+	// Kubeconfig authenticates with `aws eks get-token`; a secret.
+	Kubeconfig pulumi.StringOutput `pulumi:"kubeconfig"`
+	// Provider deploys Kubernetes objects into this cluster.
+	Provider *kubernetes.Provider
+
+	name string
+	args Args
+}
+
+func (a Args) withDefaults() Args {
+	if a.SupportType == "" {
+		a.SupportType = "STANDARD"
+	}
+	if a.LogTypes == nil {
+		a.LogTypes = []string{"api", "audit", "authenticator"}
+	}
+	if a.LogRetentionDays == 0 {
+		a.LogRetentionDays = 30
+	}
+	if a.ServiceCIDR == "" {
+		a.ServiceCIDR = "172.20.0.0/16"
+	}
+	if a.KMSKeyDeletionWindowDays == 0 {
+		a.KMSKeyDeletionWindowDays = 30
+	}
+	return a
+}
+
+func (a Args) validate(name string) error {
+	var p validate.Problems
+	if !nameRE.MatchString(name) {
+		p.Addf("name", "%q is not an EKS cluster name (letters, digits, - and _, at most 100, starting alphanumeric)", name)
+	}
+	p.NotEmpty("Region", a.Region)
+	p.NotEmpty("Version", a.Version)
+	p.OneOf("SupportType", a.SupportType, "STANDARD", "EXTENDED")
+	if a.SubnetIDs == nil {
+		p.Addf("SubnetIDs", "must be set")
+	}
+	for i, c := range a.PublicAccessCIDRs {
+		if pfx, ok := p.CIDR(fmt.Sprintf("PublicAccessCIDRs[%d]", i), c); ok && pfx.Bits() == 0 {
+			p.Addf(fmt.Sprintf("PublicAccessCIDRs[%d]", i), "%s would open the API server to the internet", c)
+		}
+	}
+	for i, lt := range a.LogTypes {
+		p.OneOf(fmt.Sprintf("LogTypes[%d]", i), lt, LogTypes...)
+	}
+	p.IntRange("LogRetentionDays", a.LogRetentionDays, 1, 3653)
+	p.CIDR("ServiceCIDR", a.ServiceCIDR)
+	for addon := range a.AddonVersions {
+		p.OneOf("AddonVersions."+addon, addon, append(slices.Clone(networkAddons), nodeAddons...)...)
+	}
+	p.IntRange("KMSKeyDeletionWindowDays", a.KMSKeyDeletionWindowDays, 7, 30)
+	return p.Err(fmt.Sprintf("invalid cluster args for %q", name))
+}
+
+// New creates the control plane, its identity plumbing and the networking addons.
+func New(ctx *pulumi.Context, name string, args Args, opts ...pulumi.ResourceOption) (*Cluster, error) {
+	args = args.withDefaults()
+	if err := args.validate(name); err != nil {
+		return nil, err
+	}
+	c := &Cluster{name: name, args: args}
+	if err := ctx.RegisterComponentResource("scalemate:cluster:Cluster", name, c, opts...); err != nil {
+		return nil, err
+	}
+	parent := pulumi.Parent(c)
+	keep := []pulumi.ResourceOption{parent, pulumi.Protect(args.Protect)}
+	partition := iampolicy.Partition(args.Region)
+
+	key, err := kms.NewKey(ctx, name+"-secrets", &kms.KeyArgs{
+		Description:          pulumi.String("Envelope encryption of Kubernetes Secrets in EKS cluster " + name),
+		EnableKeyRotation:    pulumi.Bool(true),
+		DeletionWindowInDays: pulumi.Int(args.KMSKeyDeletionWindowDays),
+	}, append(keep, pulumi.RetainOnDelete(args.Protect))...)
+	if err != nil {
+		return nil, fmt.Errorf("creating secrets KMS key: %w", err)
+	}
+	if _, err := kms.NewAlias(ctx, name+"-secrets", &kms.AliasArgs{
+		Name: pulumi.String("alias/" + name + "-eks-secrets"), TargetKeyId: key.KeyId,
+	}, parent); err != nil {
+		return nil, fmt.Errorf("creating secrets key alias: %w", err)
+	}
+
+	// EKS would create this group itself, without retention; creating it first keeps control
+	// over retention and lets Pulumi delete it with the stack.
+	logGroup, err := cloudwatch.NewLogGroup(ctx, name+"-control-plane", &cloudwatch.LogGroupArgs{
+		Name:            pulumi.String("/aws/eks/" + name + "/cluster"),
+		RetentionInDays: pulumi.Int(args.LogRetentionDays),
+	}, parent)
+	if err != nil {
+		return nil, fmt.Errorf("creating control-plane log group: %w", err)
+	}
+
+	role, err := iam.NewRole(ctx, name+"-cluster", &iam.RoleArgs{
+		AssumeRolePolicy: pulumi.String(iampolicy.ServiceTrust("eks.amazonaws.com")),
+		Description:      pulumi.String("EKS control plane of " + name),
+	}, parent)
+	if err != nil {
+		return nil, fmt.Errorf("creating cluster role: %w", err)
+	}
+	attach, err := iam.NewRolePolicyAttachment(ctx, name+"-cluster", &iam.RolePolicyAttachmentArgs{
+		Role: role.Name, PolicyArn: pulumi.String(iampolicy.ManagedPolicyARN(partition, "AmazonEKSClusterPolicy")),
+	}, parent)
+	if err != nil {
+		return nil, fmt.Errorf("attaching cluster policy: %w", err)
+	}
+	keyUse, err := iam.NewRolePolicy(ctx, name+"-cluster-kms", &iam.RolePolicyArgs{
+		Role: role.ID(),
+		Policy: key.Arn.ApplyT(func(arn string) string {
+			return iampolicy.Document{Version: "2012-10-17", Statement: []iampolicy.Statement{{
+				Effect:   "Allow",
+				Action:   []string{"kms:Encrypt", "kms:Decrypt", "kms:ListGrants", "kms:DescribeKey"},
+				Resource: arn,
+			}}}.JSON()
+		}).(pulumi.StringOutput),
+	}, parent)
+	if err != nil {
+		return nil, fmt.Errorf("granting cluster role the secrets key: %w", err)
+	}
+
+	cluster, err := eks.NewCluster(ctx, name, &eks.ClusterArgs{
+		Name:    pulumi.String(name),
+		RoleArn: role.Arn,
+		Version: pulumi.String(args.Version),
+		VpcConfig: eks.ClusterVpcConfigArgs{
+			SubnetIds:             args.SubnetIDs,
+			EndpointPrivateAccess: pulumi.Bool(true),
+			EndpointPublicAccess:  pulumi.Bool(len(args.PublicAccessCIDRs) > 0),
+			PublicAccessCidrs:     pulumi.ToStringArray(args.PublicAccessCIDRs),
+		},
+		EnabledClusterLogTypes: pulumi.ToStringArray(args.LogTypes),
+		EncryptionConfig: eks.ClusterEncryptionConfigArgs{
+			Resources: pulumi.StringArray{pulumi.String("secrets")},
+			Provider:  eks.ClusterEncryptionConfigProviderArgs{KeyArn: key.Arn},
+		},
+		AccessConfig: eks.ClusterAccessConfigArgs{
+			// API only: no aws-auth ConfigMap to drift. The deploying identity stays admin so
+			// the same program can manage Kubernetes objects.
+			AuthenticationMode:                      pulumi.String("API"),
+			BootstrapClusterCreatorAdminPermissions: pulumi.Bool(true),
+		},
+		// The networking addons are installed as managed addons below; self-managed copies
+		// would fight them.
+		BootstrapSelfManagedAddons: pulumi.Bool(false),
+		KubernetesNetworkConfig: eks.ClusterKubernetesNetworkConfigArgs{
+			ServiceIpv4Cidr: pulumi.String(args.ServiceCIDR),
+			IpFamily:        pulumi.String("ipv4"),
+		},
+		UpgradePolicy: eks.ClusterUpgradePolicyArgs{SupportType: pulumi.String(args.SupportType)},
+	}, append(keep, pulumi.DependsOn([]pulumi.Resource{logGroup, attach, keyUse}))...)
+	if err != nil {
+		return nil, fmt.Errorf("creating EKS cluster: %w", err)
+	}
+
+	if err := c.adminAccess(ctx, cluster, partition); err != nil {
+		return nil, err
+	}
+
+	issuer := cluster.Identities.Index(pulumi.Int(0)).Oidcs().Index(pulumi.Int(0)).Issuer().Elem()
+	oidc, err := iam.NewOpenIdConnectProvider(ctx, name+"-oidc", &iam.OpenIdConnectProviderArgs{
+		Url:           issuer,
+		ClientIdLists: pulumi.StringArray{pulumi.String("sts.amazonaws.com")},
+	}, parent)
+	if err != nil {
+		return nil, fmt.Errorf("creating OIDC provider: %w", err)
+	}
+	c.OIDCProviderARN, c.OIDCIssuerURL = oidc.Arn, issuer
+
+	cni, err := c.irsaRole(ctx, "vpc-cni", "aws-node", "AmazonEKS_CNI_Policy")
+	if err != nil {
+		return nil, err
+	}
+	roles := map[string]pulumi.StringPtrInput{"vpc-cni": cni.Arn}
+	nameAndAddons := []any{cluster.Name}
+	for _, addon := range networkAddons {
+		a, err := c.addon(ctx, cluster.Name, addon, roles[addon])
+		if err != nil {
+			return nil, err
+		}
+		nameAndAddons = append(nameAndAddons, a.Arn)
+	}
+	c.Name = pulumi.All(nameAndAddons...).ApplyT(func(v []any) string { return v[0].(string) }).(pulumi.StringOutput)
+	c.ARN, c.Version, c.Endpoint = cluster.Arn, cluster.Version, cluster.Endpoint
+	c.CertificateAuthority = cluster.CertificateAuthority.Data().Elem()
+	c.SecurityGroupID = cluster.VpcConfig.ClusterSecurityGroupId().Elem()
+	c.SecretsKeyARN = key.Arn
+	c.Kubeconfig = pulumi.ToSecret(pulumi.All(cluster.Name, cluster.Endpoint, c.CertificateAuthority).ApplyT(
+		func(v []any) (string, error) {
+			return Kubeconfig(v[0].(string), v[1].(string), v[2].(string), args.Region)
+		})).(pulumi.StringOutput)
+
+	c.Provider, err = kubernetes.NewProvider(ctx, name, &kubernetes.ProviderArgs{Kubeconfig: c.Kubeconfig}, parent)
+	if err != nil {
+		return nil, fmt.Errorf("creating Kubernetes provider: %w", err)
+	}
+	return c, ctx.RegisterResourceOutputs(c, pulumi.Map{
+		"name": c.Name, "arn": c.ARN, "version": c.Version, "endpoint": c.Endpoint,
+		"certificateAuthority": c.CertificateAuthority, "securityGroupId": c.SecurityGroupID,
+		"oidcProviderArn": c.OIDCProviderARN, "oidcIssuerUrl": c.OIDCIssuerURL,
+		"secretsKeyArn": c.SecretsKeyARN, "kubeconfig": c.Kubeconfig,
+	})
+}
+
+// InstallNodeAddons installs the addons whose pods need nodes (CoreDNS, the EBS CSI driver).
+// Call it with the node pools, after New; the addons wait for them.
+func (c *Cluster) InstallNodeAddons(ctx *pulumi.Context, nodePools ...pulumi.Resource) error {
+	ebs, err := c.irsaRole(ctx, "aws-ebs-csi-driver", "ebs-csi-controller-sa", "service-role/AmazonEBSCSIDriverPolicy")
+	if err != nil {
+		return err
+	}
+	roles := map[string]pulumi.StringPtrInput{"aws-ebs-csi-driver": ebs.Arn}
+	for _, addon := range nodeAddons {
+		if _, err := c.addon(ctx, c.Name, addon, roles[addon], pulumi.DependsOn(nodePools)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (c *Cluster) addon(ctx *pulumi.Context, clusterName pulumi.StringInput, addon string, role pulumi.StringPtrInput, opts ...pulumi.ResourceOption) (*eks.Addon, error) {
+	args := &eks.AddonArgs{
+		ClusterName:              clusterName,
+		AddonName:                pulumi.String(addon),
+		ServiceAccountRoleArn:    role,
+		ResolveConflictsOnCreate: pulumi.String("OVERWRITE"),
+		ResolveConflictsOnUpdate: pulumi.String("OVERWRITE"),
+	}
+	if v := c.args.AddonVersions[addon]; v != "" {
+		args.AddonVersion = pulumi.String(v)
+	}
+	if addon == "vpc-cni" {
+		// Turns on the CNI's network policy agent so Kubernetes NetworkPolicies are enforced.
+		args.ConfigurationValues = pulumi.String(`{"enableNetworkPolicy":"true"}`)
+	}
+	a, err := eks.NewAddon(ctx, c.name+"-"+addon, args, append(opts, pulumi.Parent(c))...)
+	if err != nil {
+		return nil, fmt.Errorf("installing addon %s: %w", addon, err)
+	}
+	return a, nil
+}
+
+// irsaRole creates a role that only kube-system/<serviceAccount> can assume, with one AWS
+// managed policy.
+func (c *Cluster) irsaRole(ctx *pulumi.Context, purpose, serviceAccount, managedPolicy string) (*iam.Role, error) {
+	role, err := iam.NewRole(ctx, c.name+"-"+purpose, &iam.RoleArgs{
+		AssumeRolePolicy: iampolicy.IRSATrust(c.OIDCProviderARN, c.OIDCIssuerURL, "kube-system", serviceAccount),
+		Description:      pulumi.String(purpose + " addon of " + c.name + " (IRSA)"),
+	}, pulumi.Parent(c))
+	if err != nil {
+		return nil, fmt.Errorf("creating %s role: %w", purpose, err)
+	}
+	if _, err := iam.NewRolePolicyAttachment(ctx, c.name+"-"+purpose, &iam.RolePolicyAttachmentArgs{
+		Role: role.Name, PolicyArn: pulumi.String(iampolicy.ManagedPolicyARN(iampolicy.Partition(c.args.Region), managedPolicy)),
+	}, pulumi.Parent(c)); err != nil {
+		return nil, fmt.Errorf("attaching %s policy: %w", purpose, err)
+	}
+	return role, nil
+}
+
+// adminAccess gives each admin role an access entry with the cluster-admin access policy.
+func (c *Cluster) adminAccess(ctx *pulumi.Context, cluster *eks.Cluster, partition string) error {
+	for i, arn := range c.args.AdminRoleARNs {
+		entry, err := eks.NewAccessEntry(ctx, fmt.Sprintf("%s-admin-%d", c.name, i), &eks.AccessEntryArgs{
+			ClusterName: cluster.Name, PrincipalArn: pulumi.String(arn), Type: pulumi.String("STANDARD"),
+		}, pulumi.Parent(c))
+		if err != nil {
+			return fmt.Errorf("creating access entry for %s: %w", arn, err)
+		}
+		if _, err := eks.NewAccessPolicyAssociation(ctx, fmt.Sprintf("%s-admin-%d", c.name, i), &eks.AccessPolicyAssociationArgs{
+			ClusterName:  cluster.Name,
+			PrincipalArn: entry.PrincipalArn,
+			PolicyArn:    pulumi.String("arn:" + partition + ":eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy"),
+			AccessScope:  eks.AccessPolicyAssociationAccessScopeArgs{Type: pulumi.String("cluster")},
+		}, pulumi.Parent(c)); err != nil {
+			return fmt.Errorf("granting cluster admin to %s: %w", arn, err)
+		}
+	}
+	return nil
+}
+
+// Kubeconfig renders a kubeconfig (JSON is valid YAML) whose user gets tokens from
+// `aws eks get-token`, so no long-lived credential is stored.
+func Kubeconfig(clusterName, endpoint, caData, region string) (string, error) {
+	cfg := map[string]any{
+		"apiVersion":      "v1",
+		"kind":            "Config",
+		"current-context": clusterName,
+		"clusters": []any{map[string]any{"name": clusterName, "cluster": map[string]any{
+			"server": endpoint, "certificate-authority-data": caData,
+		}}},
+		"contexts": []any{map[string]any{"name": clusterName, "context": map[string]any{
+			"cluster": clusterName, "user": clusterName,
+		}}},
+		"users": []any{map[string]any{"name": clusterName, "user": map[string]any{
+			"exec": map[string]any{
+				"apiVersion": "client.authentication.k8s.io/v1beta1",
+				"command":    "aws",
+				"args":       []string{"eks", "get-token", "--cluster-name", clusterName, "--region", region, "--output", "json"},
+			},
+		}}},
+	}
+	b, err := json.MarshalIndent(cfg, "", "  ")
+	return string(b), err
+}

@@ -1,0 +1,143 @@
+// Package infra is the ScaleMate program: it reads the stack's Spec, builds the providers, wires
+// the components together and exports what operators and later stacks need.
+package infra
+
+import (
+	"fmt"
+
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/scalemate/infra/components/cluster"
+	"github.com/scalemate/infra/components/network"
+	"github.com/scalemate/infra/components/nodepool"
+	"github.com/scalemate/infra/stacks"
+)
+
+// EdgeRegion is where CloudFront's certificate and WAF must live.
+const EdgeRegion = "us-east-1"
+
+// Run is the program's entry point: invalid config fails here, before any resource exists.
+func Run(ctx *pulumi.Context) error {
+	spec, err := stacks.Load(ctx)
+	if err != nil {
+		return err
+	}
+	return Deploy(ctx, spec)
+}
+
+// Providers are the explicit providers every component is given.
+type Providers struct {
+	// AWS deploys to the stack's main region.
+	AWS *aws.Provider
+	// AWSEdge deploys to us-east-1, for CloudFront's ACM certificate and WAF.
+	AWSEdge *aws.Provider
+}
+
+// NewProviders builds the AWS providers with the default tags every resource carries.
+func NewProviders(ctx *pulumi.Context, spec *stacks.Spec) (*Providers, error) {
+	tags := aws.ProviderDefaultTagsArgs{Tags: pulumi.StringMap{
+		"Project":     pulumi.String(spec.Project),
+		"Environment": pulumi.String(spec.Stack),
+		"Tier":        pulumi.String(string(spec.Tier)),
+		"ManagedBy":   pulumi.String("pulumi"),
+		"Owner":       pulumi.String(spec.Owner),
+	}}
+	main, err := aws.NewProvider(ctx, "aws", &aws.ProviderArgs{Region: pulumi.String(spec.Region), DefaultTags: tags})
+	if err != nil {
+		return nil, fmt.Errorf("creating AWS provider: %w", err)
+	}
+	edge, err := aws.NewProvider(ctx, "aws-"+EdgeRegion, &aws.ProviderArgs{Region: pulumi.String(EdgeRegion), DefaultTags: tags})
+	if err != nil {
+		return nil, fmt.Errorf("creating %s AWS provider: %w", EdgeRegion, err)
+	}
+	return &Providers{AWS: main, AWSEdge: edge}, nil
+}
+
+// Deploy creates the environment described by spec.
+func Deploy(ctx *pulumi.Context, spec *stacks.Spec) error {
+	p, err := NewProviders(ctx, spec)
+	if err != nil {
+		return err
+	}
+	prefix := spec.Project + "-" + spec.Stack
+	onAWS := pulumi.Providers(p.AWS)
+
+	net, err := network.New(ctx, prefix, network.Args{
+		Region:                    spec.Region,
+		CIDR:                      spec.Network.CIDR,
+		AvailabilityZones:         spec.AvailabilityZones(),
+		SubnetPrefixes:            spec.Network.SubnetPrefixes,
+		NATGateways:               spec.Network.NATGateways,
+		InterfaceEndpoints:        spec.Network.InterfaceEndpoints,
+		FlowLogRetentionDays:      spec.LogRetentionDays,
+		FlowLogAggregationSeconds: spec.Network.FlowLogAggregationSeconds,
+	}, onAWS)
+	if err != nil {
+		return err
+	}
+
+	cl, err := cluster.New(ctx, prefix, cluster.Args{
+		Region:            spec.Region,
+		Version:           spec.Cluster.Version,
+		SupportType:       spec.Cluster.SupportType,
+		SubnetIDs:         net.PrivateSubnetIDs,
+		PublicAccessCIDRs: spec.Cluster.PublicAccessCIDRs,
+		AdminRoleARNs:     spec.Cluster.AdminRoleARNs,
+		LogTypes:          spec.Cluster.LogTypes,
+		LogRetentionDays:  spec.LogRetentionDays,
+		ServiceCIDR:       spec.Cluster.ServiceCIDR,
+		AddonVersions:     spec.Cluster.AddonVersions,
+		Protect:           spec.Tier == stacks.Prod,
+	}, onAWS)
+	if err != nil {
+		return err
+	}
+
+	var pools []pulumi.Resource
+	poolNames := pulumi.StringMap{}
+	for _, name := range spec.NodePoolNames() {
+		np := spec.NodePools[name]
+		var taints []nodepool.Taint
+		for _, t := range np.Taints {
+			taints = append(taints, nodepool.Taint{Key: t.Key, Value: t.Value, Effect: t.Effect})
+		}
+		pool, err := nodepool.New(ctx, prefix+"-"+name, nodepool.Args{
+			Region:                spec.Region,
+			ClusterName:           cl.Name,
+			KubernetesVersion:     cl.Version,
+			SubnetIDs:             net.PrivateSubnetIDs,
+			CapacityType:          np.CapacityType,
+			InstanceTypes:         np.InstanceTypes,
+			MinSize:               np.MinSize,
+			MaxSize:               np.MaxSize,
+			DesiredSize:           np.DesiredSize,
+			DiskSizeGiB:           np.DiskSizeGiB,
+			MaxUnavailablePercent: np.MaxUnavailablePercent,
+			Labels:                np.Labels,
+			Taints:                taints,
+		}, onAWS)
+		if err != nil {
+			return err
+		}
+		pools = append(pools, pool)
+		poolNames[name] = pool.NodeGroupName
+	}
+	if err := cl.InstallNodeAddons(ctx, pools...); err != nil {
+		return err
+	}
+
+	ctx.Export("tier", pulumi.String(string(spec.Tier)))
+	ctx.Export("region", pulumi.String(spec.Region))
+	ctx.Export("vpcId", net.VPCID)
+	ctx.Export("availabilityZones", net.AvailabilityZones)
+	ctx.Export("publicSubnetIds", net.PublicSubnetIDs)
+	ctx.Export("privateSubnetIds", net.PrivateSubnetIDs)
+	ctx.Export("isolatedSubnetIds", net.IsolatedSubnetIDs)
+	ctx.Export("clusterName", cl.Name)
+	ctx.Export("clusterEndpoint", cl.Endpoint)
+	ctx.Export("oidcProviderArn", cl.OIDCProviderARN)
+	ctx.Export("kubeconfig", cl.Kubeconfig)
+	ctx.Export("nodeGroups", poolNames)
+	return nil
+}

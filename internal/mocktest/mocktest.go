@@ -1,0 +1,186 @@
+// Package mocktest runs a Pulumi program under pulumi.WithMocks and records every resource it
+// registers (inputs and options), so tests can assert on what a component or a whole stack would
+// create. Outputs that AWS computes (ARNs, endpoints, OIDC issuers) get deterministic fakes.
+package mocktest
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"sort"
+	"strings"
+	"sync"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+	"gopkg.in/yaml.v3"
+)
+
+// AccountID is the fake AWS account every fake ARN belongs to.
+const AccountID = "123456789012"
+
+// Resource is one registration seen by the mock monitor.
+type Resource struct {
+	Type, Name     string
+	Custom         bool
+	Inputs         resource.PropertyMap
+	Parent         string // URN of the parent
+	Provider       string // provider reference (URN::id)
+	Dependencies   []string
+	Protect        bool
+	RetainOnDelete bool
+	IgnoreChanges  []string
+}
+
+// Recorder is a pulumi.MockResourceMonitor that keeps every registration.
+type Recorder struct {
+	mu        sync.Mutex
+	resources []Resource
+}
+
+// NewResource records the registration and returns its inputs plus faked computed outputs.
+func (r *Recorder) NewResource(args pulumi.MockResourceArgs) (string, resource.PropertyMap, error) {
+	rec := Resource{Type: args.TypeToken, Name: args.Name, Custom: args.Custom, Inputs: args.Inputs}
+	if rpc := args.RegisterRPC; rpc != nil {
+		rec.Parent, rec.Provider, rec.Dependencies = rpc.GetParent(), rpc.GetProvider(), rpc.GetDependencies()
+		rec.Protect, rec.RetainOnDelete, rec.IgnoreChanges = rpc.GetProtect(), rpc.GetRetainOnDelete(), rpc.GetIgnoreChanges()
+	}
+	r.mu.Lock()
+	r.resources = append(r.resources, rec)
+	r.mu.Unlock()
+
+	id := args.Name + "-id"
+	state := args.Inputs.Copy()
+	if args.Custom {
+		fakeOutputs(args.TypeToken, args.Name, state)
+	}
+	return id, state, nil
+}
+
+// Call answers invokes. The program is written to need none; an unexpected invoke fails loudly.
+func (r *Recorder) Call(args pulumi.MockCallArgs) (resource.PropertyMap, error) {
+	return nil, fmt.Errorf("mocktest: unexpected invoke %s", args.Token)
+}
+
+func fakeOutputs(token, name string, state resource.PropertyMap) {
+	set := func(k string, v any) {
+		if _, ok := state[resource.PropertyKey(k)]; !ok {
+			state[resource.PropertyKey(k)] = resource.NewPropertyValue(v)
+		}
+	}
+	service := "mock"
+	if parts := strings.Split(token, ":"); len(parts) == 3 {
+		service = strings.Split(parts[1], "/")[0]
+	}
+	set("arn", fmt.Sprintf("arn:aws:%s:us-west-2:%s:%s", service, AccountID, name))
+	switch token {
+	case "aws:eks/cluster:Cluster":
+		set("endpoint", "https://"+strings.ToUpper(name)+".gr7.us-west-2.eks.amazonaws.com")
+		set("certificateAuthority", map[string]any{"data": "LS0tLS1CRUdJTi1GQUtFLUNBLS0tLS0="})
+		set("identities", []any{map[string]any{"oidcs": []any{map[string]any{
+			"issuer": "https://oidc.eks.us-west-2.amazonaws.com/id/" + strings.ToUpper(name)}}}})
+		set("vpcConfig", map[string]any{"clusterSecurityGroupId": "sg-" + name})
+	case "aws:ec2/launchTemplate:LaunchTemplate":
+		set("latestVersion", 1)
+	case "aws:kms/key:Key":
+		set("keyId", name+"-key-id")
+	case "aws:iam/role:Role":
+		set("name", name)
+	}
+}
+
+// Run executes program under mocks with the given stack name and config (keys like
+// "scalemate:network", values as the CLI passes them: structured values as JSON).
+func Run(project, stack string, config map[string]string, program pulumi.RunFunc) (*Recorder, error) {
+	rec := &Recorder{}
+	err := pulumi.RunErr(program, pulumi.WithMocks(project, stack, rec), func(info *pulumi.RunInfo) {
+		info.Config = config
+	})
+	return rec, err
+}
+
+// All returns every recorded resource, sorted by type then name.
+func (r *Recorder) All() []Resource {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	out := append([]Resource(nil), r.resources...)
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].Type != out[j].Type {
+			return out[i].Type < out[j].Type
+		}
+		return out[i].Name < out[j].Name
+	})
+	return out
+}
+
+// OfType returns the recorded resources of one type token, sorted by name.
+func (r *Recorder) OfType(token string) []Resource {
+	var out []Resource
+	for _, res := range r.All() {
+		if res.Type == token {
+			out = append(out, res)
+		}
+	}
+	return out
+}
+
+// Named returns the resource of the given type and logical name, and whether it exists.
+func (r *Recorder) Named(token, name string) (Resource, bool) {
+	for _, res := range r.OfType(token) {
+		if res.Name == name {
+			return res, true
+		}
+	}
+	return Resource{}, false
+}
+
+// Input returns a top-level input as a plain Go value (strings, float64, bool, []any,
+// map[string]any), unwrapping secrets; nil when unset.
+func (res Resource) Input(key string) any {
+	v, ok := res.Inputs[resource.PropertyKey(key)]
+	if !ok {
+		return nil
+	}
+	return plain(v)
+}
+
+func plain(v resource.PropertyValue) any {
+	switch {
+	case v.IsSecret():
+		return plain(v.SecretValue().Element)
+	case v.IsOutput():
+		return plain(v.OutputValue().Element)
+	case v.IsNull():
+		return nil
+	}
+	return v.Mappable()
+}
+
+// StackConfig reads a Pulumi.<stack>.yaml and returns its config the way the CLI hands it to a
+// program: scalar values as strings, structured values as JSON.
+func StackConfig(path string) (map[string]string, error) {
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var file struct {
+		Config map[string]any `yaml:"config"`
+	}
+	if err := yaml.Unmarshal(raw, &file); err != nil {
+		return nil, fmt.Errorf("parsing %s: %w", path, err)
+	}
+	out := make(map[string]string, len(file.Config))
+	for k, v := range file.Config {
+		switch v := v.(type) {
+		case map[string]any, []any:
+			b, err := json.Marshal(v)
+			if err != nil {
+				return nil, fmt.Errorf("%s: %s: %w", path, k, err)
+			}
+			out[k] = string(b)
+		default:
+			out[k] = fmt.Sprint(v)
+		}
+	}
+	return out, nil
+}

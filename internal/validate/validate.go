@@ -1,0 +1,84 @@
+// Package validate collects input problems so that a caller can report all of them at once,
+// each naming the field (or config key) it is about, before any resource is registered.
+package validate
+
+import (
+	"errors"
+	"fmt"
+	"net/netip"
+	"slices"
+	"strings"
+)
+
+// Problems accumulates validation failures. The zero value is ready to use.
+type Problems struct {
+	list []string
+}
+
+// Addf records a problem with the named field.
+func (p *Problems) Addf(field, format string, args ...any) {
+	p.list = append(p.list, field+": "+fmt.Sprintf(format, args...))
+}
+
+// Len is the number of problems recorded so far.
+func (p *Problems) Len() int { return len(p.list) }
+
+// Err returns nil when nothing was recorded, otherwise one error listing every problem under
+// the given subject ("invalid stack config for dev", "invalid network args", ...).
+func (p *Problems) Err(subject string) error {
+	if len(p.list) == 0 {
+		return nil
+	}
+	return errors.New(subject + ":\n  - " + strings.Join(p.list, "\n  - "))
+}
+
+// OneOf records a problem when v is not one of allowed.
+func (p *Problems) OneOf(field, v string, allowed ...string) {
+	if !slices.Contains(allowed, v) {
+		p.Addf(field, "%q is not allowed; use one of %s", v, strings.Join(allowed, ", "))
+	}
+}
+
+// IntRange records a problem when v is outside [lo, hi].
+func (p *Problems) IntRange(field string, v, lo, hi int) {
+	if v < lo || v > hi {
+		p.Addf(field, "%d is out of range; allowed %d to %d", v, lo, hi)
+	}
+}
+
+// NotEmpty records a problem when v is empty.
+func (p *Problems) NotEmpty(field, v string) {
+	if strings.TrimSpace(v) == "" {
+		p.Addf(field, "must be set")
+	}
+}
+
+// CIDR parses v as an IPv4 network in canonical form (no host bits set) and records a problem
+// when it is not one. ok reports whether the value can be used further.
+func (p *Problems) CIDR(field, v string) (prefix netip.Prefix, ok bool) {
+	prefix, err := netip.ParsePrefix(v)
+	switch {
+	case err != nil:
+		p.Addf(field, "%q is not a CIDR block (want e.g. 10.0.0.0/16)", v)
+		return prefix, false
+	case !prefix.Addr().Is4():
+		p.Addf(field, "%q is not an IPv4 CIDR block", v)
+		return prefix, false
+	case prefix.Masked() != prefix:
+		p.Addf(field, "%q has host bits set; did you mean %s?", v, prefix.Masked())
+		return prefix, false
+	}
+	return prefix, true
+}
+
+// Scaling records problems with an autoscaling group's bounds: 0 <= min <= desired <= max <=
+// limit and max >= 1. The field names are the caller's (config keys or Args fields).
+func (p *Problems) Scaling(minField, maxField, desiredField string, minSize, maxSize, desired, limit int) {
+	p.IntRange(minField, minSize, 0, limit)
+	p.IntRange(maxField, maxSize, 1, limit)
+	if minSize > maxSize {
+		p.Addf(minField, "%d is greater than %s %d", minSize, maxField, maxSize)
+	} else if desired < minSize || desired > maxSize {
+		p.Addf(desiredField, "%d is outside %s..%s (%d..%d)", desired, minField, maxField, minSize, maxSize)
+	}
+}

@@ -1,0 +1,89 @@
+package stacks
+
+import "github.com/scalemate/infra/internal/netplan"
+
+// unsetDesired marks a pool whose config did not set desiredSize; it then starts at minSize.
+const unsetDesired = -1
+
+// basePool is the starting point of every node pool before tier and stack settings.
+var basePool = NodePool{
+	CapacityType:          "ON_DEMAND",
+	MinSize:               1,
+	MaxSize:               3,
+	DesiredSize:           unsetDesired,
+	DiskSizeGiB:           50,
+	MaxUnavailablePercent: 33,
+}
+
+// pool returns basePool with the given changes applied.
+func pool(change func(*NodePool)) NodePool {
+	p := basePool
+	change(&p)
+	return p
+}
+
+// systemPool runs cluster-critical add-ons (CoreDNS, controllers) on on-demand capacity; the
+// taint keeps application pods on the worker pools.
+func systemPool(instanceType string, minSize, maxSize int) NodePool {
+	return pool(func(p *NodePool) {
+		p.InstanceTypes = []string{instanceType}
+		p.MinSize, p.MaxSize = minSize, maxSize
+		p.Labels = map[string]string{"scalemate.io/pool": "system"}
+		p.Taints = []Taint{{Key: "CriticalAddonsOnly", Value: "true", Effect: "NO_SCHEDULE"}}
+	})
+}
+
+// spotWorkers runs application pods on spot capacity spread over several instance types.
+func spotWorkers(instanceTypes []string, minSize, maxSize int) NodePool {
+	return pool(func(p *NodePool) {
+		p.CapacityType = "SPOT"
+		p.InstanceTypes = instanceTypes
+		p.MinSize, p.MaxSize = minSize, maxSize
+		p.Labels = map[string]string{"scalemate.io/pool": "workers"}
+	})
+}
+
+// defaults returns the tier's settings before the stack's config is applied (DESIGN.md §2).
+func defaults(t Tier) Spec {
+	s := Spec{
+		Tier:  t,
+		Owner: "platform-team",
+		Network: Network{
+			CIDR:                      "10.0.0.0/16",
+			AZCount:                   3,
+			NATGateways:               "single",
+			SubnetPrefixes:            netplan.Prefixes{Public: 22, Private: 19, Isolated: 24},
+			FlowLogAggregationSeconds: 600,
+		},
+		Cluster: Cluster{
+			Version:     "1.34",
+			SupportType: "STANDARD",
+			LogTypes:    []string{"api", "audit", "authenticator"},
+			ServiceCIDR: "172.20.0.0/16",
+		},
+	}
+	switch t {
+	case Dev:
+		s.LogRetentionDays = 7
+		s.Network.AZCount = 2
+		s.NodePools = map[string]NodePool{
+			"workers": spotWorkers([]string{"t3.large", "t3a.large", "m6i.large"}, 1, 3),
+		}
+	case Staging:
+		s.LogRetentionDays = 30
+		s.NodePools = map[string]NodePool{
+			"system":  systemPool("m6i.large", 2, 3),
+			"workers": spotWorkers([]string{"m6i.large", "m6a.large", "m5.large"}, 1, 6),
+		}
+	case Prod:
+		s.LogRetentionDays = 365
+		s.Network.NATGateways = "perAz"
+		s.Network.FlowLogAggregationSeconds = 60
+		s.Cluster.LogTypes = []string{"api", "audit", "authenticator", "controllerManager", "scheduler"}
+		s.NodePools = map[string]NodePool{
+			"system":  systemPool("m6i.xlarge", 3, 6),
+			"workers": spotWorkers([]string{"m6i.xlarge", "m6a.xlarge", "m5.xlarge", "m7i.xlarge"}, 3, 30),
+		}
+	}
+	return s
+}

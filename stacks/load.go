@@ -1,0 +1,144 @@
+package stacks
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"reflect"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/scalemate/infra/internal/validate"
+)
+
+// Load reads the running stack's config and returns its validated Spec.
+func Load(ctx *pulumi.Context) (*Spec, error) {
+	cfg := map[string]string{}
+	for _, key := range Keys {
+		if v, ok := ctx.GetConfig(key); ok {
+			cfg[key] = v
+		}
+	}
+	return Resolve(ctx.Project(), ctx.Stack(), cfg)
+}
+
+// Resolve builds the Spec of a stack from its raw config, as the Pulumi CLI hands it to the
+// program: scalars as strings, structured values as JSON. Tier defaults come first; the config
+// overrides them field by field; then Validate checks the result. Every problem found, in
+// decoding or validation, is returned in one error.
+func Resolve(project, stack string, cfg map[string]string) (*Spec, error) {
+	var p validate.Problems
+	tier := Tier(stack)
+	if v, ok := cfg[KeyTier]; ok {
+		tier = Tier(v)
+	}
+	if !slices.Contains(Tiers, tier) {
+		if _, ok := cfg[KeyTier]; ok {
+			p.OneOf(KeyTier, string(tier), "dev", "staging", "prod")
+		} else {
+			p.Addf(KeyTier, "must be set for stack %q (its name is not a tier); use one of dev, staging, prod", stack)
+		}
+		return nil, p.Err(fmt.Sprintf("invalid config for stack %q", stack))
+	}
+
+	spec := defaults(tier)
+	spec.Project, spec.Stack = project, stack
+	spec.Region = cfg[KeyRegion]
+	if v, ok := cfg[KeyOwner]; ok {
+		spec.Owner = v
+	}
+	if v, ok := cfg[KeyLogRetentionDays]; ok {
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			p.Addf(KeyLogRetentionDays, "%q is not a whole number of days", v)
+		}
+		spec.LogRetentionDays = n
+	}
+	if raw, ok := cfg[KeyNetwork]; ok {
+		decodeStrict(&p, KeyNetwork, raw, &spec.Network)
+	}
+	if raw, ok := cfg[KeyCluster]; ok {
+		decodeStrict(&p, KeyCluster, raw, &spec.Cluster)
+	}
+	decodePools(&p, cfg, &spec)
+	for name, np := range spec.NodePools {
+		if np.DesiredSize == unsetDesired {
+			np.DesiredSize = np.MinSize
+			spec.NodePools[name] = np
+		}
+	}
+	if p.Len() == 0 {
+		spec.validate(&p)
+	}
+	if err := p.Err(fmt.Sprintf("invalid config for stack %q (tier %s)", stack, tier)); err != nil {
+		return nil, err
+	}
+	return &spec, nil
+}
+
+// decodeStrict overlays the JSON object raw, the value of config key, onto dst (which holds the
+// defaults). Unknown fields and wrong types are reported with the full key path.
+func decodeStrict(p *validate.Problems, key, raw string, dst any) {
+	dec := json.NewDecoder(bytes.NewReader([]byte(raw)))
+	dec.DisallowUnknownFields()
+	err := dec.Decode(dst)
+	if err == nil {
+		return
+	}
+	var typeErr *json.UnmarshalTypeError
+	var syntaxErr *json.SyntaxError
+	switch {
+	case errors.As(err, &typeErr):
+		p.Addf(key+"."+typeErr.Field, "expected %s, got a %s", typeErr.Type, typeErr.Value)
+	case errors.As(err, &syntaxErr):
+		p.Addf(key, "is not a YAML/JSON object: %v", err)
+	case strings.HasPrefix(err.Error(), "json: unknown field "):
+		field := strings.TrimPrefix(err.Error(), "json: unknown field ")
+		p.Addf(key, "unknown field %s; known fields: %s", field, strings.Join(jsonFields(dst), ", "))
+	default:
+		p.Addf(key, "%v", err)
+	}
+}
+
+// decodePools overlays scalemate:nodePools onto the tier's pools: a pool named like a tier pool
+// changes only the fields it sets, a new name adds a pool (from the base defaults), and null
+// removes a tier pool.
+func decodePools(p *validate.Problems, cfg map[string]string, spec *Spec) {
+	raw, ok := cfg[KeyNodePools]
+	if !ok {
+		return
+	}
+	var byName map[string]json.RawMessage
+	if err := json.Unmarshal([]byte(raw), &byName); err != nil {
+		p.Addf(KeyNodePools, "must be an object of node pools by name: %v", err)
+		return
+	}
+	for name, body := range byName {
+		if string(body) == "null" {
+			delete(spec.NodePools, name)
+			continue
+		}
+		np, ok := spec.NodePools[name]
+		if !ok {
+			np = basePool
+		}
+		decodeStrict(p, KeyNodePools+"."+name, string(body), &np)
+		spec.NodePools[name] = np
+	}
+}
+
+// jsonFields lists the JSON field names of the struct dst points to.
+func jsonFields(dst any) []string {
+	t := reflect.TypeOf(dst).Elem()
+	var out []string
+	for i := 0; i < t.NumField(); i++ {
+		if name, _, _ := strings.Cut(t.Field(i).Tag.Get("json"), ","); name != "" {
+			out = append(out, name)
+		}
+	}
+	return out
+}

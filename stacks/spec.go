@@ -1,0 +1,127 @@
+// Package stacks turns one stack's config into a typed, validated Spec: the tier defaults for
+// dev, staging or prod, overlaid with what the stack's Pulumi.<stack>.yaml sets. Every problem is
+// reported at once, each naming the config key, before the program registers any resource.
+package stacks
+
+import "github.com/scalemate/infra/internal/netplan"
+
+// Tier is an environment class; it picks the defaults and the rules a stack must meet.
+type Tier string
+
+const (
+	Dev     Tier = "dev"
+	Staging Tier = "staging"
+	Prod    Tier = "prod"
+)
+
+// Tiers lists the tiers in promotion order.
+var Tiers = []Tier{Dev, Staging, Prod}
+
+// Config keys the program reads. Structured keys hold YAML objects in Pulumi.<stack>.yaml.
+const (
+	KeyRegion           = "aws:region"
+	KeyTier             = "scalemate:tier"
+	KeyOwner            = "scalemate:owner"
+	KeyLogRetentionDays = "scalemate:logRetentionDays"
+	KeyNetwork          = "scalemate:network"
+	KeyCluster          = "scalemate:cluster"
+	KeyNodePools        = "scalemate:nodePools"
+)
+
+// Keys lists every config key the program reads.
+var Keys = []string{KeyRegion, KeyTier, KeyOwner, KeyLogRetentionDays, KeyNetwork, KeyCluster, KeyNodePools}
+
+// Spec is the complete, validated settings of one environment.
+type Spec struct {
+	// Project is the Pulumi project name; it prefixes physical names (scalemate-dev-...).
+	Project string
+	// Stack is the Pulumi stack name.
+	Stack string
+	// Tier is the environment class (scalemate:tier; default: the stack name).
+	Tier Tier
+	// Region is the main AWS region (aws:region; required).
+	Region string
+	// Owner is the team tagged as Owner on every resource (scalemate:owner; default platform-team).
+	Owner string
+	// LogRetentionDays applies to every CloudWatch log group (scalemate:logRetentionDays;
+	// default 7 dev, 30 staging, 365 prod).
+	LogRetentionDays int
+	// Network is scalemate:network.
+	Network Network
+	// Cluster is scalemate:cluster.
+	Cluster Cluster
+	// NodePools is scalemate:nodePools: node pools by name.
+	NodePools map[string]NodePool
+}
+
+// Network is the VPC layout (scalemate:network).
+type Network struct {
+	// CIDR is the VPC's IPv4 block, private (RFC 1918), /16 to /24. Default 10.0.0.0/16.
+	CIDR string `json:"cidr"`
+	// AZCount is how many AZs the VPC spans, 2 to 4 and at most what the region has.
+	// Default 2 dev, 3 staging and prod.
+	AZCount int `json:"azCount"`
+	// AvailabilityZones names the AZs explicitly (AZ letters differ per account); default the
+	// region's first AZCount zones.
+	AvailabilityZones []string `json:"availabilityZones,omitempty"`
+	// NATGateways is none, single or perAz. Default single (dev, staging), perAz (prod).
+	NATGateways string `json:"natGateways"`
+	// SubnetPrefixes sizes one subnet of each tier. Default public /22, private /19, isolated /24.
+	SubnetPrefixes netplan.Prefixes `json:"subnetPrefixes"`
+	// InterfaceEndpoints are VPC interface endpoints by short service name (ecr.api, sts, ...).
+	// Default none; NATGateways none requires ecr.api, ecr.dkr and sts.
+	InterfaceEndpoints []string `json:"interfaceEndpoints,omitempty"`
+	// FlowLogAggregationSeconds is 60 or 600. Default 600 (dev, staging), 60 (prod).
+	FlowLogAggregationSeconds int `json:"flowLogAggregationSeconds"`
+}
+
+// Cluster is the EKS control plane (scalemate:cluster).
+type Cluster struct {
+	// Version is the Kubernetes minor version. Default 1.34.
+	Version string `json:"version"`
+	// SupportType is STANDARD (upgraded at end of standard support) or EXTENDED (paid). Default STANDARD.
+	SupportType string `json:"supportType"`
+	// PublicAccessCIDRs may reach the public API endpoint; empty turns the public endpoint off.
+	// 0.0.0.0/0 is refused. Default none.
+	PublicAccessCIDRs []string `json:"publicAccessCidrs,omitempty"`
+	// AdminRoleARNs get cluster-admin through EKS access entries. Default none (the deploying
+	// identity is admin as cluster creator).
+	AdminRoleARNs []string `json:"adminRoleArns,omitempty"`
+	// LogTypes are the control-plane log types; api, audit and authenticator are required.
+	// Default those three (dev, staging), all five (prod).
+	LogTypes []string `json:"logTypes"`
+	// ServiceCIDR is the Kubernetes service range; must not overlap the VPC. Default 172.20.0.0/16.
+	ServiceCIDR string `json:"serviceCidr"`
+	// AddonVersions pins managed addon versions (vpc-cni, coredns, kube-proxy,
+	// aws-ebs-csi-driver); an addon not listed gets AWS's default for the cluster version.
+	AddonVersions map[string]string `json:"addonVersions,omitempty"`
+}
+
+// NodePool is one EKS managed node group (an entry of scalemate:nodePools).
+type NodePool struct {
+	// CapacityType is ON_DEMAND or SPOT. Default ON_DEMAND.
+	CapacityType string `json:"capacityType"`
+	// InstanceTypes lists one architecture's types; SPOT pools need at least two to diversify.
+	InstanceTypes []string `json:"instanceTypes"`
+	// MinSize is the autoscaler's floor. Default 1.
+	MinSize int `json:"minSize"`
+	// MaxSize is the autoscaler's ceiling, at most 450 (EKS's per-group quota). Default 3.
+	MaxSize int `json:"maxSize"`
+	// DesiredSize is the size at creation only; afterwards the autoscaler owns it. Default MinSize.
+	DesiredSize int `json:"desiredSize"`
+	// DiskSizeGiB is the encrypted gp3 root volume size. Default 50.
+	DiskSizeGiB int `json:"diskSizeGiB"`
+	// MaxUnavailablePercent bounds nodes replaced at once during updates. Default 33.
+	MaxUnavailablePercent int `json:"maxUnavailablePercent"`
+	// Labels are Kubernetes node labels.
+	Labels map[string]string `json:"labels,omitempty"`
+	// Taints are Kubernetes node taints.
+	Taints []Taint `json:"taints,omitempty"`
+}
+
+// Taint is a Kubernetes node taint.
+type Taint struct {
+	Key    string `json:"key"`
+	Value  string `json:"value,omitempty"`
+	Effect string `json:"effect"` // NO_SCHEDULE, NO_EXECUTE or PREFER_NO_SCHEDULE
+}

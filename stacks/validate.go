@@ -1,0 +1,268 @@
+package stacks
+
+import (
+	"fmt"
+	"net/netip"
+	"regexp"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/scalemate/infra/internal/instancetype"
+	"github.com/scalemate/infra/internal/netplan"
+	"github.com/scalemate/infra/internal/validate"
+)
+
+// regionAZs lists, for the regions the platform supports, the letters of their AZs. The first
+// azCount letters are the default zones; letters differ per account in a few regions, which is
+// what network.availabilityZones is for.
+var regionAZs = map[string]string{
+	"us-east-1": "abcdef", "us-east-2": "abc", "us-west-2": "abcd", "ca-central-1": "abd",
+	"eu-west-1": "abc", "eu-west-2": "abc", "eu-west-3": "abc", "eu-central-1": "abc", "eu-north-1": "abc",
+	"ap-southeast-1": "abc", "ap-southeast-2": "abc", "ap-northeast-1": "acd", "ap-south-1": "abc",
+	"sa-east-1": "abc",
+}
+
+// KubernetesVersions are the EKS versions accepted (standard or extended support, 2026-11).
+var KubernetesVersions = []string{"1.31", "1.32", "1.33", "1.34", "1.35"}
+
+// LogRetentionValues are the retention periods CloudWatch Logs accepts, in days.
+var LogRetentionValues = []int{1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653}
+
+// InterfaceEndpointServices are the VPC interface endpoints the network may create.
+var InterfaceEndpointServices = []string{"autoscaling", "ec2", "ec2messages", "ecr.api", "ecr.dkr", "eks", "eks-auth",
+	"elasticloadbalancing", "kms", "logs", "secretsmanager", "ssm", "ssmmessages", "sts"}
+
+// MaxNodesPerPool is EKS's quota of nodes in one managed node group.
+const MaxNodesPerPool = 450
+
+// Addons are the EKS managed addons whose versions can be pinned.
+var Addons = []string{"aws-ebs-csi-driver", "coredns", "kube-proxy", "vpc-cni"}
+
+var (
+	clusterLogTypes  = []string{"api", "audit", "authenticator", "controllerManager", "scheduler"}
+	requiredLogTypes = []string{"api", "audit", "authenticator"}
+	privateRanges    = []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8"), netip.MustParsePrefix("172.16.0.0/12"), netip.MustParsePrefix("192.168.0.0/16")}
+	roleARNRE        = regexp.MustCompile(`^arn:aws(-cn|-us-gov)?:iam::[0-9]{12}:role/[\w+=,.@/-]+$`)
+	addonVersionRE   = regexp.MustCompile(`^v[0-9]+\.[0-9]+\.[0-9]+-eksbuild\.[0-9]+$`)
+	poolNameRE       = regexp.MustCompile(`^[a-z][a-z0-9-]{0,30}$`)
+)
+
+// Regions lists the supported regions, sorted.
+func Regions() []string {
+	out := make([]string, 0, len(regionAZs))
+	for r := range regionAZs {
+		out = append(out, r)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// AvailabilityZones is the resolved list of AZ names the network spans.
+func (s *Spec) AvailabilityZones() []string {
+	if len(s.Network.AvailabilityZones) > 0 {
+		return s.Network.AvailabilityZones
+	}
+	letters := regionAZs[s.Region]
+	out := make([]string, 0, s.Network.AZCount)
+	for i := 0; i < s.Network.AZCount && i < len(letters); i++ {
+		out = append(out, s.Region+letters[i:i+1])
+	}
+	return out
+}
+
+// NodePoolNames lists the node pools in a stable order.
+func (s *Spec) NodePoolNames() []string {
+	return sortedKeys(s.NodePools)
+}
+
+func (s *Spec) validate(p *validate.Problems) {
+	p.NotEmpty(KeyOwner, s.Owner)
+	if !slices.Contains(LogRetentionValues, s.LogRetentionDays) {
+		p.Addf(KeyLogRetentionDays, "%d is not a CloudWatch retention period; use one of %s", s.LogRetentionDays, joinInts(LogRetentionValues))
+	}
+	if _, ok := regionAZs[s.Region]; !ok {
+		if s.Region == "" {
+			p.Addf(KeyRegion, "must be set (pulumi config set aws:region <region>); supported: %s", strings.Join(Regions(), ", "))
+		} else {
+			p.Addf(KeyRegion, "%q is not supported; use one of %s", s.Region, strings.Join(Regions(), ", "))
+		}
+	}
+	vpc, vpcOK := s.validateNetwork(p)
+	s.validateCluster(p, vpc, vpcOK)
+	s.validateNodePools(p)
+	s.validateTier(p)
+}
+
+func (s *Spec) validateNetwork(p *validate.Problems) (netip.Prefix, bool) {
+	n := s.Network
+	k := KeyNetwork + "."
+	vpc, ok := p.CIDR(k+"cidr", n.CIDR)
+	if ok {
+		if !inPrivateRange(vpc) {
+			p.Addf(k+"cidr", "%s is not inside a private range (10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16)", n.CIDR)
+			ok = false
+		}
+		if vpc.Bits() < 16 || vpc.Bits() > 24 {
+			p.Addf(k+"cidr", "/%d is not allowed; a VPC is /16 to /24 here", vpc.Bits())
+			ok = false
+		}
+	}
+	maxAZ := min(netplan.MaxAZs, len(regionAZs[s.Region]))
+	if letters, known := regionAZs[s.Region]; known {
+		p.IntRange(k+"azCount", n.AZCount, 2, maxAZ)
+		if len(n.AvailabilityZones) > 0 {
+			if len(n.AvailabilityZones) != n.AZCount {
+				p.Addf(k+"availabilityZones", "lists %d zones but azCount is %d", len(n.AvailabilityZones), n.AZCount)
+			}
+			for i, az := range n.AvailabilityZones {
+				letter, found := strings.CutPrefix(az, s.Region)
+				if !found || len(letter) != 1 || !strings.Contains(letters, letter) {
+					p.Addf(fmt.Sprintf("%savailabilityZones[%d]", k, i), "%q is not an AZ of %s (%s%s)", az, s.Region, s.Region, "["+letters+"]")
+				} else if slices.Index(n.AvailabilityZones, az) != i {
+					p.Addf(fmt.Sprintf("%savailabilityZones[%d]", k, i), "%q is listed twice", az)
+				}
+			}
+		}
+	}
+	p.OneOf(k+"natGateways", n.NATGateways, "none", "single", "perAz")
+	for i, svc := range n.InterfaceEndpoints {
+		p.OneOf(fmt.Sprintf("%sinterfaceEndpoints[%d]", k, i), svc, InterfaceEndpointServices...)
+	}
+	if n.NATGateways == "none" {
+		for _, need := range []string{"ecr.api", "ecr.dkr", "sts"} {
+			if !slices.Contains(n.InterfaceEndpoints, need) {
+				p.Addf(k+"interfaceEndpoints", "must include %s when natGateways is none (nodes pull images and get credentials through it)", need)
+			}
+		}
+	}
+	if n.FlowLogAggregationSeconds != 60 && n.FlowLogAggregationSeconds != 600 {
+		p.Addf(k+"flowLogAggregationSeconds", "%d is not allowed; use 60 or 600", n.FlowLogAggregationSeconds)
+	}
+	if ok && n.AZCount >= 1 && n.AZCount <= netplan.MaxAZs {
+		if _, err := netplan.Subnets(vpc, n.AZCount, n.SubnetPrefixes); err != nil {
+			p.Addf(k+"subnetPrefixes", "%v", err)
+		}
+	}
+	return vpc, ok
+}
+
+func (s *Spec) validateCluster(p *validate.Problems, vpc netip.Prefix, vpcOK bool) {
+	c := s.Cluster
+	k := KeyCluster + "."
+	p.OneOf(k+"version", c.Version, KubernetesVersions...)
+	p.OneOf(k+"supportType", c.SupportType, "STANDARD", "EXTENDED")
+	if svc, ok := p.CIDR(k+"serviceCidr", c.ServiceCIDR); ok {
+		switch {
+		case !inPrivateRange(svc) || svc.Bits() < 12 || svc.Bits() > 24:
+			p.Addf(k+"serviceCidr", "%s must be a private range between /12 and /24 (EKS rule)", c.ServiceCIDR)
+		case vpcOK && svc.Overlaps(vpc):
+			p.Addf(k+"serviceCidr", "%s overlaps the VPC %s (%s.cidr); pods could not reach VPC addresses in the overlap", c.ServiceCIDR, vpc, KeyNetwork)
+		}
+	}
+	for i, cidr := range c.PublicAccessCIDRs {
+		field := fmt.Sprintf("%spublicAccessCidrs[%d]", k, i)
+		if pfx, ok := p.CIDR(field, cidr); ok && pfx.Bits() == 0 {
+			p.Addf(field, "%s opens the Kubernetes API to the internet; list the office or VPN ranges instead", cidr)
+		}
+	}
+	for i, arn := range c.AdminRoleARNs {
+		if !roleARNRE.MatchString(arn) {
+			p.Addf(fmt.Sprintf("%sadminRoleArns[%d]", k, i), "%q is not an IAM role ARN (arn:aws:iam::<account>:role/<name>)", arn)
+		}
+	}
+	for i, lt := range c.LogTypes {
+		p.OneOf(fmt.Sprintf("%slogTypes[%d]", k, i), lt, clusterLogTypes...)
+	}
+	for _, need := range requiredLogTypes {
+		if !slices.Contains(c.LogTypes, need) {
+			p.Addf(k+"logTypes", "must include %s (required: %s)", need, strings.Join(requiredLogTypes, ", "))
+		}
+	}
+	for _, name := range sortedKeys(c.AddonVersions) {
+		field := k + "addonVersions." + name
+		p.OneOf(field, name, Addons...)
+		if v := c.AddonVersions[name]; !addonVersionRE.MatchString(v) {
+			p.Addf(field, "%q is not an EKS addon version (e.g. v1.19.5-eksbuild.1)", v)
+		}
+	}
+}
+
+func (s *Spec) validateNodePools(p *validate.Problems) {
+	if len(s.NodePools) == 0 {
+		p.Addf(KeyNodePools, "at least one node pool is required")
+	}
+	for _, name := range s.NodePoolNames() {
+		np := s.NodePools[name]
+		k := KeyNodePools + "." + name + "."
+		if !poolNameRE.MatchString(name) {
+			p.Addf(KeyNodePools+"."+name, "pool name must be lower-case letters, digits and dashes, starting with a letter, at most 31 characters")
+		}
+		p.OneOf(k+"capacityType", np.CapacityType, "ON_DEMAND", "SPOT")
+		if _, err := instancetype.CommonArch(np.InstanceTypes); err != nil {
+			p.Addf(k+"instanceTypes", "%v", err)
+		}
+		if np.CapacityType == "SPOT" && len(np.InstanceTypes) < 2 {
+			p.Addf(k+"instanceTypes", "a SPOT pool needs at least 2 instance types so one interrupted type does not empty it")
+		}
+		p.Scaling(k+"minSize", k+"maxSize", k+"desiredSize", np.MinSize, np.MaxSize, np.DesiredSize, MaxNodesPerPool)
+		p.IntRange(k+"diskSizeGiB", np.DiskSizeGiB, 20, 16384)
+		p.IntRange(k+"maxUnavailablePercent", np.MaxUnavailablePercent, 1, 100)
+		for i, t := range np.Taints {
+			p.NotEmpty(fmt.Sprintf("%staints[%d].key", k, i), t.Key)
+			p.OneOf(fmt.Sprintf("%staints[%d].effect", k, i), t.Effect, "NO_SCHEDULE", "NO_EXECUTE", "PREFER_NO_SCHEDULE")
+		}
+	}
+}
+
+// validateTier enforces what an environment class promises beyond single values.
+func (s *Spec) validateTier(p *validate.Problems) {
+	if s.Tier == Dev {
+		return
+	}
+	onDemandMin := 0
+	for _, np := range s.NodePools {
+		if np.CapacityType == "ON_DEMAND" {
+			onDemandMin += np.MinSize
+		}
+	}
+	if onDemandMin < 2 {
+		p.Addf(KeyNodePools, "%s needs on-demand pools with minSize adding up to at least 2 (cluster add-ons must survive spot interruptions and a node loss); have %d", s.Tier, onDemandMin)
+	}
+	if s.Tier != Prod {
+		return
+	}
+	if s.Network.AZCount < 3 {
+		p.Addf(KeyNetwork+".azCount", "prod must span at least 3 AZs (Multi-AZ); have %d", s.Network.AZCount)
+	}
+	if s.Network.NATGateways != "perAz" && s.Network.NATGateways != "none" {
+		p.Addf(KeyNetwork+".natGateways", "prod needs perAz (or none with interface endpoints) so losing one AZ does not cut egress for the others; have %s", s.Network.NATGateways)
+	}
+}
+
+func inPrivateRange(p netip.Prefix) bool {
+	for _, r := range privateRanges {
+		if r.Bits() <= p.Bits() && r.Contains(p.Addr()) {
+			return true
+		}
+	}
+	return false
+}
+
+func joinInts(vs []int) string {
+	s := make([]string, len(vs))
+	for i, v := range vs {
+		s[i] = strconv.Itoa(v)
+	}
+	return strings.Join(s, ", ")
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}

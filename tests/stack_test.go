@@ -1,0 +1,187 @@
+// Stack tests: the program runs under mocks with each real Pulumi.<env>.yaml, and the test checks
+// what the tiers promise.
+package tests
+
+import (
+	"fmt"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/scalemate/infra/infra"
+	"github.com/scalemate/infra/internal/mocktest"
+	"github.com/scalemate/infra/stacks"
+)
+
+const (
+	typeSubnet     = "aws:ec2/subnet:Subnet"
+	typeNAT        = "aws:ec2/natGateway:NatGateway"
+	typeCluster    = "aws:eks/cluster:Cluster"
+	typeNodeGroup  = "aws:eks/nodeGroup:NodeGroup"
+	typeLogGroup   = "aws:cloudwatch/logGroup:LogGroup"
+	typeKMSKey     = "aws:kms/key:Key"
+	typeAddon      = "aws:eks/addon:Addon"
+	typeAWSProv    = "pulumi:providers:aws"
+	typeAccessPol  = "aws:eks/accessPolicyAssociation:AccessPolicyAssociation"
+	typeFlowLog    = "aws:ec2/flowLog:FlowLog"
+	typeLaunchTmpl = "aws:ec2/launchTemplate:LaunchTemplate"
+)
+
+// runStack runs the program for one real stack file, optionally changed by edit.
+func runStack(t *testing.T, stack string, edit func(cfg map[string]string)) (*mocktest.Recorder, error) {
+	t.Helper()
+	cfg, err := mocktest.StackConfig(filepath.Join("..", "Pulumi."+stack+".yaml"))
+	require.NoError(t, err)
+	if edit != nil {
+		edit(cfg)
+	}
+	return mocktest.Run("scalemate", stack, cfg, infra.Run)
+}
+
+func mustRunStack(t *testing.T, stack string) *mocktest.Recorder {
+	t.Helper()
+	rec, err := runStack(t, stack, nil)
+	require.NoError(t, err)
+	return rec
+}
+
+// tierExpectations are what DESIGN.md section 2 promises per tier, as this program builds it.
+var tierExpectations = map[string]struct {
+	azs, nats, logRetention int
+	capacityTypes           []string // of the node groups, sorted by pool name
+	publicEndpoint          bool
+	logTypes                int
+	protected               bool
+}{
+	"dev":     {azs: 2, nats: 1, logRetention: 7, capacityTypes: []string{"SPOT"}, publicEndpoint: true, logTypes: 3},
+	"staging": {azs: 3, nats: 1, logRetention: 30, capacityTypes: []string{"ON_DEMAND", "SPOT"}, publicEndpoint: true, logTypes: 3},
+	"prod":    {azs: 3, nats: 3, logRetention: 365, capacityTypes: []string{"ON_DEMAND", "SPOT"}, publicEndpoint: false, logTypes: 5, protected: true},
+}
+
+func TestStacksPerTier(t *testing.T) {
+	for stack, want := range tierExpectations {
+		t.Run(stack, func(t *testing.T) {
+			rec := mustRunStack(t, stack)
+
+			assert.Len(t, rec.OfType(typeSubnet), 3*want.azs, "public, private and isolated subnet per AZ")
+			assert.Len(t, rec.OfType(typeNAT), want.nats)
+
+			var capacity []string
+			for _, ng := range rec.OfType(typeNodeGroup) {
+				capacity = append(capacity, ng.Input("capacityType").(string))
+			}
+			assert.Equal(t, want.capacityTypes, capacity)
+
+			clusters := rec.OfType(typeCluster)
+			require.Len(t, clusters, 1)
+			cl := clusters[0]
+			vpcCfg := cl.Input("vpcConfig").(map[string]any)
+			assert.Equal(t, want.publicEndpoint, vpcCfg["endpointPublicAccess"])
+			assert.Equal(t, true, vpcCfg["endpointPrivateAccess"])
+			if want.publicEndpoint {
+				assert.NotEmpty(t, vpcCfg["publicAccessCidrs"])
+			} else {
+				assert.Empty(t, vpcCfg["publicAccessCidrs"])
+			}
+			assert.Len(t, cl.Input("enabledClusterLogTypes"), want.logTypes)
+			assert.Equal(t, want.protected, cl.Protect, "cluster protection")
+			for _, key := range rec.OfType(typeKMSKey) {
+				assert.Equal(t, want.protected, key.Protect, "KMS key %s protection", key.Name)
+				assert.Equal(t, want.protected, key.RetainOnDelete, "KMS key %s retention", key.Name)
+			}
+
+			groups := rec.OfType(typeLogGroup)
+			require.NotEmpty(t, groups)
+			for _, g := range groups {
+				assert.EqualValues(t, want.logRetention, g.Input("retentionInDays"), "retention of %s", g.Name)
+			}
+		})
+	}
+}
+
+// Every stack is tagged through the providers and every resource uses an explicit provider.
+func TestStacksUseExplicitTaggedProviders(t *testing.T) {
+	for stack := range tierExpectations {
+		t.Run(stack, func(t *testing.T) {
+			rec := mustRunStack(t, stack)
+			provs := rec.OfType(typeAWSProv)
+			require.Len(t, provs, 2, "main-region and us-east-1 providers")
+			for _, p := range provs {
+				tags := p.Input("defaultTags").(map[string]any)["tags"].(map[string]any)
+				for _, k := range []string{"Project", "Environment", "ManagedBy", "Owner"} {
+					assert.NotEmpty(t, tags[k], "provider %s default tag %s", p.Name, k)
+				}
+				assert.Equal(t, stack, tags["Environment"])
+			}
+			for _, r := range rec.All() {
+				if r.Custom && strings.HasPrefix(r.Type, "aws:") {
+					assert.True(t, strings.Contains(r.Provider, "pulumi:providers:aws::aws::"),
+						"%s %s uses provider %q, want the stack's main-region provider", r.Type, r.Name, r.Provider)
+				}
+			}
+		})
+	}
+}
+
+func TestAdminAccessEntriesFromConfig(t *testing.T) {
+	rec := mustRunStack(t, "prod")
+	assoc := rec.OfType(typeAccessPol)
+	require.Len(t, assoc, 1)
+	assert.Equal(t, "arn:aws:iam::123456789012:role/scalemate-platform-admin", assoc[0].Input("principalArn"))
+	assert.Empty(t, mustRunStack(t, "dev").OfType(typeAccessPol))
+}
+
+// A bad value in a stack file fails the program with the key named, before any resource exists.
+func TestBadStackConfigRegistersNothing(t *testing.T) {
+	cases := []struct {
+		stack, key, value, want string
+	}{
+		{"dev", stacks.KeyNetwork, `{"cidr":"10.10.0.0/33"}`, `scalemate:network.cidr: "10.10.0.0/33" is not a CIDR block`},
+		{"dev", stacks.KeyNetwork, `{"natGateway":"single"}`, `scalemate:network: unknown field "natGateway"`},
+		{"staging", stacks.KeyNetwork, `{"azCount":5}`, `scalemate:network.azCount: 5 is out of range; allowed 2 to 4`},
+		{"prod", stacks.KeyNetwork, `{"natGateways":"single"}`, `scalemate:network.natGateways: prod needs perAz`},
+		{"prod", stacks.KeyCluster, `{"publicAccessCidrs":["0.0.0.0/0"]}`, `scalemate:cluster.publicAccessCidrs[0]: 0.0.0.0/0 opens the Kubernetes API to the internet`},
+		{"dev", stacks.KeyNodePools, `{"workers":{"minSize":4}}`, `scalemate:nodePools.workers.minSize: 4 is greater than scalemate:nodePools.workers.maxSize 3`},
+		{"dev", stacks.KeyNodePools, `{"workers":{"instanceTypes":["x9.large","m6i.large"]}}`, `unknown instance family "x9"`},
+		{"dev", stacks.KeyRegion, "mars-north-1", `aws:region: "mars-north-1" is not supported`},
+		{"dev", stacks.KeyLogRetentionDays, "10", `scalemate:logRetentionDays: 10 is not a CloudWatch retention period`},
+	}
+	for _, c := range cases {
+		t.Run(fmt.Sprintf("%s %s=%s", c.stack, c.key, c.value), func(t *testing.T) {
+			rec, err := runStack(t, c.stack, func(cfg map[string]string) { cfg[c.key] = c.value })
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), c.want)
+			assert.Empty(t, rec.All(), "no resource may be registered when config is invalid")
+		})
+	}
+}
+
+// Every key in the committed stack files is one the program reads (a typo would be ignored).
+func TestStackFilesUseKnownKeys(t *testing.T) {
+	for stack := range tierExpectations {
+		cfg, err := mocktest.StackConfig(filepath.Join("..", "Pulumi."+stack+".yaml"))
+		require.NoError(t, err)
+		for key := range cfg {
+			assert.True(t, slices.Contains(stacks.Keys, key), "Pulumi.%s.yaml sets %s, which the program does not read", stack, key)
+		}
+	}
+}
+
+// The resource count per stack, logged for the closing note and later engine tests.
+func TestStackResourceCounts(t *testing.T) {
+	for _, stack := range []string{"dev", "staging", "prod"} {
+		rec := mustRunStack(t, stack)
+		custom := 0
+		for _, r := range rec.All() {
+			if r.Custom {
+				custom++
+			}
+		}
+		t.Logf("%s: %d resources (%d custom, %d components)", stack, len(rec.All()), custom, len(rec.All())-custom)
+		assert.Greater(t, custom, 40)
+	}
+}
