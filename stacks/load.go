@@ -92,6 +92,8 @@ func decodeStrict(p *validate.Problems, key, raw string, dst any) {
 	var typeErr *json.UnmarshalTypeError
 	var syntaxErr *json.SyntaxError
 	switch {
+	case errors.As(err, &typeErr) && typeErr.Field == "":
+		p.Addf(key, "must be an object with fields %s; got a %s", strings.Join(jsonFields(dst), ", "), typeErr.Value)
 	case errors.As(err, &typeErr):
 		p.Addf(key+"."+typeErr.Field, "expected %s, got a %s", typeErr.Type, typeErr.Value)
 	case errors.As(err, &syntaxErr):

@@ -2,10 +2,10 @@ package stacks
 
 import (
 	"fmt"
+	"maps"
 	"net/netip"
 	"regexp"
 	"slices"
-	"sort"
 	"strconv"
 	"strings"
 
@@ -51,12 +51,7 @@ var (
 
 // Regions lists the supported regions, sorted.
 func Regions() []string {
-	out := make([]string, 0, len(regionAZs))
-	for r := range regionAZs {
-		out = append(out, r)
-	}
-	sort.Strings(out)
-	return out
+	return slices.Sorted(maps.Keys(regionAZs))
 }
 
 // AvailabilityZones is the resolved list of AZ names the network spans.
@@ -74,7 +69,7 @@ func (s *Spec) AvailabilityZones() []string {
 
 // NodePoolNames lists the node pools in a stable order.
 func (s *Spec) NodePoolNames() []string {
-	return sortedKeys(s.NodePools)
+	return slices.Sorted(maps.Keys(s.NodePools))
 }
 
 func (s *Spec) validate(p *validate.Problems) {
@@ -180,7 +175,7 @@ func (s *Spec) validateCluster(p *validate.Problems, vpc netip.Prefix, vpcOK boo
 			p.Addf(k+"logTypes", "must include %s (required: %s)", need, strings.Join(requiredLogTypes, ", "))
 		}
 	}
-	for _, name := range sortedKeys(c.AddonVersions) {
+	for _, name := range slices.Sorted(maps.Keys(c.AddonVersions)) {
 		field := k + "addonVersions." + name
 		p.OneOf(field, name, Addons...)
 		if v := c.AddonVersions[name]; !addonVersionRE.MatchString(v) {
@@ -256,13 +251,4 @@ func joinInts(vs []int) string {
 		s[i] = strconv.Itoa(v)
 	}
 	return strings.Join(s, ", ")
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }

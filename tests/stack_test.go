@@ -4,6 +4,7 @@ package tests
 
 import (
 	"fmt"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"gopkg.in/yaml.v3"
 
 	"github.com/scalemate/infra/infra"
 	"github.com/scalemate/infra/internal/mocktest"
@@ -184,4 +186,27 @@ func TestStackResourceCounts(t *testing.T) {
 		t.Logf("%s: %d resources (%d custom, %d components)", stack, len(rec.All()), custom, len(rec.All())-custom)
 		assert.Greater(t, custom, 40)
 	}
+}
+
+// Pulumi.yaml declares every project key the program reads, and nothing it does not read.
+func TestProjectDeclaresConfigKeys(t *testing.T) {
+	raw, err := os.ReadFile(filepath.Join("..", "Pulumi.yaml"))
+	require.NoError(t, err)
+	var project struct {
+		Name   string                    `yaml:"name"`
+		Config map[string]map[string]any `yaml:"config"`
+	}
+	require.NoError(t, yaml.Unmarshal(raw, &project))
+	assert.Equal(t, "scalemate", project.Name)
+	var declared, read []string
+	for key, decl := range project.Config {
+		declared = append(declared, "scalemate:"+key)
+		assert.NotEmpty(t, decl["description"], "Pulumi.yaml config %s has no description", key)
+	}
+	for _, key := range stacks.Keys {
+		if strings.HasPrefix(key, "scalemate:") {
+			read = append(read, key)
+		}
+	}
+	assert.ElementsMatch(t, read, declared)
 }

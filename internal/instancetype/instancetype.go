@@ -4,9 +4,9 @@ package instancetype
 
 import (
 	"fmt"
+	"maps"
 	"regexp"
 	"slices"
-	"sort"
 	"strings"
 )
 
@@ -44,12 +44,7 @@ func (t Type) Burstable() bool { return strings.HasPrefix(t.Family, "t") }
 
 // Families lists the allowed families, sorted, for error messages.
 func Families() []string {
-	out := make([]string, 0, len(families))
-	for f := range families {
-		out = append(out, f)
-	}
-	sort.Strings(out)
-	return out
+	return slices.Sorted(maps.Keys(families))
 }
 
 // Parse splits name into family and size and checks both are known.

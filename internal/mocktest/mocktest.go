@@ -12,6 +12,7 @@ import (
 	"sync"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
+	"github.com/pulumi/pulumi/sdk/v3/go/common/tokens"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 	"gopkg.in/yaml.v3"
 )
@@ -21,6 +22,7 @@ const AccountID = "123456789012"
 
 // Resource is one registration seen by the mock monitor.
 type Resource struct {
+	URN            string
 	Type, Name     string
 	Custom         bool
 	Inputs         resource.PropertyMap
@@ -34,8 +36,9 @@ type Resource struct {
 
 // Recorder is a pulumi.MockResourceMonitor that keeps every registration.
 type Recorder struct {
-	mu        sync.Mutex
-	resources []Resource
+	project, stack string
+	mu             sync.Mutex
+	resources      []Resource
 }
 
 // NewResource records the registration and returns its inputs plus faked computed outputs.
@@ -45,6 +48,12 @@ func (r *Recorder) NewResource(args pulumi.MockResourceArgs) (string, resource.P
 		rec.Parent, rec.Provider, rec.Dependencies = rpc.GetParent(), rpc.GetProvider(), rpc.GetDependencies()
 		rec.Protect, rec.RetainOnDelete, rec.IgnoreChanges = rpc.GetProtect(), rpc.GetRetainOnDelete(), rpc.GetIgnoreChanges()
 	}
+	// The same URN the mock monitor gives the resource.
+	parentType := tokens.Type("")
+	if p := resource.URN(rec.Parent); p != "" && p.QualifiedType() != resource.RootStackType {
+		parentType = p.QualifiedType()
+	}
+	rec.URN = string(resource.NewURN(tokens.QName(r.stack), tokens.PackageName(r.project), parentType, tokens.Type(rec.Type), rec.Name))
 	r.mu.Lock()
 	r.resources = append(r.resources, rec)
 	r.mu.Unlock()
@@ -92,7 +101,7 @@ func fakeOutputs(token, name string, state resource.PropertyMap) {
 // Run executes program under mocks with the given stack name and config (keys like
 // "scalemate:network", values as the CLI passes them: structured values as JSON).
 func Run(project, stack string, config map[string]string, program pulumi.RunFunc) (*Recorder, error) {
-	rec := &Recorder{}
+	rec := &Recorder{project: project, stack: stack}
 	err := pulumi.RunErr(program, pulumi.WithMocks(project, stack, rec), func(info *pulumi.RunInfo) {
 		info.Config = config
 	})

@@ -1,0 +1,82 @@
+// Command mockplan runs the program for one stack under Pulumi's mocks, offline and without a
+// Pulumi CLI or cloud account, and prints the resource tree the stack would register, with the
+// resource count per type. It reads the real Pulumi.yaml-side config (Pulumi.<stack>.yaml), so
+// invalid config fails here exactly as it would in `pulumi preview`.
+//
+// It is not an engine preview: there is no state, so no diff, and provider-side checks do not run.
+//
+//	go run ./cmd/mockplan -stack dev
+package main
+
+import (
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/scalemate/infra/infra"
+	"github.com/scalemate/infra/internal/mocktest"
+)
+
+func main() {
+	stack := flag.String("stack", "dev", "stack to plan: reads Pulumi.<stack>.yaml")
+	dir := flag.String("dir", ".", "project directory holding Pulumi.<stack>.yaml")
+	flag.Parse()
+	if err := plan(*dir, *stack); err != nil {
+		fmt.Fprintln(os.Stderr, "error:", err)
+		os.Exit(1)
+	}
+}
+
+func plan(dir, stack string) error {
+	cfg, err := mocktest.StackConfig(filepath.Join(dir, "Pulumi."+stack+".yaml"))
+	if err != nil {
+		return err
+	}
+	rec, err := mocktest.Run("scalemate", stack, cfg, infra.Run)
+	if err != nil {
+		return err
+	}
+	all := rec.All()
+	children := map[string][]mocktest.Resource{}
+	for _, r := range all {
+		parent := r.Parent
+		if strings.HasSuffix(parent, "pulumi:pulumi:Stack::scalemate-"+stack) {
+			parent = ""
+		}
+		children[parent] = append(children[parent], r)
+	}
+	fmt.Printf("Stack %s: %d resources (mock plan: the program's registrations, no engine, no diff)\n\n", stack, len(all))
+	var walk func(parent string, depth int)
+	walk = func(parent string, depth int) {
+		for _, r := range children[parent] {
+			flags := ""
+			if r.Protect {
+				flags += " [protected]"
+			}
+			if len(r.IgnoreChanges) > 0 {
+				flags += " [ignores " + strings.Join(r.IgnoreChanges, ",") + "]"
+			}
+			fmt.Printf("%s+ %-55s %s%s\n", strings.Repeat("    ", depth), r.Type, r.Name, flags)
+			walk(r.URN, depth+1)
+		}
+	}
+	walk("", 0)
+
+	counts := map[string]int{}
+	for _, r := range all {
+		counts[r.Type]++
+	}
+	types := make([]string, 0, len(counts))
+	for t := range counts {
+		types = append(types, t)
+	}
+	sort.Strings(types)
+	fmt.Println("\nResources by type:")
+	for _, t := range types {
+		fmt.Printf("  %4d  %s\n", counts[t], t)
+	}
+	return nil
+}

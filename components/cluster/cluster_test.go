@@ -1,0 +1,245 @@
+package cluster
+
+import (
+	"encoding/json"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/scalemate/infra/internal/mocktest"
+)
+
+func baseArgs() Args {
+	return Args{
+		Region:    "us-west-2",
+		Version:   "1.34",
+		SubnetIDs: pulumi.ToStringArray([]string{"subnet-a", "subnet-b"}),
+	}
+}
+
+// run creates the cluster, then the node addons as infra does, and captures the kubeconfig.
+func run(args Args) (*mocktest.Recorder, string, error) {
+	var mu sync.Mutex
+	var kubeconfig string
+	rec, err := mocktest.Run("test", "dev", nil, func(ctx *pulumi.Context) error {
+		c, err := New(ctx, "demo", args)
+		if err != nil {
+			return err
+		}
+		c.Kubeconfig.ApplyT(func(s string) string {
+			mu.Lock()
+			kubeconfig = s
+			mu.Unlock()
+			return s
+		})
+		return c.InstallNodeAddons(ctx)
+	})
+	return rec, kubeconfig, err
+}
+
+func mustRun(t *testing.T, args Args) (*mocktest.Recorder, string) {
+	t.Helper()
+	rec, kc, err := run(args)
+	require.NoError(t, err)
+	return rec, kc
+}
+
+func theCluster(t *testing.T, rec *mocktest.Recorder) mocktest.Resource {
+	t.Helper()
+	c, ok := rec.Named("aws:eks/cluster:Cluster", "demo")
+	require.True(t, ok)
+	return c
+}
+
+func TestControlPlaneDefaults(t *testing.T) {
+	rec, _ := mustRun(t, baseArgs())
+	c := theCluster(t, rec)
+	assert.Equal(t, "demo", c.Input("name"))
+	assert.Equal(t, "1.34", c.Input("version"))
+	vpc := c.Input("vpcConfig").(map[string]any)
+	assert.Equal(t, true, vpc["endpointPrivateAccess"])
+	assert.Equal(t, false, vpc["endpointPublicAccess"], "no public endpoint without CIDRs")
+	assert.Equal(t, []any{"api", "audit", "authenticator"}, c.Input("enabledClusterLogTypes"))
+	access := c.Input("accessConfig").(map[string]any)
+	assert.Equal(t, "API", access["authenticationMode"])
+	assert.Equal(t, false, c.Input("bootstrapSelfManagedAddons"))
+	assert.Equal(t, "172.20.0.0/16", c.Input("kubernetesNetworkConfig").(map[string]any)["serviceIpv4Cidr"])
+	assert.Equal(t, "STANDARD", c.Input("upgradePolicy").(map[string]any)["supportType"])
+	assert.False(t, c.Protect)
+
+	enc := c.Input("encryptionConfig").(map[string]any)
+	assert.Equal(t, []any{"secrets"}, enc["resources"])
+	assert.Equal(t, "arn:aws:kms:us-west-2:123456789012:demo-secrets", enc["provider"].(map[string]any)["keyArn"])
+
+	key, ok := rec.Named("aws:kms/key:Key", "demo-secrets")
+	require.True(t, ok)
+	assert.Equal(t, true, key.Input("enableKeyRotation"))
+	assert.EqualValues(t, 30, key.Input("deletionWindowInDays"))
+}
+
+// The log group exists (with retention) before the cluster, or EKS creates one without.
+func TestLogGroupCreatedFirst(t *testing.T) {
+	args := baseArgs()
+	args.LogRetentionDays = 14
+	rec, _ := mustRun(t, args)
+	lg, ok := rec.Named("aws:cloudwatch/logGroup:LogGroup", "demo-control-plane")
+	require.True(t, ok)
+	assert.Equal(t, "/aws/eks/demo/cluster", lg.Input("name"))
+	assert.EqualValues(t, 14, lg.Input("retentionInDays"))
+	deps := strings.Join(theCluster(t, rec).Dependencies, " ")
+	assert.Contains(t, deps, "aws:cloudwatch/logGroup:LogGroup::demo-control-plane")
+	assert.Contains(t, deps, "aws:iam/rolePolicyAttachment:RolePolicyAttachment::demo-cluster")
+}
+
+func TestPublicAccessAndAdmins(t *testing.T) {
+	args := baseArgs()
+	args.PublicAccessCIDRs = []string{"203.0.113.0/24"}
+	args.AdminRoleARNs = []string{"arn:aws:iam::111122223333:role/admin", "arn:aws:iam::111122223333:role/breakglass"}
+	rec, _ := mustRun(t, args)
+	vpc := theCluster(t, rec).Input("vpcConfig").(map[string]any)
+	assert.Equal(t, true, vpc["endpointPublicAccess"])
+	assert.Equal(t, []any{"203.0.113.0/24"}, vpc["publicAccessCidrs"])
+
+	entries := rec.OfType("aws:eks/accessEntry:AccessEntry")
+	require.Len(t, entries, 2)
+	assoc := rec.OfType("aws:eks/accessPolicyAssociation:AccessPolicyAssociation")
+	require.Len(t, assoc, 2)
+	assert.Equal(t, "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy", assoc[0].Input("policyArn"))
+	assert.Equal(t, "cluster", assoc[0].Input("accessScope").(map[string]any)["type"])
+}
+
+func TestAddonsAndIRSA(t *testing.T) {
+	args := baseArgs()
+	args.AddonVersions = map[string]string{"coredns": "v1.11.4-eksbuild.2"}
+	rec, _ := mustRun(t, args)
+	addons := map[string]mocktest.Resource{}
+	for _, a := range rec.OfType("aws:eks/addon:Addon") {
+		addons[a.Input("addonName").(string)] = a
+	}
+	require.Len(t, addons, 4)
+	assert.Equal(t, "v1.11.4-eksbuild.2", addons["coredns"].Input("addonVersion"))
+	assert.Nil(t, addons["kube-proxy"].Input("addonVersion"), "unpinned addons take AWS's default")
+	assert.Equal(t, "arn:aws:iam:us-west-2:123456789012:demo-vpc-cni", addons["vpc-cni"].Input("serviceAccountRoleArn"))
+	assert.Equal(t, "arn:aws:iam:us-west-2:123456789012:demo-aws-ebs-csi-driver", addons["aws-ebs-csi-driver"].Input("serviceAccountRoleArn"))
+	assert.JSONEq(t, `{"enableNetworkPolicy":"true"}`, addons["vpc-cni"].Input("configurationValues").(string))
+
+	// The IRSA trust is pinned to one service account and the sts audience.
+	role, ok := rec.Named("aws:iam/role:Role", "demo-vpc-cni")
+	require.True(t, ok)
+	var trust struct {
+		Statement []struct {
+			Principal map[string]string
+			Action    []string
+			Condition map[string]map[string]string
+		}
+	}
+	require.NoError(t, json.Unmarshal([]byte(role.Input("assumeRolePolicy").(string)), &trust))
+	st := trust.Statement[0]
+	assert.Equal(t, "arn:aws:iam:us-west-2:123456789012:demo-oidc", st.Principal["Federated"])
+	assert.Equal(t, []string{"sts:AssumeRoleWithWebIdentity"}, st.Action)
+	issuer := "oidc.eks.us-west-2.amazonaws.com/id/DEMO"
+	assert.Equal(t, "system:serviceaccount:kube-system:aws-node", st.Condition["StringEquals"][issuer+":sub"])
+	assert.Equal(t, "sts.amazonaws.com", st.Condition["StringEquals"][issuer+":aud"])
+
+	attach, ok := rec.Named("aws:iam/rolePolicyAttachment:RolePolicyAttachment", "demo-aws-ebs-csi-driver")
+	require.True(t, ok)
+	assert.Equal(t, "arn:aws:iam::aws:policy/service-role/AmazonEBSCSIDriverPolicy", attach.Input("policyArn"))
+
+	oidc, ok := rec.Named("aws:iam/openIdConnectProvider:OpenIdConnectProvider", "demo-oidc")
+	require.True(t, ok)
+	assert.Equal(t, "https://"+issuer, oidc.Input("url"))
+	assert.Equal(t, []any{"sts.amazonaws.com"}, oidc.Input("clientIdLists"))
+}
+
+func TestNodeAddonsWaitForNodePools(t *testing.T) {
+	rec, err := mocktest.Run("test", "dev", nil, func(ctx *pulumi.Context) error {
+		c, err := New(ctx, "demo", baseArgs())
+		if err != nil {
+			return err
+		}
+		var pool pulumi.CustomResourceState
+		if err := ctx.RegisterResource("test:index:NodePool", "pool", nil, &pool); err != nil {
+			return err
+		}
+		return c.InstallNodeAddons(ctx, &pool)
+	})
+	require.NoError(t, err)
+	coredns, ok := rec.Named("aws:eks/addon:Addon", "demo-coredns")
+	require.True(t, ok)
+	assert.Contains(t, strings.Join(coredns.Dependencies, " "), "test:index:NodePool::pool")
+	cni, ok := rec.Named("aws:eks/addon:Addon", "demo-vpc-cni")
+	require.True(t, ok)
+	assert.NotContains(t, strings.Join(cni.Dependencies, " "), "NodePool", "networking addons go in before nodes")
+}
+
+func TestProtectInProduction(t *testing.T) {
+	args := baseArgs()
+	args.Protect = true
+	rec, _ := mustRun(t, args)
+	assert.True(t, theCluster(t, rec).Protect)
+	key, _ := rec.Named("aws:kms/key:Key", "demo-secrets")
+	assert.True(t, key.Protect)
+	assert.True(t, key.RetainOnDelete, "the key outlives the stack so snapshots and backups stay readable")
+}
+
+func TestKubeconfigIsSecretAndUsesGetToken(t *testing.T) {
+	rec, kc, err := run(baseArgs())
+	require.NoError(t, err)
+	var cfg struct {
+		Clusters []struct {
+			Cluster map[string]string
+		}
+		Users []struct {
+			User struct {
+				Exec struct {
+					Command string
+					Args    []string
+				}
+			}
+		}
+	}
+	require.NoError(t, json.Unmarshal([]byte(kc), &cfg), kc)
+	assert.Equal(t, "https://DEMO.gr7.us-west-2.eks.amazonaws.com", cfg.Clusters[0].Cluster["server"])
+	assert.Equal(t, "aws", cfg.Users[0].User.Exec.Command)
+	assert.Equal(t, []string{"eks", "get-token", "--cluster-name", "demo", "--region", "us-west-2", "--output", "json"}, cfg.Users[0].User.Exec.Args)
+
+	prov, ok := rec.Named("pulumi:providers:kubernetes", "demo")
+	require.True(t, ok)
+	assert.True(t, prov.Inputs["kubeconfig"].IsSecret() || prov.Inputs["kubeconfig"].ContainsSecrets(), "the kubeconfig reaches the provider as a secret")
+}
+
+func TestInvalidArgsRegisterNothing(t *testing.T) {
+	cases := map[string]struct {
+		edit func(*Args)
+		want string
+	}{
+		"version":     {func(a *Args) { a.Version = "" }, "Version: must be set"},
+		"subnets":     {func(a *Args) { a.SubnetIDs = nil }, "SubnetIDs: must be set"},
+		"open api":    {func(a *Args) { a.PublicAccessCIDRs = []string{"0.0.0.0/0"} }, "PublicAccessCIDRs[0]: 0.0.0.0/0 would open the API server to the internet"},
+		"log type":    {func(a *Args) { a.LogTypes = []string{"kubelet"} }, `LogTypes[0]: "kubelet" is not allowed`},
+		"addon":       {func(a *Args) { a.AddonVersions = map[string]string{"istio": "1"} }, `AddonVersions.istio: "istio" is not allowed`},
+		"kms window":  {func(a *Args) { a.KMSKeyDeletionWindowDays = 3 }, "KMSKeyDeletionWindowDays: 3 is out of range; allowed 7 to 30"},
+		"supportType": {func(a *Args) { a.SupportType = "LTS" }, `SupportType: "LTS" is not allowed`},
+	}
+	for name, c := range cases {
+		t.Run(name, func(t *testing.T) {
+			args := baseArgs()
+			c.edit(&args)
+			rec, _, err := run(args)
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), `invalid cluster args for "demo"`)
+			assert.Contains(t, err.Error(), c.want)
+			assert.Empty(t, rec.All())
+		})
+	}
+	rec, err := mocktest.Run("test", "dev", nil, func(ctx *pulumi.Context) error {
+		_, err := New(ctx, "bad name!", baseArgs())
+		return err
+	})
+	assert.ErrorContains(t, err, `name: "bad name!" is not an EKS cluster name`)
+	assert.Empty(t, rec.All())
+}

@@ -1,0 +1,169 @@
+package stacks
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func resolve(t *testing.T, stack string, cfg map[string]string) *Spec {
+	t.Helper()
+	if _, ok := cfg[KeyRegion]; !ok {
+		cfg[KeyRegion] = "us-west-2"
+	}
+	s, err := Resolve("scalemate", stack, cfg)
+	require.NoError(t, err)
+	return s
+}
+
+func TestTierDefaults(t *testing.T) {
+	dev := resolve(t, "dev", map[string]string{})
+	assert.Equal(t, Dev, dev.Tier)
+	assert.Equal(t, 7, dev.LogRetentionDays)
+	assert.Equal(t, []string{"us-west-2a", "us-west-2b"}, dev.AvailabilityZones())
+	assert.Equal(t, "single", dev.Network.NATGateways)
+	assert.Equal(t, []string{"workers"}, dev.NodePoolNames())
+	assert.Equal(t, "SPOT", dev.NodePools["workers"].CapacityType)
+	assert.Equal(t, 1, dev.NodePools["workers"].DesiredSize, "desiredSize defaults to minSize")
+
+	prod := resolve(t, "prod", map[string]string{})
+	assert.Equal(t, 365, prod.LogRetentionDays)
+	assert.Equal(t, "perAz", prod.Network.NATGateways)
+	assert.Len(t, prod.AvailabilityZones(), 3)
+	assert.Len(t, prod.Cluster.LogTypes, 5)
+	assert.Empty(t, prod.Cluster.PublicAccessCIDRs, "prod API endpoint is private by default")
+	assert.Equal(t, []string{"system", "workers"}, prod.NodePoolNames())
+	assert.Equal(t, "ON_DEMAND", prod.NodePools["system"].CapacityType)
+	assert.Equal(t, 60, prod.Network.FlowLogAggregationSeconds)
+}
+
+func TestConfigOverlaysDefaultsFieldByField(t *testing.T) {
+	s := resolve(t, "staging", map[string]string{
+		KeyOwner:            "data-team",
+		KeyLogRetentionDays: "90",
+		KeyNetwork:          `{"cidr":"10.42.0.0/16","subnetPrefixes":{"isolated":25}}`,
+		KeyNodePools:        `{"workers":{"maxSize":12},"batch":{"instanceTypes":["c7g.xlarge"],"minSize":0,"maxSize":5}}`,
+	})
+	assert.Equal(t, "data-team", s.Owner)
+	assert.Equal(t, 90, s.LogRetentionDays)
+	assert.Equal(t, "10.42.0.0/16", s.Network.CIDR)
+	assert.Equal(t, 3, s.Network.AZCount, "unset fields keep the tier default")
+	assert.Equal(t, 25, s.Network.SubnetPrefixes.Isolated)
+	assert.Equal(t, 19, s.Network.SubnetPrefixes.Private, "nested unset fields keep the default")
+
+	workers := s.NodePools["workers"]
+	assert.Equal(t, 12, workers.MaxSize)
+	assert.Equal(t, "SPOT", workers.CapacityType, "a tier pool keeps the fields config does not set")
+	batch := s.NodePools["batch"]
+	assert.Equal(t, "ON_DEMAND", batch.CapacityType, "a new pool starts from the base pool")
+	assert.Equal(t, 50, batch.DiskSizeGiB)
+	assert.Equal(t, 0, batch.DesiredSize)
+}
+
+func TestNullRemovesTierPool(t *testing.T) {
+	s := resolve(t, "staging", map[string]string{
+		KeyNodePools: `{"workers":null,"system":{"minSize":3}}`,
+	})
+	assert.Equal(t, []string{"system"}, s.NodePoolNames())
+}
+
+func TestTierFromConfigForNonTierStackName(t *testing.T) {
+	s := resolve(t, "dev-alice", map[string]string{KeyTier: "dev"})
+	assert.Equal(t, Dev, s.Tier)
+	assert.Equal(t, "dev-alice", s.Stack)
+
+	_, err := Resolve("scalemate", "feature-x", map[string]string{KeyRegion: "us-west-2"})
+	assert.EqualError(t, err, "invalid config for stack \"feature-x\":\n  - scalemate:tier: must be set for stack \"feature-x\" (its name is not a tier); use one of dev, staging, prod")
+	_, err = Resolve("scalemate", "dev", map[string]string{KeyRegion: "us-west-2", KeyTier: "qa"})
+	assert.ErrorContains(t, err, `scalemate:tier: "qa" is not allowed; use one of dev, staging, prod`)
+}
+
+func TestExplicitAvailabilityZones(t *testing.T) {
+	s := resolve(t, "dev", map[string]string{KeyRegion: "ap-northeast-1", KeyNetwork: `{"availabilityZones":["ap-northeast-1c","ap-northeast-1d"]}`})
+	assert.Equal(t, []string{"ap-northeast-1c", "ap-northeast-1d"}, s.AvailabilityZones())
+	s = resolve(t, "dev", map[string]string{KeyRegion: "ap-northeast-1"})
+	assert.Equal(t, []string{"ap-northeast-1a", "ap-northeast-1c"}, s.AvailabilityZones(), "default zones skip the letters the region lacks")
+}
+
+// Each bad value is reported with its key, the value and what is allowed.
+func TestValidationErrors(t *testing.T) {
+	cases := []struct {
+		name  string
+		stack string
+		cfg   map[string]string
+		want  string
+	}{
+		{"region unset", "dev", map[string]string{KeyRegion: ""}, "aws:region: must be set"},
+		{"owner empty", "dev", map[string]string{KeyOwner: " "}, "scalemate:owner: must be set"},
+		{"retention not a number", "dev", map[string]string{KeyLogRetentionDays: "a week"}, `scalemate:logRetentionDays: "a week" is not a whole number of days`},
+		{"network not an object", "dev", map[string]string{KeyNetwork: `[1]`}, "scalemate:network: must be an object with fields cidr, azCount, availabilityZones"},
+		{"wrong type", "dev", map[string]string{KeyNetwork: `{"azCount":"three"}`}, "scalemate:network.azCount: expected int, got a string"},
+		{"nested wrong type", "dev", map[string]string{KeyNetwork: `{"subnetPrefixes":{"public":"/22"}}`}, "scalemate:network.subnetPrefixes.public: expected int, got a string"},
+		{"unknown field lists known", "dev", map[string]string{KeyCluster: `{"verison":"1.33"}`}, `scalemate:cluster: unknown field "verison"; known fields: version, supportType`},
+		{"public vpc cidr", "dev", map[string]string{KeyNetwork: `{"cidr":"8.8.0.0/16"}`}, "scalemate:network.cidr: 8.8.0.0/16 is not inside a private range"},
+		{"host bits", "dev", map[string]string{KeyNetwork: `{"cidr":"10.0.0.1/16"}`}, `scalemate:network.cidr: "10.0.0.1/16" has host bits set; did you mean 10.0.0.0/16?`},
+		{"vpc too large", "dev", map[string]string{KeyNetwork: `{"cidr":"10.0.0.0/12"}`}, "scalemate:network.cidr: /12 is not allowed; a VPC is /16 to /24 here"},
+		{"az count over region", "dev", map[string]string{KeyRegion: "ca-central-1", KeyNetwork: `{"azCount":4}`}, "scalemate:network.azCount: 4 is out of range; allowed 2 to 3"},
+		{"single az", "dev", map[string]string{KeyNetwork: `{"azCount":1}`}, "scalemate:network.azCount: 1 is out of range; allowed 2 to 4"},
+		{"az of other region", "dev", map[string]string{KeyNetwork: `{"availabilityZones":["us-west-2a","us-east-1b"]}`}, `scalemate:network.availabilityZones[1]: "us-east-1b" is not an AZ of us-west-2`},
+		{"az repeated", "dev", map[string]string{KeyNetwork: `{"availabilityZones":["us-west-2a","us-west-2a"]}`}, `scalemate:network.availabilityZones[1]: "us-west-2a" is listed twice`},
+		{"az count mismatch", "dev", map[string]string{KeyNetwork: `{"availabilityZones":["us-west-2a","us-west-2b","us-west-2c"]}`}, "scalemate:network.availabilityZones: lists 3 zones but azCount is 2"},
+		{"nat mode", "dev", map[string]string{KeyNetwork: `{"natGateways":"two"}`}, `scalemate:network.natGateways: "two" is not allowed; use one of none, single, perAz`},
+		{"no nat without endpoints", "dev", map[string]string{KeyNetwork: `{"natGateways":"none","interfaceEndpoints":["sts"]}`}, "scalemate:network.interfaceEndpoints: must include ecr.api when natGateways is none"},
+		{"unknown endpoint", "dev", map[string]string{KeyNetwork: `{"interfaceEndpoints":["s3"]}`}, `scalemate:network.interfaceEndpoints[0]: "s3" is not allowed`},
+		{"subnets do not fit", "dev", map[string]string{KeyNetwork: `{"cidr":"10.0.0.0/20"}`}, "scalemate:network.subnetPrefixes: private subnet prefix /19 does not fit 4 AZ slots in a /20 VPC"},
+		{"flow log interval", "dev", map[string]string{KeyNetwork: `{"flowLogAggregationSeconds":300}`}, "scalemate:network.flowLogAggregationSeconds: 300 is not allowed; use 60 or 600"},
+		{"k8s version", "dev", map[string]string{KeyCluster: `{"version":"1.19"}`}, `scalemate:cluster.version: "1.19" is not allowed; use one of 1.31`},
+		{"service cidr overlaps vpc", "dev", map[string]string{KeyCluster: `{"serviceCidr":"10.10.0.0/16"}`, KeyNetwork: `{"cidr":"10.10.0.0/16"}`}, "scalemate:cluster.serviceCidr: 10.10.0.0/16 overlaps the VPC 10.10.0.0/16 (scalemate:network.cidr)"},
+		{"service cidr size", "dev", map[string]string{KeyCluster: `{"serviceCidr":"172.20.0.0/26"}`}, "scalemate:cluster.serviceCidr: 172.20.0.0/26 must be a private range between /12 and /24"},
+		{"open api", "dev", map[string]string{KeyCluster: `{"publicAccessCidrs":["0.0.0.0/0"]}`}, "scalemate:cluster.publicAccessCidrs[0]: 0.0.0.0/0 opens the Kubernetes API to the internet"},
+		{"admin not a role", "dev", map[string]string{KeyCluster: `{"adminRoleArns":["arn:aws:iam::123456789012:user/bob"]}`}, `scalemate:cluster.adminRoleArns[0]: "arn:aws:iam::123456789012:user/bob" is not an IAM role ARN`},
+		{"log type missing", "dev", map[string]string{KeyCluster: `{"logTypes":["api"]}`}, "scalemate:cluster.logTypes: must include audit"},
+		{"log type unknown", "dev", map[string]string{KeyCluster: `{"logTypes":["api","audit","authenticator","kubelet"]}`}, `scalemate:cluster.logTypes[3]: "kubelet" is not allowed`},
+		{"addon unknown", "dev", map[string]string{KeyCluster: `{"addonVersions":{"istio":"v1.0.0-eksbuild.1"}}`}, `scalemate:cluster.addonVersions.istio: "istio" is not allowed; use one of aws-ebs-csi-driver, coredns, kube-proxy, vpc-cni`},
+		{"addon version", "dev", map[string]string{KeyCluster: `{"addonVersions":{"coredns":"latest"}}`}, `scalemate:cluster.addonVersions.coredns: "latest" is not an EKS addon version`},
+		{"support type", "dev", map[string]string{KeyCluster: `{"supportType":"LTS"}`}, `scalemate:cluster.supportType: "LTS" is not allowed; use one of STANDARD, EXTENDED`},
+		{"no pools", "dev", map[string]string{KeyNodePools: `{"workers":null}`}, "scalemate:nodePools: at least one node pool is required"},
+		{"pools not an object", "dev", map[string]string{KeyNodePools: `["workers"]`}, "scalemate:nodePools: must be an object of node pools by name"},
+		{"pool name", "dev", map[string]string{KeyNodePools: `{"Big_Pool":{"instanceTypes":["m6i.large"]}}`}, "scalemate:nodePools.Big_Pool: pool name must be lower-case"},
+		{"pool unknown field", "dev", map[string]string{KeyNodePools: `{"workers":{"max":5}}`}, `scalemate:nodePools.workers: unknown field "max"`},
+		{"capacity type", "dev", map[string]string{KeyNodePools: `{"workers":{"capacityType":"RESERVED"}}`}, `scalemate:nodePools.workers.capacityType: "RESERVED" is not allowed; use one of ON_DEMAND, SPOT`},
+		{"mixed arch", "dev", map[string]string{KeyNodePools: `{"workers":{"instanceTypes":["m6i.large","m7g.large"]}}`}, "scalemate:nodePools.workers.instanceTypes: instance types m6i.large, m7g.large mix x86_64 and arm64"},
+		{"spot single type", "dev", map[string]string{KeyNodePools: `{"workers":{"instanceTypes":["m6i.large"]}}`}, "scalemate:nodePools.workers.instanceTypes: a SPOT pool needs at least 2 instance types"},
+		{"desired above max", "dev", map[string]string{KeyNodePools: `{"workers":{"desiredSize":9}}`}, "scalemate:nodePools.workers.desiredSize: 9 is outside scalemate:nodePools.workers.minSize..scalemate:nodePools.workers.maxSize (1..3)"},
+		{"max over quota", "dev", map[string]string{KeyNodePools: `{"workers":{"maxSize":500}}`}, "scalemate:nodePools.workers.maxSize: 500 is out of range; allowed 1 to 450"},
+		{"disk", "dev", map[string]string{KeyNodePools: `{"workers":{"diskSizeGiB":8}}`}, "scalemate:nodePools.workers.diskSizeGiB: 8 is out of range; allowed 20 to 16384"},
+		{"taint effect", "dev", map[string]string{KeyNodePools: `{"workers":{"taints":[{"key":"gpu","effect":"NoSchedule"}]}}`}, `scalemate:nodePools.workers.taints[0].effect: "NoSchedule" is not allowed; use one of NO_SCHEDULE`},
+		{"staging spot only", "staging", map[string]string{KeyNodePools: `{"system":null}`}, "scalemate:nodePools: staging needs on-demand pools with minSize adding up to at least 2"},
+		{"prod two azs", "prod", map[string]string{KeyNetwork: `{"azCount":2}`}, "scalemate:network.azCount: prod must span at least 3 AZs (Multi-AZ); have 2"},
+		{"prod single nat", "prod", map[string]string{KeyNetwork: `{"natGateways":"single"}`}, "scalemate:network.natGateways: prod needs perAz"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			if _, ok := c.cfg[KeyRegion]; !ok {
+				c.cfg[KeyRegion] = "us-west-2"
+			}
+			_, err := Resolve("scalemate", c.stack, c.cfg)
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), c.want)
+			assert.True(t, strings.HasPrefix(err.Error(), "invalid config for stack \""+c.stack+"\""), err.Error())
+		})
+	}
+}
+
+// All problems come back together, so one run shows everything to fix.
+func TestValidationReportsEveryProblemAtOnce(t *testing.T) {
+	_, err := Resolve("scalemate", "prod", map[string]string{
+		KeyRegion:    "us-west-2",
+		KeyNetwork:   `{"azCount":2,"natGateways":"single"}`,
+		KeyCluster:   `{"version":"1.0"}`,
+		KeyNodePools: `{"workers":{"minSize":40,"maxSize":10}}`,
+	})
+	require.Error(t, err)
+	for _, want := range []string{"scalemate:network.azCount", "scalemate:network.natGateways", "scalemate:cluster.version", "scalemate:nodePools.workers.minSize"} {
+		assert.Contains(t, err.Error(), want)
+	}
+	assert.Equal(t, 4, strings.Count(err.Error(), "\n  - "), err.Error())
+}
