@@ -73,7 +73,12 @@ func (r *Recorder) Call(args pulumi.MockCallArgs) (resource.PropertyMap, error) 
 
 func fakeOutputs(token, name string, state resource.PropertyMap) {
 	set := func(k string, v any) {
-		if _, ok := state[resource.PropertyKey(k)]; !ok {
+		if _, ok := state[resource.PropertyKey(k)]; ok {
+			return
+		}
+		if pv, ok := v.(resource.PropertyValue); ok {
+			state[resource.PropertyKey(k)] = pv
+		} else {
 			state[resource.PropertyKey(k)] = resource.NewPropertyValue(v)
 		}
 	}
@@ -94,6 +99,21 @@ func fakeOutputs(token, name string, state resource.PropertyMap) {
 	case "aws:kms/key:Key":
 		set("keyId", name+"-key-id")
 	case "aws:iam/role:Role":
+		set("name", name)
+	case "random:index/randomPassword:RandomPassword":
+		set("result", resource.MakeSecret(resource.NewPropertyValue("fake-"+name+"-Aa1!")))
+	case "aws:rds/instance:Instance":
+		set("identifier", name)
+		set("address", name+".abc123.us-west-2.rds.amazonaws.com")
+	case "aws:rds/proxy:Proxy":
+		set("name", name)
+		set("endpoint", name+".proxy-abc123.us-west-2.rds.amazonaws.com")
+	case "aws:elasticache/replicationGroup:ReplicationGroup":
+		set("configurationEndpointAddress", "clustercfg."+name+".abc123.usw2.cache.amazonaws.com")
+		set("primaryEndpointAddress", "master."+name+".abc123.usw2.cache.amazonaws.com")
+		set("readerEndpointAddress", "replica."+name+".abc123.usw2.cache.amazonaws.com")
+	case "aws:backup/vault:Vault", "aws:rds/subnetGroup:SubnetGroup", "aws:rds/parameterGroup:ParameterGroup",
+		"aws:elasticache/subnetGroup:SubnetGroup", "aws:elasticache/parameterGroup:ParameterGroup":
 		set("name", name)
 	}
 }

@@ -1,0 +1,270 @@
+package postgres
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/scalemate/infra/internal/mocktest"
+)
+
+func baseArgs() Args {
+	return Args{
+		Region:                    "us-west-2",
+		VPCID:                     pulumi.String("vpc-1"),
+		SubnetIDs:                 pulumi.ToStringArray([]string{"subnet-a", "subnet-b", "subnet-c"}),
+		AvailabilityZones:         []string{"us-west-2a", "us-west-2b", "us-west-2c"},
+		ClientSecurityGroupIDs:    []pulumi.StringInput{pulumi.String("sg-nodes")},
+		EngineVersion:             "16.4",
+		InstanceClass:             "db.t4g.medium",
+		BackupRetentionDays:       1,
+		MonitoringIntervalSeconds: 60,
+	}
+}
+
+func prodArgs() Args {
+	a := baseArgs()
+	a.InstanceClass = "db.r7g.xlarge"
+	a.MultiAZ, a.ReadReplicas, a.BackupRetentionDays = true, 2, 30
+	a.Proxy, a.DeletionProtection, a.FinalSnapshot, a.Protect = true, true, true, true
+	return a
+}
+
+func run(args Args) (*mocktest.Recorder, error) {
+	return mocktest.Run("test", "dev", nil, func(ctx *pulumi.Context) error {
+		_, err := New(ctx, "db", args)
+		return err
+	})
+}
+
+func mustRun(t *testing.T, args Args) *mocktest.Recorder {
+	t.Helper()
+	rec, err := run(args)
+	require.NoError(t, err)
+	return rec
+}
+
+func instance(t *testing.T, rec *mocktest.Recorder, name string) mocktest.Resource {
+	t.Helper()
+	r, ok := rec.Named("aws:rds/instance:Instance", name)
+	require.True(t, ok, "instance %s", name)
+	return r
+}
+
+func TestPrimaryDefaults(t *testing.T) {
+	rec := mustRun(t, baseArgs())
+	db := instance(t, rec, "db")
+	assert.Equal(t, "db", db.Input("identifier"))
+	assert.Equal(t, "postgres", db.Input("engine"))
+	assert.Equal(t, "16.4", db.Input("engineVersion"))
+	assert.Equal(t, "gp3", db.Input("storageType"))
+	assert.Equal(t, true, db.Input("storageEncrypted"))
+	assert.Equal(t, "arn:aws:kms:us-west-2:123456789012:db", db.Input("kmsKeyId"))
+	assert.EqualValues(t, 20, db.Input("allocatedStorage"))
+	assert.EqualValues(t, 100, db.Input("maxAllocatedStorage"), "storage autoscaling up to 5x")
+	assert.Equal(t, false, db.Input("multiAz"))
+	assert.Equal(t, false, db.Input("publiclyAccessible"))
+	assert.Equal(t, true, db.Input("iamDatabaseAuthenticationEnabled"))
+	assert.Equal(t, true, db.Input("copyTagsToSnapshot"))
+	assert.Equal(t, true, db.Input("autoMinorVersionUpgrade"))
+	assert.EqualValues(t, 1, db.Input("backupRetentionPeriod"))
+	assert.Equal(t, "03:00-04:00", db.Input("backupWindow"))
+	assert.Equal(t, "sun:05:00-sun:06:00", db.Input("maintenanceWindow"))
+	assert.Equal(t, true, db.Input("skipFinalSnapshot"))
+	assert.Equal(t, false, db.Input("deletionProtection"))
+	assert.Equal(t, "platform_admin", db.Input("username"))
+	assert.True(t, db.Inputs["password"].IsSecret(), "the master password reaches state only as a secret")
+	assert.Equal(t, true, db.Input("performanceInsightsEnabled"))
+	assert.EqualValues(t, 7, db.Input("performanceInsightsRetentionPeriod"))
+	assert.EqualValues(t, 60, db.Input("monitoringInterval"))
+	assert.Equal(t, "arn:aws:iam:us-west-2:123456789012:db-monitoring", db.Input("monitoringRoleArn"))
+	assert.Equal(t, []any{"postgresql", "upgrade"}, db.Input("enabledCloudwatchLogsExports"))
+	assert.Nil(t, db.Input("blueGreenUpdate"))
+	assert.False(t, db.Protect)
+	assert.Empty(t, rec.OfType("aws:rds/proxy:Proxy"))
+	assert.Len(t, rec.OfType("aws:rds/instance:Instance"), 1)
+
+	key, _ := rec.Named("aws:kms/key:Key", "db")
+	assert.Equal(t, true, key.Input("enableKeyRotation"))
+}
+
+func TestParameterGroup(t *testing.T) {
+	args := baseArgs()
+	args.SlowQueryMillis = 250
+	args.Parameters = map[string]string{"work_mem": "65536", "rds.force_ssl": "1"}
+	rec := mustRun(t, args)
+	pg, ok := rec.Named("aws:rds/parameterGroup:ParameterGroup", "db")
+	require.True(t, ok)
+	assert.Equal(t, "postgres16", pg.Input("family"))
+	got := map[string]string{}
+	for _, p := range pg.Input("parameters").([]any) {
+		m := p.(map[string]any)
+		got[m["name"].(string)] = m["value"].(string)
+		if m["name"] == "shared_preload_libraries" {
+			assert.Equal(t, "pending-reboot", m["applyMethod"])
+		}
+	}
+	assert.Equal(t, "1", got["rds.force_ssl"])
+	assert.Equal(t, "250", got["log_min_duration_statement"])
+	assert.Equal(t, "pg_stat_statements", got["shared_preload_libraries"])
+	assert.Equal(t, "65536", got["work_mem"])
+}
+
+func TestLogGroupsExistBeforeInstances(t *testing.T) {
+	args := baseArgs()
+	args.LogRetentionDays = 365
+	args.ReadReplicas = 1
+	rec := mustRun(t, args)
+	groups := rec.OfType("aws:cloudwatch/logGroup:LogGroup")
+	require.Len(t, groups, 4, "postgresql and upgrade logs of the primary and the replica")
+	for _, g := range groups {
+		assert.EqualValues(t, 365, g.Input("retentionInDays"))
+	}
+	for _, name := range []string{"db", "db-replica-1"} {
+		deps := strings.Join(instance(t, rec, name).Dependencies, " ")
+		assert.Contains(t, deps, "LogGroup::"+name+"-postgresql")
+	}
+}
+
+func TestProductionLayout(t *testing.T) {
+	rec := mustRun(t, prodArgs())
+	db := instance(t, rec, "db")
+	assert.Equal(t, true, db.Input("multiAz"))
+	assert.Equal(t, true, db.Input("deletionProtection"))
+	assert.Equal(t, false, db.Input("skipFinalSnapshot"))
+	assert.Equal(t, "db-final", db.Input("finalSnapshotIdentifier"))
+	assert.True(t, db.Protect)
+	assert.True(t, db.RetainOnDelete)
+
+	for i, az := range []string{"us-west-2b", "us-west-2c"} {
+		name := []string{"db-replica-1", "db-replica-2"}[i]
+		r := instance(t, rec, name)
+		assert.Equal(t, "db", r.Input("replicateSourceDb"))
+		assert.Equal(t, az, r.Input("availabilityZone"), "replicas spread away from the primary's AZ")
+		assert.Nil(t, r.Input("password"), "replicas inherit credentials")
+		assert.Equal(t, true, r.Input("performanceInsightsEnabled"))
+		assert.EqualValues(t, 60, r.Input("monitoringInterval"))
+		assert.True(t, r.Protect)
+	}
+
+	proxy, ok := rec.Named("aws:rds/proxy:Proxy", "db")
+	require.True(t, ok)
+	assert.Equal(t, true, proxy.Input("requireTls"))
+	assert.Equal(t, "POSTGRESQL", proxy.Input("engineFamily"))
+	auth := proxy.Input("auths").([]any)[0].(map[string]any)
+	assert.Equal(t, "SECRETS", auth["authScheme"])
+	assert.Equal(t, "arn:aws:secretsmanager:us-west-2:123456789012:db-master", auth["secretArn"])
+	target, ok := rec.Named("aws:rds/proxyTarget:ProxyTarget", "db")
+	require.True(t, ok)
+	assert.Equal(t, "db", target.Input("dbInstanceIdentifier"))
+
+	policy, ok := rec.Named("aws:iam/rolePolicy:RolePolicy", "db-proxy")
+	require.True(t, ok)
+	assert.Contains(t, policy.Input("policy"), `"Resource":"arn:aws:secretsmanager:us-west-2:123456789012:db-master"`, "the proxy reads exactly its secret")
+
+	secret, ok := rec.Named("aws:secretsmanager/secret:Secret", "db-master")
+	require.True(t, ok)
+	assert.True(t, secret.Protect && secret.RetainOnDelete)
+	assert.Equal(t, "arn:aws:kms:us-west-2:123456789012:db", secret.Input("kmsKeyId"))
+}
+
+func TestSecurityGroupsAdmitOnlyClientsAndProxy(t *testing.T) {
+	rec := mustRun(t, prodArgs())
+	rules := map[string]mocktest.Resource{}
+	for _, r := range rec.OfType("aws:ec2/securityGroupRule:SecurityGroupRule") {
+		rules[r.Name] = r
+		assert.EqualValues(t, 5432, r.Input("fromPort"))
+		assert.EqualValues(t, 5432, r.Input("toPort"))
+		assert.Nil(t, r.Input("cidrBlocks"), "%s: only security groups, never CIDRs", r.Name)
+	}
+	assert.Equal(t, "sg-nodes", rules["db-from-client-0"].Input("sourceSecurityGroupId"))
+	assert.Equal(t, "db-id", rules["db-from-client-0"].Input("securityGroupId"))
+	assert.Equal(t, "db-proxy-id", rules["db-from-proxy"].Input("sourceSecurityGroupId"))
+	assert.Equal(t, "egress", rules["db-proxy-to-db"].Input("type"))
+	assert.Len(t, rules, 4)
+	for _, sg := range rec.OfType("aws:ec2/securityGroup:SecurityGroup") {
+		assert.Nil(t, sg.Input("ingress"))
+		assert.Nil(t, sg.Input("egress"), "no inline egress: the groups only allow what the rules add")
+	}
+}
+
+func TestMasterSecretContents(t *testing.T) {
+	rec := mustRun(t, baseArgs())
+	v, ok := rec.Named("aws:secretsmanager/secretVersion:SecretVersion", "db-master")
+	require.True(t, ok)
+	assert.True(t, v.Inputs["secretString"].ContainsSecrets(), "the secret string stays a Pulumi secret")
+	var got map[string]any
+	require.NoError(t, json.Unmarshal([]byte(v.Input("secretString").(string)), &got))
+	assert.Equal(t, "platform_admin", got["username"])
+	assert.Equal(t, "db.abc123.us-west-2.rds.amazonaws.com", got["host"])
+	assert.EqualValues(t, 5432, got["port"])
+	assert.Equal(t, "app", got["dbname"])
+	assert.NotEmpty(t, got["password"])
+	pw, ok := rec.Named("random:index/randomPassword:RandomPassword", "db-master")
+	require.True(t, ok)
+	assert.NotContains(t, pw.Input("overrideSpecial"), "@")
+	assert.NotContains(t, pw.Input("overrideSpecial"), "/")
+}
+
+func TestRestores(t *testing.T) {
+	args := baseArgs()
+	args.SnapshotIdentifier = "db-final"
+	args.Identifier = "db-restored"
+	db := instance(t, mustRun(t, args), "db")
+	assert.Equal(t, "db-final", db.Input("snapshotIdentifier"))
+	assert.Equal(t, "db-restored", db.Input("identifier"))
+	assert.Nil(t, db.Input("dbName"), "the database comes from the snapshot")
+
+	args = baseArgs()
+	args.RestoreToPointInTime = &PointInTime{SourceDBInstanceIdentifier: "db", RestoreTime: "2026-11-27T09:45:00Z"}
+	db = instance(t, mustRun(t, args), "db")
+	assert.Equal(t, map[string]any{"sourceDbInstanceIdentifier": "db", "restoreTime": "2026-11-27T09:45:00Z"}, db.Input("restoreToPointInTime"))
+
+	args = baseArgs()
+	args.BlueGreenUpdate = true
+	db = instance(t, mustRun(t, args), "db")
+	assert.Equal(t, map[string]any{"enabled": true}, db.Input("blueGreenUpdate"))
+}
+
+func TestInvalidArgsRegisterNothing(t *testing.T) {
+	cases := map[string]struct {
+		edit func(*Args)
+		want string
+	}{
+		"version":       {func(a *Args) { a.EngineVersion = "9.6" }, `EngineVersion: "9.6" is not a supported PostgreSQL version`},
+		"class":         {func(a *Args) { a.InstanceClass = "r7g.large" }, `InstanceClass: "r7g.large" is not a DB instance class`},
+		"replicas":      {func(a *Args) { a.ReadReplicas = -1 }, "ReadReplicas: -1 is out of range; allowed 0 to 5"},
+		"retention":     {func(a *Args) { a.BackupRetentionDays = 36 }, "BackupRetentionDays: 36 is out of range; allowed 0 to 35"},
+		"replica no bk": {func(a *Args) { a.ReadReplicas, a.BackupRetentionDays = 1, 0 }, "BackupRetentionDays: must be at least 1 with read replicas"},
+		"windows":       {func(a *Args) { a.BackupWindow = "05:30-06:30" }, "BackupWindow: daily window 05:30-06:30 overlaps maintenance window sun:05:00-sun:06:00"},
+		"user":          {func(a *Args) { a.MasterUsername = "postgres" }, `MasterUsername: "postgres" is not allowed`},
+		"storage":       {func(a *Args) { a.AllocatedStorageGiB, a.MaxAllocatedStorageGiB = 100, 50 }, "MaxAllocatedStorageGiB: 50 must be between AllocatedStorageGiB (100) and 65536"},
+		"both restores": {func(a *Args) {
+			a.SnapshotIdentifier, a.RestoreToPointInTime = "s", &PointInTime{SourceDBInstanceIdentifier: "db", UseLatestRestorableTime: true}
+		}, "SnapshotIdentifier: and RestoreToPointInTime are both set"},
+		"pit time": {func(a *Args) {
+			a.RestoreToPointInTime = &PointInTime{SourceDBInstanceIdentifier: "db", RestoreTime: "yesterday"}
+		}, `RestoreToPointInTime.RestoreTime: "yesterday" is not an RFC 3339 time`},
+		"pit neither":  {func(a *Args) { a.RestoreToPointInTime = &PointInTime{SourceDBInstanceIdentifier: "db"} }, "RestoreToPointInTime: set RestoreTime or UseLatestRestorableTime"},
+		"blue/green":   {func(a *Args) { a.BlueGreenUpdate, a.ReadReplicas = true, 2 }, "BlueGreenUpdate: cannot be used with 2 read replicas"},
+		"monitoring":   {func(a *Args) { a.MonitoringIntervalSeconds = 20 }, "MonitoringIntervalSeconds: 20 is not allowed"},
+		"pi retention": {func(a *Args) { a.PerformanceInsightsRetentionDays = 30 }, "PerformanceInsightsRetentionDays: 30 is not allowed; use 7, or a multiple of 31 up to 731"},
+		"clients":      {func(a *Args) { a.ClientSecurityGroupIDs = nil }, "ClientSecurityGroupIDs: must list at least one security group"},
+		"identifier":   {func(a *Args) { a.Identifier = "Prod_DB" }, `Identifier: "Prod_DB" is not an RDS identifier`},
+	}
+	for name, c := range cases {
+		t.Run(name, func(t *testing.T) {
+			args := baseArgs()
+			c.edit(&args)
+			rec, err := run(args)
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), `invalid postgres args for "db"`)
+			assert.Contains(t, err.Error(), c.want)
+			assert.Empty(t, rec.All())
+		})
+	}
+}
