@@ -287,13 +287,13 @@ func New(ctx *pulumi.Context, name string, args Args, opts ...pulumi.ResourceOpt
 		AuthToken:                token.Result,
 		AuthTokenUpdateStrategy:  pulumi.String("ROTATE"),
 		// Cluster mode needs automatic failover; without replicas there is nothing to fail to.
-		AutomaticFailoverEnabled: pulumi.Bool(*args.ClusterMode || hasReplica),
-		MultiAzEnabled:           pulumi.Bool(hasReplica),
-		SnapshotRetentionLimit:   pulumi.Int(args.SnapshotRetentionDays),
-		SnapshotWindow:           pulumi.String(args.SnapshotWindow),
-		MaintenanceWindow:        pulumi.String(args.MaintenanceWindow),
-		AutoMinorVersionUpgrade:  pulumi.Bool(true),
-		ApplyImmediately:         pulumi.Bool(args.ApplyImmediately),
+		AutomaticFailoverEnabled:  pulumi.Bool(*args.ClusterMode || hasReplica),
+		MultiAzEnabled:            pulumi.Bool(hasReplica),
+		SnapshotRetentionLimit:    pulumi.Int(args.SnapshotRetentionDays),
+		SnapshotWindow:            pulumi.String(args.SnapshotWindow),
+		MaintenanceWindow:         pulumi.String(args.MaintenanceWindow),
+		AutoMinorVersionUpgrade:   pulumi.Bool(true),
+		ApplyImmediately:          pulumi.Bool(args.ApplyImmediately),
 		LogDeliveryConfigurations: logs,
 	}
 	if *args.ClusterMode {
