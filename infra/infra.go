@@ -4,6 +4,7 @@ package infra
 
 import (
 	"fmt"
+	"maps"
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
@@ -36,13 +37,7 @@ type Providers struct {
 
 // NewProviders builds the AWS providers with the default tags every resource carries.
 func NewProviders(ctx *pulumi.Context, spec *stacks.Spec) (*Providers, error) {
-	tags := aws.ProviderDefaultTagsArgs{Tags: pulumi.StringMap{
-		"Project":     pulumi.String(spec.Project),
-		"Environment": pulumi.String(spec.Stack),
-		"Tier":        pulumi.String(string(spec.Tier)),
-		"ManagedBy":   pulumi.String("pulumi"),
-		"Owner":       pulumi.String(spec.Owner),
-	}}
+	tags := aws.ProviderDefaultTagsArgs{Tags: pulumi.ToStringMap(spec.Tags())}
 	main, err := aws.NewProvider(ctx, "aws", &aws.ProviderArgs{Region: pulumi.String(spec.Region), DefaultTags: tags})
 	if err != nil {
 		return nil, fmt.Errorf("creating AWS provider: %w", err)
@@ -52,6 +47,19 @@ func NewProviders(ctx *pulumi.Context, spec *stacks.Spec) (*Providers, error) {
 		return nil, fmt.Errorf("creating %s AWS provider: %w", EdgeRegion, err)
 	}
 	return &Providers{AWS: main, AWSEdge: edge}, nil
+}
+
+// PoolLabel is the node label naming a node's pool; workloads select pools with it.
+const PoolLabel = "scalemate.io/pool"
+
+// SystemPool is the pool that cluster-critical addons are pinned to when a stack has one.
+const SystemPool = "system"
+
+func criticalAddonSelector(spec *stacks.Spec) map[string]string {
+	if _, ok := spec.NodePools[SystemPool]; !ok {
+		return nil
+	}
+	return map[string]string{PoolLabel: SystemPool}
 }
 
 // Deploy creates the environment described by spec.
@@ -89,6 +97,8 @@ func Deploy(ctx *pulumi.Context, spec *stacks.Spec) error {
 		ServiceCIDR:       spec.Cluster.ServiceCIDR,
 		AddonVersions:     spec.Cluster.AddonVersions,
 		Protect:           spec.Tier == stacks.Prod,
+		// With a system pool, cluster-critical addons run there, not on spot workers.
+		CriticalAddonNodeSelector: criticalAddonSelector(spec),
 	}, onAWS)
 	if err != nil {
 		return err
@@ -98,6 +108,11 @@ func Deploy(ctx *pulumi.Context, spec *stacks.Spec) error {
 	poolNames := pulumi.StringMap{}
 	for _, name := range spec.NodePoolNames() {
 		np := spec.NodePools[name]
+		labels := maps.Clone(np.Labels)
+		if labels == nil {
+			labels = map[string]string{}
+		}
+		labels[PoolLabel] = name
 		var taints []nodepool.Taint
 		for _, t := range np.Taints {
 			taints = append(taints, nodepool.Taint{Key: t.Key, Value: t.Value, Effect: t.Effect})
@@ -114,8 +129,9 @@ func Deploy(ctx *pulumi.Context, spec *stacks.Spec) error {
 			DesiredSize:           np.DesiredSize,
 			DiskSizeGiB:           np.DiskSizeGiB,
 			MaxUnavailablePercent: np.MaxUnavailablePercent,
-			Labels:                np.Labels,
+			Labels:                labels,
 			Taints:                taints,
+			Tags:                  spec.Tags(),
 		}, onAWS)
 		if err != nil {
 			return err

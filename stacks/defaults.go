@@ -28,7 +28,6 @@ func systemPool(instanceType string, minSize, maxSize int) NodePool {
 	return pool(func(p *NodePool) {
 		p.InstanceTypes = []string{instanceType}
 		p.MinSize, p.MaxSize = minSize, maxSize
-		p.Labels = map[string]string{"scalemate.io/pool": "system"}
 		p.Taints = []Taint{{Key: "CriticalAddonsOnly", Value: "true", Effect: "NO_SCHEDULE"}}
 	})
 }
@@ -39,7 +38,6 @@ func spotWorkers(instanceTypes []string, minSize, maxSize int) NodePool {
 		p.CapacityType = "SPOT"
 		p.InstanceTypes = instanceTypes
 		p.MinSize, p.MaxSize = minSize, maxSize
-		p.Labels = map[string]string{"scalemate.io/pool": "workers"}
 	})
 }
 

@@ -71,9 +71,9 @@ func Resolve(project, stack string, cfg map[string]string) (*Spec, error) {
 			spec.NodePools[name] = np
 		}
 	}
-	if p.Len() == 0 {
-		spec.validate(&p)
-	}
+	// Validate even after a decode problem: the keys that decoded still get checked, so one
+	// run shows every problem (a key that failed to decode keeps its defaults).
+	spec.validate(&p)
 	if err := p.Err(fmt.Sprintf("invalid config for stack %q (tier %s)", stack, tier)); err != nil {
 		return nil, err
 	}

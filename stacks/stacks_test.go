@@ -112,13 +112,18 @@ func TestValidationErrors(t *testing.T) {
 		{"az count mismatch", "dev", map[string]string{KeyNetwork: `{"availabilityZones":["us-west-2a","us-west-2b","us-west-2c"]}`}, "scalemate:network.availabilityZones: lists 3 zones but azCount is 2"},
 		{"nat mode", "dev", map[string]string{KeyNetwork: `{"natGateways":"two"}`}, `scalemate:network.natGateways: "two" is not allowed; use one of none, single, perAz`},
 		{"no nat without endpoints", "dev", map[string]string{KeyNetwork: `{"natGateways":"none","interfaceEndpoints":["sts"]}`}, "scalemate:network.interfaceEndpoints: must include ecr.api when natGateways is none"},
+		{"no nat without ec2 endpoint", "dev", map[string]string{KeyNetwork: `{"natGateways":"none","interfaceEndpoints":["ecr.api","ecr.dkr","sts","ssm","ssmmessages","ec2messages"]}`}, "scalemate:network.interfaceEndpoints: must include ec2 when natGateways is none"},
 		{"unknown endpoint", "dev", map[string]string{KeyNetwork: `{"interfaceEndpoints":["s3"]}`}, `scalemate:network.interfaceEndpoints[0]: "s3" is not allowed`},
 		{"subnets do not fit", "dev", map[string]string{KeyNetwork: `{"cidr":"10.0.0.0/20"}`}, "scalemate:network.subnetPrefixes: private subnet prefix /19 does not fit 4 AZ slots in a /20 VPC"},
 		{"flow log interval", "dev", map[string]string{KeyNetwork: `{"flowLogAggregationSeconds":300}`}, "scalemate:network.flowLogAggregationSeconds: 300 is not allowed; use 60 or 600"},
 		{"k8s version", "dev", map[string]string{KeyCluster: `{"version":"1.19"}`}, `scalemate:cluster.version: "1.19" is not allowed; use one of 1.31`},
 		{"service cidr overlaps vpc", "dev", map[string]string{KeyCluster: `{"serviceCidr":"10.10.0.0/16"}`, KeyNetwork: `{"cidr":"10.10.0.0/16"}`}, "scalemate:cluster.serviceCidr: 10.10.0.0/16 overlaps the VPC 10.10.0.0/16 (scalemate:network.cidr)"},
 		{"service cidr size", "dev", map[string]string{KeyCluster: `{"serviceCidr":"172.20.0.0/26"}`}, "scalemate:cluster.serviceCidr: 172.20.0.0/26 must be a private range between /12 and /24"},
-		{"open api", "dev", map[string]string{KeyCluster: `{"publicAccessCidrs":["0.0.0.0/0"]}`}, "scalemate:cluster.publicAccessCidrs[0]: 0.0.0.0/0 opens the Kubernetes API to the internet"},
+		{"open api", "dev", map[string]string{KeyCluster: `{"publicAccessCidrs":["0.0.0.0/0"]}`}, "scalemate:cluster.publicAccessCidrs[0]: 0.0.0.0/0 opens the endpoint to a large part of the internet"},
+		{"half the internet", "dev", map[string]string{KeyCluster: `{"publicAccessCidrs":["198.51.100.0/24","0.0.0.0/1"]}`}, "scalemate:cluster.publicAccessCidrs[1]: 0.0.0.0/1 opens the endpoint"},
+		{"private api cidr", "dev", map[string]string{KeyCluster: `{"publicAccessCidrs":["10.1.0.0/16"]}`}, "scalemate:cluster.publicAccessCidrs[0]: 10.1.0.0/16 is a private range"},
+		{"repeated api cidr", "dev", map[string]string{KeyCluster: `{"publicAccessCidrs":["198.51.100.0/24","198.51.100.0/24"]}`}, "scalemate:cluster.publicAccessCidrs[1]: 198.51.100.0/24 is listed twice"},
+		{"repeated admin", "dev", map[string]string{KeyCluster: `{"adminRoleArns":["arn:aws:iam::111122223333:role/a","arn:aws:iam::111122223333:role/a"]}`}, `scalemate:cluster.adminRoleArns[1]: "arn:aws:iam::111122223333:role/a" is listed twice`},
 		{"admin not a role", "dev", map[string]string{KeyCluster: `{"adminRoleArns":["arn:aws:iam::123456789012:user/bob"]}`}, `scalemate:cluster.adminRoleArns[0]: "arn:aws:iam::123456789012:user/bob" is not an IAM role ARN`},
 		{"log type missing", "dev", map[string]string{KeyCluster: `{"logTypes":["api"]}`}, "scalemate:cluster.logTypes: must include audit"},
 		{"log type unknown", "dev", map[string]string{KeyCluster: `{"logTypes":["api","audit","authenticator","kubelet"]}`}, `scalemate:cluster.logTypes[3]: "kubelet" is not allowed`},
@@ -136,6 +141,8 @@ func TestValidationErrors(t *testing.T) {
 		{"max over quota", "dev", map[string]string{KeyNodePools: `{"workers":{"maxSize":500}}`}, "scalemate:nodePools.workers.maxSize: 500 is out of range; allowed 1 to 450"},
 		{"disk", "dev", map[string]string{KeyNodePools: `{"workers":{"diskSizeGiB":8}}`}, "scalemate:nodePools.workers.diskSizeGiB: 8 is out of range; allowed 20 to 16384"},
 		{"taint effect", "dev", map[string]string{KeyNodePools: `{"workers":{"taints":[{"key":"gpu","effect":"NoSchedule"}]}}`}, `scalemate:nodePools.workers.taints[0].effect: "NoSchedule" is not allowed; use one of NO_SCHEDULE`},
+		{"all pools scale to zero", "dev", map[string]string{KeyNodePools: `{"workers":{"minSize":0}}`}, "scalemate:nodePools: at least one pool needs minSize >= 1"},
+		{"burstable in prod", "prod", map[string]string{KeyNodePools: `{"workers":{"instanceTypes":["t3.xlarge","t3a.xlarge"]}}`}, "scalemate:nodePools.workers.instanceTypes: t3.xlarge is burstable"},
 		{"staging spot only", "staging", map[string]string{KeyNodePools: `{"system":null}`}, "scalemate:nodePools: staging needs on-demand pools with minSize adding up to at least 2"},
 		{"prod two azs", "prod", map[string]string{KeyNetwork: `{"azCount":2}`}, "scalemate:network.azCount: prod must span at least 3 AZs (Multi-AZ); have 2"},
 		{"prod single nat", "prod", map[string]string{KeyNetwork: `{"natGateways":"single"}`}, "scalemate:network.natGateways: prod needs perAz"},
@@ -166,4 +173,14 @@ func TestValidationReportsEveryProblemAtOnce(t *testing.T) {
 		assert.Contains(t, err.Error(), want)
 	}
 	assert.Equal(t, 4, strings.Count(err.Error(), "\n  - "), err.Error())
+
+	// A key that fails to decode does not hide the problems of the others.
+	_, err = Resolve("scalemate", "dev", map[string]string{
+		KeyRegion:  "us-west-2",
+		KeyNetwork: `{"azCount":"two"}`,
+		KeyCluster: `{"version":"1.0"}`,
+	})
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "scalemate:network.azCount: expected int")
+	assert.Contains(t, err.Error(), "scalemate:cluster.version")
 }

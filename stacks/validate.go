@@ -34,6 +34,10 @@ var LogRetentionValues = []int{1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 4
 var InterfaceEndpointServices = []string{"autoscaling", "ec2", "ec2messages", "ecr.api", "ecr.dkr", "eks", "eks-auth",
 	"elasticloadbalancing", "kms", "logs", "secretsmanager", "ssm", "ssmmessages", "sts"}
 
+// privateClusterEndpoints are what nodes need without a NAT gateway: the VPC CNI calls EC2,
+// images come from ECR, IRSA needs STS, and node access is through SSM Session Manager.
+var privateClusterEndpoints = []string{"ec2", "ecr.api", "ecr.dkr", "sts", "ssm", "ssmmessages", "ec2messages"}
+
 // MaxNodesPerPool is EKS's quota of nodes in one managed node group.
 const MaxNodesPerPool = 450
 
@@ -43,7 +47,6 @@ var Addons = []string{"aws-ebs-csi-driver", "coredns", "kube-proxy", "vpc-cni"}
 var (
 	clusterLogTypes  = []string{"api", "audit", "authenticator", "controllerManager", "scheduler"}
 	requiredLogTypes = []string{"api", "audit", "authenticator"}
-	privateRanges    = []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8"), netip.MustParsePrefix("172.16.0.0/12"), netip.MustParsePrefix("192.168.0.0/16")}
 	roleARNRE        = regexp.MustCompile(`^arn:aws(-cn|-us-gov)?:iam::[0-9]{12}:role/[\w+=,.@/-]+$`)
 	addonVersionRE   = regexp.MustCompile(`^v[0-9]+\.[0-9]+\.[0-9]+-eksbuild\.[0-9]+$`)
 	poolNameRE       = regexp.MustCompile(`^[a-z][a-z0-9-]{0,30}$`)
@@ -65,6 +68,14 @@ func (s *Spec) AvailabilityZones() []string {
 		out = append(out, s.Region+letters[i:i+1])
 	}
 	return out
+}
+
+// Tags are the tags every resource carries: the AWS provider's default tags, and the tags of
+// what node groups launch (which default tags do not reach).
+func (s *Spec) Tags() map[string]string {
+	return map[string]string{
+		"Project": s.Project, "Environment": s.Stack, "Tier": string(s.Tier), "ManagedBy": "pulumi", "Owner": s.Owner,
+	}
 }
 
 // NodePoolNames lists the node pools in a stable order.
@@ -95,7 +106,7 @@ func (s *Spec) validateNetwork(p *validate.Problems) (netip.Prefix, bool) {
 	k := KeyNetwork + "."
 	vpc, ok := p.CIDR(k+"cidr", n.CIDR)
 	if ok {
-		if !inPrivateRange(vpc) {
+		if !validate.IsPrivate(vpc) {
 			p.Addf(k+"cidr", "%s is not inside a private range (10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16)", n.CIDR)
 			ok = false
 		}
@@ -126,9 +137,9 @@ func (s *Spec) validateNetwork(p *validate.Problems) (netip.Prefix, bool) {
 		p.OneOf(fmt.Sprintf("%sinterfaceEndpoints[%d]", k, i), svc, InterfaceEndpointServices...)
 	}
 	if n.NATGateways == "none" {
-		for _, need := range []string{"ecr.api", "ecr.dkr", "sts"} {
+		for _, need := range privateClusterEndpoints {
 			if !slices.Contains(n.InterfaceEndpoints, need) {
-				p.Addf(k+"interfaceEndpoints", "must include %s when natGateways is none (nodes pull images and get credentials through it)", need)
+				p.Addf(k+"interfaceEndpoints", "must include %s when natGateways is none (without internet egress nodes reach AWS only through endpoints: %s)", need, strings.Join(privateClusterEndpoints, ", "))
 			}
 		}
 	}
@@ -150,21 +161,19 @@ func (s *Spec) validateCluster(p *validate.Problems, vpc netip.Prefix, vpcOK boo
 	p.OneOf(k+"supportType", c.SupportType, "STANDARD", "EXTENDED")
 	if svc, ok := p.CIDR(k+"serviceCidr", c.ServiceCIDR); ok {
 		switch {
-		case !inPrivateRange(svc) || svc.Bits() < 12 || svc.Bits() > 24:
+		case !validate.IsPrivate(svc) || svc.Bits() < 12 || svc.Bits() > 24:
 			p.Addf(k+"serviceCidr", "%s must be a private range between /12 and /24 (EKS rule)", c.ServiceCIDR)
 		case vpcOK && svc.Overlaps(vpc):
 			p.Addf(k+"serviceCidr", "%s overlaps the VPC %s (%s.cidr); pods could not reach VPC addresses in the overlap", c.ServiceCIDR, vpc, KeyNetwork)
 		}
 	}
-	for i, cidr := range c.PublicAccessCIDRs {
-		field := fmt.Sprintf("%spublicAccessCidrs[%d]", k, i)
-		if pfx, ok := p.CIDR(field, cidr); ok && pfx.Bits() == 0 {
-			p.Addf(field, "%s opens the Kubernetes API to the internet; list the office or VPN ranges instead", cidr)
-		}
-	}
+	p.PublicAccessCIDRs(k+"publicAccessCidrs", c.PublicAccessCIDRs)
 	for i, arn := range c.AdminRoleARNs {
+		field := fmt.Sprintf("%sadminRoleArns[%d]", k, i)
 		if !roleARNRE.MatchString(arn) {
-			p.Addf(fmt.Sprintf("%sadminRoleArns[%d]", k, i), "%q is not an IAM role ARN (arn:aws:iam::<account>:role/<name>)", arn)
+			p.Addf(field, "%q is not an IAM role ARN (arn:aws:iam::<account>:role/<name>)", arn)
+		} else if slices.Index(c.AdminRoleARNs, arn) != i {
+			p.Addf(field, "%q is listed twice (EKS allows one access entry per principal)", arn)
 		}
 	}
 	for i, lt := range c.LogTypes {
@@ -187,6 +196,8 @@ func (s *Spec) validateCluster(p *validate.Problems, vpc netip.Prefix, vpcOK boo
 func (s *Spec) validateNodePools(p *validate.Problems) {
 	if len(s.NodePools) == 0 {
 		p.Addf(KeyNodePools, "at least one node pool is required")
+	} else if !slices.ContainsFunc(slices.Collect(maps.Values(s.NodePools)), func(np NodePool) bool { return np.MinSize >= 1 }) {
+		p.Addf(KeyNodePools, "at least one pool needs minSize >= 1, or CoreDNS has nowhere to run and the cluster addons never become active")
 	}
 	for _, name := range s.NodePoolNames() {
 		np := s.NodePools[name]
@@ -198,6 +209,13 @@ func (s *Spec) validateNodePools(p *validate.Problems) {
 		if _, err := instancetype.CommonArch(np.InstanceTypes); err != nil {
 			p.Addf(k+"instanceTypes", "%v", err)
 		}
+		if s.Tier == Prod {
+			for _, it := range np.InstanceTypes {
+				if t, err := instancetype.Parse(it); err == nil && t.Burstable() {
+					p.Addf(k+"instanceTypes", "%s is burstable; prod nodes need steady CPU (use m, c or r families)", it)
+				}
+			}
+		}
 		if np.CapacityType == "SPOT" && len(np.InstanceTypes) < 2 {
 			p.Addf(k+"instanceTypes", "a SPOT pool needs at least 2 instance types so one interrupted type does not empty it")
 		}
@@ -206,6 +224,9 @@ func (s *Spec) validateNodePools(p *validate.Problems) {
 		p.IntRange(k+"maxUnavailablePercent", np.MaxUnavailablePercent, 1, 100)
 		for i, t := range np.Taints {
 			p.NotEmpty(fmt.Sprintf("%staints[%d].key", k, i), t.Key)
+			if len(t.Key) > 63 || len(t.Value) > 63 {
+				p.Addf(fmt.Sprintf("%staints[%d]", k, i), "key and value are at most 63 characters")
+			}
 			p.OneOf(fmt.Sprintf("%staints[%d].effect", k, i), t.Effect, "NO_SCHEDULE", "NO_EXECUTE", "PREFER_NO_SCHEDULE")
 		}
 	}
@@ -234,15 +255,6 @@ func (s *Spec) validateTier(p *validate.Problems) {
 	if s.Network.NATGateways != "perAz" && s.Network.NATGateways != "none" {
 		p.Addf(KeyNetwork+".natGateways", "prod needs perAz (or none with interface endpoints) so losing one AZ does not cut egress for the others; have %s", s.Network.NATGateways)
 	}
-}
-
-func inPrivateRange(p netip.Prefix) bool {
-	for _, r := range privateRanges {
-		if r.Bits() <= p.Bits() && r.Contains(p.Addr()) {
-			return true
-		}
-	}
-	return false
 }
 
 func joinInts(vs []int) string {

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"regexp"
 	"slices"
+	"strings"
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/cloudwatch"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/eks"
@@ -57,6 +58,10 @@ type Args struct {
 	ServiceCIDR string
 	// AddonVersions pins addon versions by name; unlisted addons get AWS's default for Version.
 	AddonVersions map[string]string
+	// CriticalAddonNodeSelector pins CoreDNS and the EBS CSI controller to the nodes it selects
+	// (an on-demand system pool, tainted CriticalAddonsOnly) so spot interruptions cannot take
+	// them down. Default none: they run anywhere.
+	CriticalAddonNodeSelector map[string]string
 	// KMSKeyDeletionWindowDays is the waiting period before the secrets key is deleted, 7 to 30.
 	// Default 30.
 	KMSKeyDeletionWindowDays int
@@ -127,9 +132,10 @@ func (a Args) validate(name string) error {
 	if a.SubnetIDs == nil {
 		p.Addf("SubnetIDs", "must be set")
 	}
-	for i, c := range a.PublicAccessCIDRs {
-		if pfx, ok := p.CIDR(fmt.Sprintf("PublicAccessCIDRs[%d]", i), c); ok && pfx.Bits() == 0 {
-			p.Addf(fmt.Sprintf("PublicAccessCIDRs[%d]", i), "%s would open the API server to the internet", c)
+	p.PublicAccessCIDRs("PublicAccessCIDRs", a.PublicAccessCIDRs)
+	for i, arn := range a.AdminRoleARNs {
+		if slices.Index(a.AdminRoleARNs, arn) != i {
+			p.Addf(fmt.Sprintf("AdminRoleARNs[%d]", i), "%q is listed twice (EKS allows one access entry per principal)", arn)
 		}
 	}
 	for i, lt := range a.LogTypes {
@@ -217,7 +223,7 @@ func New(ctx *pulumi.Context, name string, args Args, opts ...pulumi.ResourceOpt
 			SubnetIds:             args.SubnetIDs,
 			EndpointPrivateAccess: pulumi.Bool(true),
 			EndpointPublicAccess:  pulumi.Bool(len(args.PublicAccessCIDRs) > 0),
-			PublicAccessCidrs:     pulumi.ToStringArray(args.PublicAccessCIDRs),
+			PublicAccessCidrs:     publicCIDRs(args.PublicAccessCIDRs),
 		},
 		EnabledClusterLogTypes: pulumi.ToStringArray(args.LogTypes),
 		EncryptionConfig: eks.ClusterEncryptionConfigArgs{
@@ -261,6 +267,7 @@ func New(ctx *pulumi.Context, name string, args Args, opts ...pulumi.ResourceOpt
 	if err != nil {
 		return nil, err
 	}
+	c.Version = cluster.Version
 	roles := map[string]pulumi.StringPtrInput{"vpc-cni": cni.Arn}
 	nameAndAddons := []any{cluster.Name}
 	for _, addon := range networkAddons {
@@ -271,7 +278,7 @@ func New(ctx *pulumi.Context, name string, args Args, opts ...pulumi.ResourceOpt
 		nameAndAddons = append(nameAndAddons, a.Arn)
 	}
 	c.Name = pulumi.All(nameAndAddons...).ApplyT(func(v []any) string { return v[0].(string) }).(pulumi.StringOutput)
-	c.ARN, c.Version, c.Endpoint = cluster.Arn, cluster.Version, cluster.Endpoint
+	c.ARN, c.Endpoint = cluster.Arn, cluster.Endpoint
 	c.CertificateAuthority = cluster.CertificateAuthority.Data().Elem()
 	c.SecurityGroupID = cluster.VpcConfig.ClusterSecurityGroupId().Elem()
 	c.SecretsKeyARN = key.Arn
@@ -318,16 +325,48 @@ func (c *Cluster) addon(ctx *pulumi.Context, clusterName pulumi.StringInput, add
 	}
 	if v := c.args.AddonVersions[addon]; v != "" {
 		args.AddonVersion = pulumi.String(v)
+	} else {
+		// AWS's default version for the control plane's version: it moves with cluster upgrades
+		// instead of staying at what was current when the addon was created.
+		args.AddonVersion = eks.GetAddonVersionOutput(ctx, eks.GetAddonVersionOutputArgs{
+			AddonName: pulumi.String(addon), KubernetesVersion: c.Version,
+		}, pulumi.Parent(c)).Version()
 	}
-	if addon == "vpc-cni" {
-		// Turns on the CNI's network policy agent so Kubernetes NetworkPolicies are enforced.
-		args.ConfigurationValues = pulumi.String(`{"enableNetworkPolicy":"true"}`)
+	if cfg := c.addonConfig(addon); cfg != "" {
+		args.ConfigurationValues = pulumi.String(cfg)
 	}
 	a, err := eks.NewAddon(ctx, c.name+"-"+addon, args, append(opts, pulumi.Parent(c))...)
 	if err != nil {
 		return nil, fmt.Errorf("installing addon %s: %w", addon, err)
 	}
 	return a, nil
+}
+
+// addonConfig is an addon's configurationValues JSON, or "" for AWS's defaults.
+func (c *Cluster) addonConfig(addon string) string {
+	var cfg any
+	placement := func() map[string]any {
+		return map[string]any{
+			"nodeSelector": c.args.CriticalAddonNodeSelector,
+			"tolerations":  []any{map[string]any{"key": "CriticalAddonsOnly", "operator": "Exists"}},
+		}
+	}
+	switch {
+	case addon == "vpc-cni":
+		// Turns on the CNI's network policy agent so Kubernetes NetworkPolicies are enforced.
+		cfg = map[string]any{"enableNetworkPolicy": "true"}
+	case addon == "coredns" && len(c.args.CriticalAddonNodeSelector) > 0:
+		cfg = placement()
+	case addon == "aws-ebs-csi-driver" && len(c.args.CriticalAddonNodeSelector) > 0:
+		cfg = map[string]any{"controller": placement()}
+	default:
+		return ""
+	}
+	b, err := json.Marshal(cfg)
+	if err != nil {
+		panic(err) // plain maps and strings always marshal
+	}
+	return string(b)
 }
 
 // irsaRole creates a role that only kube-system/<serviceAccount> can assume, with one AWS
@@ -350,14 +389,17 @@ func (c *Cluster) irsaRole(ctx *pulumi.Context, purpose, serviceAccount, managed
 
 // adminAccess gives each admin role an access entry with the cluster-admin access policy.
 func (c *Cluster) adminAccess(ctx *pulumi.Context, cluster *eks.Cluster, partition string) error {
-	for i, arn := range c.args.AdminRoleARNs {
-		entry, err := eks.NewAccessEntry(ctx, fmt.Sprintf("%s-admin-%d", c.name, i), &eks.AccessEntryArgs{
+	for _, arn := range c.args.AdminRoleARNs {
+		// Named by the principal, not its list position: removing one role must not make
+		// another entry change principal (EKS allows one entry per principal).
+		logical := c.name + "-admin-" + principalName(arn)
+		entry, err := eks.NewAccessEntry(ctx, logical, &eks.AccessEntryArgs{
 			ClusterName: cluster.Name, PrincipalArn: pulumi.String(arn), Type: pulumi.String("STANDARD"),
 		}, pulumi.Parent(c))
 		if err != nil {
 			return fmt.Errorf("creating access entry for %s: %w", arn, err)
 		}
-		if _, err := eks.NewAccessPolicyAssociation(ctx, fmt.Sprintf("%s-admin-%d", c.name, i), &eks.AccessPolicyAssociationArgs{
+		if _, err := eks.NewAccessPolicyAssociation(ctx, logical, &eks.AccessPolicyAssociationArgs{
 			ClusterName:  cluster.Name,
 			PrincipalArn: entry.PrincipalArn,
 			PolicyArn:    pulumi.String("arn:" + partition + ":eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy"),
@@ -367,6 +409,24 @@ func (c *Cluster) adminAccess(ctx *pulumi.Context, cluster *eks.Cluster, partiti
 		}
 	}
 	return nil
+}
+
+// principalName turns arn:aws:iam::111122223333:role/path/admin into 111122223333-path-admin.
+func principalName(arn string) string {
+	parts := strings.SplitN(arn, ":", 6)
+	if len(parts) < 6 {
+		return strings.NewReplacer(":", "-", "/", "-").Replace(arn)
+	}
+	return parts[4] + "-" + strings.ReplaceAll(strings.TrimPrefix(parts[5], "role/"), "/", "-")
+}
+
+// publicCIDRs leaves the list unset (not empty) when the public endpoint is off, so EKS's
+// read-back does not show a perpetual diff.
+func publicCIDRs(cidrs []string) pulumi.StringArrayInput {
+	if len(cidrs) == 0 {
+		return nil
+	}
+	return pulumi.ToStringArray(cidrs)
 }
 
 // Kubeconfig renders a kubeconfig (JSON is valid YAML) whose user gets tokens from

@@ -63,6 +63,7 @@ func TestControlPlaneDefaults(t *testing.T) {
 	vpc := c.Input("vpcConfig").(map[string]any)
 	assert.Equal(t, true, vpc["endpointPrivateAccess"])
 	assert.Equal(t, false, vpc["endpointPublicAccess"], "no public endpoint without CIDRs")
+	assert.Nil(t, vpc["publicAccessCidrs"], "unset, not empty, so EKS's 0.0.0.0/0 read-back shows no diff")
 	assert.Equal(t, []any{"api", "audit", "authenticator"}, c.Input("enabledClusterLogTypes"))
 	access := c.Input("accessConfig").(map[string]any)
 	assert.Equal(t, "API", access["authenticationMode"])
@@ -106,6 +107,9 @@ func TestPublicAccessAndAdmins(t *testing.T) {
 
 	entries := rec.OfType("aws:eks/accessEntry:AccessEntry")
 	require.Len(t, entries, 2)
+	// Named by principal, so dropping the first role leaves the second entry untouched.
+	_, ok := rec.Named("aws:eks/accessEntry:AccessEntry", "demo-admin-111122223333-breakglass")
+	assert.True(t, ok)
 	assoc := rec.OfType("aws:eks/accessPolicyAssociation:AccessPolicyAssociation")
 	require.Len(t, assoc, 2)
 	assert.Equal(t, "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy", assoc[0].Input("policyArn"))
@@ -122,7 +126,8 @@ func TestAddonsAndIRSA(t *testing.T) {
 	}
 	require.Len(t, addons, 4)
 	assert.Equal(t, "v1.11.4-eksbuild.2", addons["coredns"].Input("addonVersion"))
-	assert.Nil(t, addons["kube-proxy"].Input("addonVersion"), "unpinned addons take AWS's default")
+	assert.Equal(t, "v1.34.0-kube-proxy-eksbuild.1", addons["kube-proxy"].Input("addonVersion"), "unpinned addons follow AWS's default for the cluster version")
+	assert.Nil(t, addons["coredns"].Input("configurationValues"), "no placement without a system pool")
 	assert.Equal(t, "arn:aws:iam:us-west-2:123456789012:demo-vpc-cni", addons["vpc-cni"].Input("serviceAccountRoleArn"))
 	assert.Equal(t, "arn:aws:iam:us-west-2:123456789012:demo-aws-ebs-csi-driver", addons["aws-ebs-csi-driver"].Input("serviceAccountRoleArn"))
 	assert.JSONEq(t, `{"enableNetworkPolicy":"true"}`, addons["vpc-cni"].Input("configurationValues").(string))
@@ -153,6 +158,17 @@ func TestAddonsAndIRSA(t *testing.T) {
 	require.True(t, ok)
 	assert.Equal(t, "https://"+issuer, oidc.Input("url"))
 	assert.Equal(t, []any{"sts.amazonaws.com"}, oidc.Input("clientIdLists"))
+}
+
+func TestCriticalAddonsPinnedToSystemNodes(t *testing.T) {
+	args := baseArgs()
+	args.CriticalAddonNodeSelector = map[string]string{"scalemate.io/pool": "system"}
+	rec, _ := mustRun(t, args)
+	toleration := `"tolerations":[{"key":"CriticalAddonsOnly","operator":"Exists"}]`
+	coredns, _ := rec.Named("aws:eks/addon:Addon", "demo-coredns")
+	assert.JSONEq(t, `{"nodeSelector":{"scalemate.io/pool":"system"},`+toleration+`}`, coredns.Input("configurationValues").(string))
+	ebs, _ := rec.Named("aws:eks/addon:Addon", "demo-aws-ebs-csi-driver")
+	assert.JSONEq(t, `{"controller":{"nodeSelector":{"scalemate.io/pool":"system"},`+toleration+`}}`, ebs.Input("configurationValues").(string))
 }
 
 func TestNodeAddonsWaitForNodePools(t *testing.T) {
@@ -219,7 +235,8 @@ func TestInvalidArgsRegisterNothing(t *testing.T) {
 	}{
 		"version":     {func(a *Args) { a.Version = "" }, "Version: must be set"},
 		"subnets":     {func(a *Args) { a.SubnetIDs = nil }, "SubnetIDs: must be set"},
-		"open api":    {func(a *Args) { a.PublicAccessCIDRs = []string{"0.0.0.0/0"} }, "PublicAccessCIDRs[0]: 0.0.0.0/0 would open the API server to the internet"},
+		"open api":    {func(a *Args) { a.PublicAccessCIDRs = []string{"0.0.0.0/0"} }, "PublicAccessCIDRs[0]: 0.0.0.0/0 opens the endpoint to a large part of the internet"},
+		"admin twice": {func(a *Args) { a.AdminRoleARNs = []string{"arn:aws:iam::1:role/a", "arn:aws:iam::1:role/a"} }, `AdminRoleARNs[1]: "arn:aws:iam::1:role/a" is listed twice`},
 		"log type":    {func(a *Args) { a.LogTypes = []string{"kubelet"} }, `LogTypes[0]: "kubelet" is not allowed`},
 		"addon":       {func(a *Args) { a.AddonVersions = map[string]string{"istio": "1"} }, `AddonVersions.istio: "istio" is not allowed`},
 		"kms window":  {func(a *Args) { a.KMSKeyDeletionWindowDays = 3 }, "KMSKeyDeletionWindowDays: 3 is out of range; allowed 7 to 30"},

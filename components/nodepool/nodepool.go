@@ -58,6 +58,10 @@ type Args struct {
 	Labels map[string]string
 	// Taints are Kubernetes node taints.
 	Taints []Taint
+	// Tags go on the instances, volumes and network interfaces the group launches; the AWS
+	// provider's default tags do not reach them. Pass the same tags (Project, Environment,
+	// Owner, ...) so cost allocation sees node spend.
+	Tags map[string]string
 }
 
 // NodePool is the component resource.
@@ -113,6 +117,9 @@ func (a Args) amiType(name string) (string, error) {
 	p.IntRange("MaxUnavailablePercent", a.MaxUnavailablePercent, 1, 100)
 	for i, t := range a.Taints {
 		p.NotEmpty(fmt.Sprintf("Taints[%d].Key", i), t.Key)
+		if len(t.Key) > 63 || len(t.Value) > 63 {
+			p.Addf(fmt.Sprintf("Taints[%d]", i), "key and value are at most 63 characters")
+		}
 		p.OneOf(fmt.Sprintf("Taints[%d].Effect", i), t.Effect, "NO_SCHEDULE", "NO_EXECUTE", "PREFER_NO_SCHEDULE")
 	}
 	if err := p.Err(fmt.Sprintf("invalid nodepool args for %q", name)); err != nil {
@@ -156,11 +163,11 @@ func New(ctx *pulumi.Context, name string, args Args, opts ...pulumi.ResourceOpt
 	}
 
 	nameTag := pulumi.StringMap{"Name": pulumi.String(name)}
+	launchedTags := pulumi.ToStringMap(args.Tags)
+	launchedTags["Name"] = pulumi.String(name)
 	var tagSpecs ec2.LaunchTemplateTagSpecificationArray
-	// Default tags reach the launch template, not what it launches; tag instances, volumes and
-	// interfaces so cost reports and SSM inventory see them.
 	for _, rt := range []string{"instance", "volume", "network-interface"} {
-		tagSpecs = append(tagSpecs, ec2.LaunchTemplateTagSpecificationArgs{ResourceType: pulumi.String(rt), Tags: nameTag})
+		tagSpecs = append(tagSpecs, ec2.LaunchTemplateTagSpecificationArgs{ResourceType: pulumi.String(rt), Tags: launchedTags})
 	}
 	lt, err := ec2.NewLaunchTemplate(ctx, name, &ec2.LaunchTemplateArgs{
 		Description:          pulumi.String("EKS nodes of pool " + name),

@@ -71,6 +71,7 @@ func TestSpotPoolWithLabelsTaintsAndArm(t *testing.T) {
 func TestLaunchTemplateHardening(t *testing.T) {
 	args := baseArgs()
 	args.DiskSizeGiB = 80
+	args.Tags = map[string]string{"Project": "scalemate", "Owner": "platform-team"}
 	rec, _ := mustRun(t, args)
 	lt, ok := rec.Named("aws:ec2/launchTemplate:LaunchTemplate", "pool")
 	require.True(t, ok)
@@ -84,7 +85,13 @@ func TestLaunchTemplateHardening(t *testing.T) {
 	assert.Equal(t, "true", ebs["encrypted"])
 	assert.EqualValues(t, 80, ebs["volumeSize"])
 	assert.Nil(t, lt.Input("keyName"), "no SSH key")
-	assert.Len(t, lt.Input("tagSpecifications"), 3)
+	specs := lt.Input("tagSpecifications").([]any)
+	require.Len(t, specs, 3)
+	for _, spec := range specs {
+		m := spec.(map[string]any)
+		assert.Equal(t, map[string]any{"Name": "pool", "Project": "scalemate", "Owner": "platform-team"}, m["tags"],
+			"%s launched by the group carry the cost tags", m["resourceType"])
+	}
 }
 
 func TestNodeRoleHasOnlyNodePolicies(t *testing.T) {

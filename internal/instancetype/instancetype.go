@@ -61,7 +61,11 @@ func Parse(name string) (Type, error) {
 	if !sizeRE.MatchString(size) {
 		return Type{}, fmt.Errorf("%q has unknown size %q (want e.g. large, xlarge, 2xlarge)", name, size)
 	}
-	return Type{Family: family, Size: size, Arch: arch}, nil
+	t := Type{Family: family, Size: size, Arch: arch}
+	if slices.Contains([]string{"nano", "micro", "small"}, size) && !t.Burstable() {
+		return Type{}, fmt.Errorf("%q does not exist: only burstable (t) families come in nano, micro and small", name)
+	}
+	return t, nil
 }
 
 // CommonArch parses every name and returns the one architecture they share. Mixing

@@ -22,6 +22,7 @@ func TestParse(t *testing.T) {
 		"m6i":         `"m6i" is not an instance type`,
 		"p5.48xlarge": `unknown instance family "p5"`,
 		"m6i.huge":    `unknown size "huge"`,
+		"m6i.small":   `only burstable (t) families come in nano, micro and small`,
 		"":            `"" is not an instance type`,
 	} {
 		_, err := Parse(name)

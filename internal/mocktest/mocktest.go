@@ -66,8 +66,16 @@ func (r *Recorder) NewResource(args pulumi.MockResourceArgs) (string, resource.P
 	return id, state, nil
 }
 
-// Call answers invokes. The program is written to need none; an unexpected invoke fails loudly.
+// Call answers the few invokes the program makes; any other invoke fails loudly.
 func (r *Recorder) Call(args pulumi.MockCallArgs) (resource.PropertyMap, error) {
+	switch args.Token {
+	case "aws:eks/getAddonVersion:getAddonVersion":
+		// AWS's default addon version for a Kubernetes version, faked from both names.
+		addon, version := args.Args["addonName"].StringValue(), args.Args["kubernetesVersion"].StringValue()
+		out := args.Args.Copy()
+		out["version"] = resource.NewPropertyValue("v" + version + ".0-" + addon + "-eksbuild.1")
+		return out, nil
+	}
 	return nil, fmt.Errorf("mocktest: unexpected invoke %s", args.Token)
 }
 

@@ -82,3 +82,43 @@ func (p *Problems) Scaling(minField, maxField, desiredField string, minSize, max
 		p.Addf(desiredField, "%d is outside %s..%s (%d..%d)", desired, minField, maxField, minSize, maxSize)
 	}
 }
+
+// MaxPublicAccessCIDRs is how many CIDRs EKS accepts for its public endpoint.
+const MaxPublicAccessCIDRs = 40
+
+var privateRanges = []netip.Prefix{
+	netip.MustParsePrefix("10.0.0.0/8"), netip.MustParsePrefix("172.16.0.0/12"),
+	netip.MustParsePrefix("192.168.0.0/16"),
+}
+
+// IsPrivate reports whether p lies inside an RFC 1918 range.
+func IsPrivate(p netip.Prefix) bool {
+	for _, r := range privateRanges {
+		if r.Bits() <= p.Bits() && r.Contains(p.Addr()) {
+			return true
+		}
+	}
+	return false
+}
+
+// PublicAccessCIDRs records problems with the source ranges of an internet-facing endpoint:
+// each a public IPv4 block of /8 or narrower (no slice of "the whole internet"), no repeats, at
+// most MaxPublicAccessCIDRs.
+func (p *Problems) PublicAccessCIDRs(field string, cidrs []string) {
+	if len(cidrs) > MaxPublicAccessCIDRs {
+		p.Addf(field, "%d CIDRs given; EKS accepts at most %d", len(cidrs), MaxPublicAccessCIDRs)
+	}
+	for i, c := range cidrs {
+		f := fmt.Sprintf("%s[%d]", field, i)
+		pfx, ok := p.CIDR(f, c)
+		switch {
+		case !ok:
+		case pfx.Bits() < 8:
+			p.Addf(f, "%s opens the endpoint to a large part of the internet; list the office or VPN egress ranges (/8 or narrower)", c)
+		case IsPrivate(pfx):
+			p.Addf(f, "%s is a private range, which never reaches a public endpoint; use the public egress address", c)
+		case slices.Index(cidrs, c) != i:
+			p.Addf(f, "%s is listed twice", c)
+		}
+	}
+}
