@@ -64,6 +64,10 @@ func criticalAddonSelector(spec *stacks.Spec) map[string]string {
 
 // Deploy creates the environment described by spec.
 func Deploy(ctx *pulumi.Context, spec *stacks.Spec) error {
+	data, err := planDataTier(spec)
+	if err != nil {
+		return err
+	}
 	p, err := NewProviders(ctx, spec)
 	if err != nil {
 		return err
@@ -136,10 +140,14 @@ func Deploy(ctx *pulumi.Context, spec *stacks.Spec) error {
 		if err != nil {
 			return err
 		}
-		pools = append(pools, pool)
+		pools = append(pools, pool.Group)
 		poolNames[name] = pool.NodeGroupName
 	}
 	if err := cl.InstallNodeAddons(ctx, pools...); err != nil {
+		return err
+	}
+	db, err := deployDataTier(ctx, spec, data, p, net, cl)
+	if err != nil {
 		return err
 	}
 
@@ -155,5 +163,14 @@ func Deploy(ctx *pulumi.Context, spec *stacks.Spec) error {
 	ctx.Export("oidcProviderArn", cl.OIDCProviderARN)
 	ctx.Export("kubeconfig", cl.Kubeconfig)
 	ctx.Export("nodeGroups", poolNames)
+	ctx.Export("postgresWriterEndpoint", db.postgres.WriterEndpoint)
+	ctx.Export("postgresReaderEndpoints", db.postgres.ReaderEndpoints)
+	ctx.Export("postgresProxyEndpoint", db.postgres.ProxyEndpoint)
+	ctx.Export("postgresPort", db.postgres.Port)
+	ctx.Export("postgresSecretArn", db.postgres.SecretARN)
+	ctx.Export("redisConfigurationEndpoint", db.redis.ConfigurationEndpoint)
+	ctx.Export("redisPort", db.redis.Port)
+	ctx.Export("redisSecretArn", db.redis.SecretARN)
+	ctx.Export("appRoleArn", db.appRole)
 	return nil
 }

@@ -60,20 +60,40 @@ func defaults(t Tier) Spec {
 			ServiceCIDR: "172.20.0.0/16",
 		},
 	}
+	s.Postgres = Postgres{
+		EngineVersion: "16", BackupWindow: "03:00-04:00", MaintenanceWindow: "sun:05:00-sun:06:00",
+		SlowQueryMillis: 500, PerformanceInsightsRetentionDays: 7, MonitoringIntervalSeconds: 60,
+	}
+	s.Redis = Redis{Engine: "valkey", SnapshotWindow: "05:00-06:00", MaintenanceWindow: "sun:07:00-sun:08:00", AuthTokenVersion: 1}
+	s.Backup = Backup{VaultLock: "none"}
 	switch t {
 	case Dev:
+		s.Postgres.InstanceClass, s.Postgres.AllocatedStorageGiB, s.Postgres.MaxAllocatedStorageGiB = "db.t4g.medium", 20, 100
+		s.Postgres.BackupRetentionDays, s.Postgres.SlowQueryMillis = 1, 1000
+		s.Redis.NodeType, s.Redis.Shards, s.Redis.ReplicasPerShard, s.Redis.SnapshotRetentionDays = "cache.t4g.small", 1, 1, 1
+		s.Backup.DailyRetentionDays = 7
 		s.LogRetentionDays = 7
 		s.Network.AZCount = 2
 		s.NodePools = map[string]NodePool{
 			"workers": spotWorkers([]string{"t3.large", "t3a.large", "m6i.large"}, 1, 3),
 		}
 	case Staging:
+		s.Postgres.InstanceClass, s.Postgres.AllocatedStorageGiB, s.Postgres.MaxAllocatedStorageGiB = "db.m7g.large", 50, 200
+		s.Postgres.MultiAZ, s.Postgres.ReadReplicas, s.Postgres.BackupRetentionDays, s.Postgres.Proxy = true, 1, 7, true
+		s.Redis.NodeType, s.Redis.Shards, s.Redis.ReplicasPerShard, s.Redis.SnapshotRetentionDays = "cache.m7g.large", 2, 1, 7
+		s.Backup.DailyRetentionDays, s.Backup.WeeklyRetentionDays, s.Backup.RestoreTesting = 14, 35, true
 		s.LogRetentionDays = 30
 		s.NodePools = map[string]NodePool{
 			"system":  systemPool("m6i.large", 2, 3),
 			"workers": spotWorkers([]string{"m6i.large", "m6a.large", "m5.large"}, 1, 6),
 		}
 	case Prod:
+		s.Postgres.InstanceClass, s.Postgres.AllocatedStorageGiB, s.Postgres.MaxAllocatedStorageGiB = "db.r7g.xlarge", 100, 1000
+		s.Postgres.MultiAZ, s.Postgres.ReadReplicas, s.Postgres.BackupRetentionDays, s.Postgres.Proxy = true, 2, 30, true
+		s.Postgres.PerformanceInsightsRetentionDays, s.Postgres.MonitoringIntervalSeconds = 31, 15
+		s.Redis.NodeType, s.Redis.Shards, s.Redis.ReplicasPerShard, s.Redis.SnapshotRetentionDays = "cache.r7g.large", 3, 2, 14
+		s.Backup.DailyRetentionDays, s.Backup.WeeklyRetentionDays, s.Backup.MonthlyRetentionDays = 35, 90, 365
+		s.Backup.VaultLock, s.Backup.RestoreTesting = "governance", true
 		s.LogRetentionDays = 365
 		s.Network.NATGateways = "perAz"
 		s.Network.FlowLogAggregationSeconds = 60
@@ -84,4 +104,13 @@ func defaults(t Tier) Spec {
 		}
 	}
 	return s
+}
+
+// defaultDRRegion is prod's disaster-recovery region for a main region: us-east-2, or
+// us-west-2 when the main region is us-east-2.
+func defaultDRRegion(region string) string {
+	if region == "us-east-2" {
+		return "us-west-2"
+	}
+	return "us-east-2"
 }

@@ -47,7 +47,11 @@ func Resolve(project, stack string, cfg map[string]string) (*Spec, error) {
 
 	spec := defaults(tier)
 	spec.Project, spec.Stack = project, stack
+	spec.Postgres.Identifier = project + "-" + stack
 	spec.Region = cfg[KeyRegion]
+	if tier == Prod {
+		spec.Backup.DRRegion = defaultDRRegion(spec.Region)
+	}
 	if v, ok := cfg[KeyOwner]; ok {
 		spec.Owner = v
 	}
@@ -58,11 +62,16 @@ func Resolve(project, stack string, cfg map[string]string) (*Spec, error) {
 		}
 		spec.LogRetentionDays = n
 	}
-	if raw, ok := cfg[KeyNetwork]; ok {
-		decodeStrict(&p, KeyNetwork, raw, &spec.Network)
-	}
-	if raw, ok := cfg[KeyCluster]; ok {
-		decodeStrict(&p, KeyCluster, raw, &spec.Cluster)
+	for _, kv := range []struct {
+		key string
+		dst any
+	}{
+		{KeyNetwork, &spec.Network}, {KeyCluster, &spec.Cluster},
+		{KeyPostgres, &spec.Postgres}, {KeyRedis, &spec.Redis}, {KeyBackup, &spec.Backup},
+	} {
+		if raw, ok := cfg[kv.key]; ok {
+			decodeStrict(&p, kv.key, raw, kv.dst)
+		}
 	}
 	decodePools(&p, cfg, &spec)
 	for name, np := range spec.NodePools {

@@ -26,10 +26,13 @@ const (
 	KeyNetwork          = "scalemate:network"
 	KeyCluster          = "scalemate:cluster"
 	KeyNodePools        = "scalemate:nodePools"
+	KeyPostgres         = "scalemate:postgres"
+	KeyRedis            = "scalemate:redis"
+	KeyBackup           = "scalemate:backup"
 )
 
 // Keys lists every config key the program reads.
-var Keys = []string{KeyRegion, KeyTier, KeyOwner, KeyLogRetentionDays, KeyNetwork, KeyCluster, KeyNodePools}
+var Keys = []string{KeyRegion, KeyTier, KeyOwner, KeyLogRetentionDays, KeyNetwork, KeyCluster, KeyNodePools, KeyPostgres, KeyRedis, KeyBackup}
 
 // Spec is the complete, validated settings of one environment.
 type Spec struct {
@@ -52,6 +55,12 @@ type Spec struct {
 	Cluster Cluster
 	// NodePools is scalemate:nodePools: node pools by name.
 	NodePools map[string]NodePool
+	// Postgres is scalemate:postgres.
+	Postgres Postgres
+	// Redis is scalemate:redis.
+	Redis Redis
+	// Backup is scalemate:backup.
+	Backup Backup
 }
 
 // Network is the VPC layout (scalemate:network).

@@ -98,7 +98,23 @@ func (s *Spec) validate(p *validate.Problems) {
 	vpc, vpcOK := s.validateNetwork(p)
 	s.validateCluster(p, vpc, vpcOK)
 	s.validateNodePools(p)
+	s.validateData(p)
 	s.validateTier(p)
+}
+
+// validateData checks what the data-tier components cannot know: regions and restore wiring.
+// Their own field checks run in infra, before any resource is registered.
+func (s *Spec) validateData(p *validate.Problems) {
+	if r := s.Postgres.Restore; r != nil && r.SnapshotIdentifier == "" && r.SourceDBInstanceIdentifier == "" {
+		p.Addf(KeyPostgres+".restore", "set snapshotIdentifier or sourceDbInstanceIdentifier")
+	}
+	if dr := s.Backup.DRRegion; dr != "" {
+		if _, ok := regionAZs[dr]; !ok {
+			p.Addf(KeyBackup+".drRegion", "%q is not supported; use one of %s", dr, strings.Join(Regions(), ", "))
+		} else if dr == s.Region {
+			p.Addf(KeyBackup+".drRegion", "%q is the main region (aws:region); copies must go to another region", dr)
+		}
+	}
 }
 
 func (s *Spec) validateNetwork(p *validate.Problems) (netip.Prefix, bool) {
@@ -254,6 +270,18 @@ func (s *Spec) validateTier(p *validate.Problems) {
 	}
 	if s.Network.NATGateways != "perAz" && s.Network.NATGateways != "none" {
 		p.Addf(KeyNetwork+".natGateways", "prod needs perAz (or none with interface endpoints) so losing one AZ does not cut egress for the others; have %s", s.Network.NATGateways)
+	}
+	if !s.Postgres.MultiAZ {
+		p.Addf(KeyPostgres+".multiAz", "prod needs a Multi-AZ standby (an AZ outage must not take the database down)")
+	}
+	if s.Postgres.BackupRetentionDays < 7 {
+		p.Addf(KeyPostgres+".backupRetentionDays", "prod keeps at least 7 days of point-in-time recovery; have %d", s.Postgres.BackupRetentionDays)
+	}
+	if s.Redis.ReplicasPerShard < 1 {
+		p.Addf(KeyRedis+".replicasPerShard", "prod needs at least 1 replica per shard (automatic failover, Multi-AZ); have %d", s.Redis.ReplicasPerShard)
+	}
+	if s.Backup.DRRegion == "" {
+		p.Addf(KeyBackup+".drRegion", "prod copies backups to a second region; set one")
 	}
 }
 

@@ -300,7 +300,8 @@ func New(ctx *pulumi.Context, name string, args Args, opts ...pulumi.ResourceOpt
 }
 
 // InstallNodeAddons installs the addons whose pods need nodes (CoreDNS, the EBS CSI driver).
-// Call it with the node pools, after New; the addons wait for them.
+// Call it after New with the node groups themselves (custom resources, not their components);
+// the addons wait for them.
 func (c *Cluster) InstallNodeAddons(ctx *pulumi.Context, nodePools ...pulumi.Resource) error {
 	ebs, err := c.irsaRole(ctx, "aws-ebs-csi-driver", "ebs-csi-controller-sa", "service-role/AmazonEBSCSIDriverPolicy")
 	if err != nil {
@@ -369,20 +370,28 @@ func (c *Cluster) addonConfig(addon string) string {
 	return string(b)
 }
 
-// irsaRole creates a role that only kube-system/<serviceAccount> can assume, with one AWS
-// managed policy.
+// irsaRole creates a role for an addon's kube-system service account, with one AWS managed
+// policy.
 func (c *Cluster) irsaRole(ctx *pulumi.Context, purpose, serviceAccount, managedPolicy string) (*iam.Role, error) {
-	role, err := iam.NewRole(ctx, c.name+"-"+purpose, &iam.RoleArgs{
-		AssumeRolePolicy: iampolicy.IRSATrust(c.OIDCProviderARN, c.OIDCIssuerURL, "kube-system", serviceAccount),
-		Description:      pulumi.String(purpose + " addon of " + c.name + " (IRSA)"),
-	}, pulumi.Parent(c))
-	if err != nil {
-		return nil, fmt.Errorf("creating %s role: %w", purpose, err)
+	return c.ServiceAccountRole(ctx, c.name+"-"+purpose, "kube-system", serviceAccount,
+		[]string{iampolicy.ManagedPolicyARN(iampolicy.Partition(c.args.Region), managedPolicy)}, nil)
+}
+
+// ServiceAccountRole creates an IAM role that exactly one Kubernetes service account of this
+// cluster can assume (IRSA), with the given managed policies and an optional inline policy.
+// The role is a child of the cluster.
+func (c *Cluster) ServiceAccountRole(ctx *pulumi.Context, name, namespace, serviceAccount string, managedPolicyARNs []string, inline pulumi.StringInput) (*iam.Role, error) {
+	args := &iam.RoleArgs{
+		AssumeRolePolicy:  iampolicy.IRSATrust(c.OIDCProviderARN, c.OIDCIssuerURL, namespace, serviceAccount),
+		Description:       pulumi.String(namespace + "/" + serviceAccount + " in " + c.name + " (IRSA)"),
+		ManagedPolicyArns: pulumi.ToStringArray(managedPolicyARNs),
 	}
-	if _, err := iam.NewRolePolicyAttachment(ctx, c.name+"-"+purpose, &iam.RolePolicyAttachmentArgs{
-		Role: role.Name, PolicyArn: pulumi.String(iampolicy.ManagedPolicyARN(iampolicy.Partition(c.args.Region), managedPolicy)),
-	}, pulumi.Parent(c)); err != nil {
-		return nil, fmt.Errorf("attaching %s policy: %w", purpose, err)
+	if inline != nil {
+		args.InlinePolicies = iam.RoleInlinePolicyArray{iam.RoleInlinePolicyArgs{Name: pulumi.String("access"), Policy: inline}}
+	}
+	role, err := iam.NewRole(ctx, name, args, pulumi.Parent(c))
+	if err != nil {
+		return nil, fmt.Errorf("creating role %s for %s/%s: %w", name, namespace, serviceAccount, err)
 	}
 	return role, nil
 }

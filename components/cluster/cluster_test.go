@@ -150,9 +150,10 @@ func TestAddonsAndIRSA(t *testing.T) {
 	assert.Equal(t, "system:serviceaccount:kube-system:aws-node", st.Condition["StringEquals"][issuer+":sub"])
 	assert.Equal(t, "sts.amazonaws.com", st.Condition["StringEquals"][issuer+":aud"])
 
-	attach, ok := rec.Named("aws:iam/rolePolicyAttachment:RolePolicyAttachment", "demo-aws-ebs-csi-driver")
+	ebsRole, ok := rec.Named("aws:iam/role:Role", "demo-aws-ebs-csi-driver")
 	require.True(t, ok)
-	assert.Equal(t, "arn:aws:iam::aws:policy/service-role/AmazonEBSCSIDriverPolicy", attach.Input("policyArn"))
+	assert.Equal(t, []any{"arn:aws:iam::aws:policy/service-role/AmazonEBSCSIDriverPolicy"}, ebsRole.Input("managedPolicyArns"))
+	assert.Equal(t, []any{"arn:aws:iam::aws:policy/AmazonEKS_CNI_Policy"}, role.Input("managedPolicyArns"))
 
 	oidc, ok := rec.Named("aws:iam/openIdConnectProvider:OpenIdConnectProvider", "demo-oidc")
 	require.True(t, ok)

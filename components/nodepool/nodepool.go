@@ -76,6 +76,10 @@ type NodePool struct {
 	RoleARN pulumi.StringOutput `pulumi:"roleArn"`
 	// CapacityType is ON_DEMAND or SPOT.
 	CapacityType pulumi.StringOutput `pulumi:"capacityType"`
+	// Group is the node group itself, for resources that must wait for nodes: depend on it,
+	// not on the component (the Go SDK expands a component dependency to the children
+	// registered so far, which can race with the group's registration).
+	Group *eks.NodeGroup
 }
 
 func (a Args) withDefaults() Args {
@@ -227,6 +231,7 @@ func New(ctx *pulumi.Context, name string, args Args, opts ...pulumi.ResourceOpt
 		return nil, fmt.Errorf("creating node group: %w", err)
 	}
 
+	np.Group = group
 	np.NodeGroupName, np.NodeGroupARN, np.RoleARN, np.CapacityType = group.NodeGroupName, group.Arn, role.Arn, group.CapacityType
 	return np, ctx.RegisterResourceOutputs(np, pulumi.Map{
 		"nodeGroupName": np.NodeGroupName, "nodeGroupArn": np.NodeGroupARN,

@@ -158,6 +158,8 @@ type Postgres struct {
 	ReplicaIdentifiers pulumi.StringArrayOutput `pulumi:"replicaIdentifiers"`
 	// SecurityGroupID is the database security group.
 	SecurityGroupID pulumi.StringOutput `pulumi:"securityGroupId"`
+	// SubnetGroupName is the DB subnet group (restores and restore tests reuse it).
+	SubnetGroupName pulumi.StringOutput `pulumi:"subnetGroupName"`
 }
 
 func (a Args) withDefaults(name string) Args {
@@ -192,9 +194,16 @@ func Family(engineVersion string) string {
 	return "postgres" + major
 }
 
+// Check validates every setting except the inputs wired from other components (VPC, subnets,
+// client groups), so a program can check all its components before registering anything.
+func (a Args) Check(name string) error {
+	var p validate.Problems
+	a.check(&p, name)
+	return p.Err(fmt.Sprintf("invalid postgres args for %q", name))
+}
+
 func (a Args) validate(name string) error {
 	var p validate.Problems
-	p.NotEmpty("Region", a.Region)
 	if a.VPCID == nil {
 		p.Addf("VPCID", "must be set")
 	}
@@ -204,6 +213,13 @@ func (a Args) validate(name string) error {
 	if len(a.ClientSecurityGroupIDs) == 0 {
 		p.Addf("ClientSecurityGroupIDs", "must list at least one security group (nothing could connect)")
 	}
+	a.check(&p, name)
+	return p.Err(fmt.Sprintf("invalid postgres args for %q", name))
+}
+
+func (a Args) check(p *validate.Problems, name string) {
+	a = a.withDefaults(name)
+	p.NotEmpty("Region", a.Region)
 	if !identifierRE.MatchString(a.Identifier) || strings.Contains(a.Identifier, "--") || strings.HasSuffix(a.Identifier, "-") {
 		p.Addf("Identifier", "%q is not an RDS identifier (lower-case letters, digits and single dashes, at most 63, starting with a letter)", a.Identifier)
 	}
@@ -264,7 +280,6 @@ func (a Args) validate(name string) error {
 			}
 		}
 	}
-	return p.Err(fmt.Sprintf("invalid postgres args for %q", name))
 }
 
 // parameters are the parameter group settings: TLS only, slow-query logging, pg_stat_statements,
@@ -492,12 +507,12 @@ func New(ctx *pulumi.Context, name string, args Args, opts ...pulumi.ResourceOpt
 	pg.WriterEndpoint, pg.ReaderEndpoints, pg.Port = primary.Address, readers.ToStringArrayOutput(), pulumi.Int(Port).ToIntOutput()
 	pg.SecretARN, pg.KMSKeyARN, pg.PrimaryARN = secret.Arn, key.Arn, primary.Arn
 	pg.PrimaryIdentifier, pg.ReplicaIdentifiers = primary.Identifier, replicaIDs.ToStringArrayOutput()
-	pg.SecurityGroupID = dbSG.ID().ToStringOutput()
+	pg.SecurityGroupID, pg.SubnetGroupName = dbSG.ID().ToStringOutput(), subnets.Name
 	return pg, ctx.RegisterResourceOutputs(pg, pulumi.Map{
 		"writerEndpoint": pg.WriterEndpoint, "readerEndpoints": pg.ReaderEndpoints, "proxyEndpoint": pg.ProxyEndpoint,
 		"port": pg.Port, "secretArn": pg.SecretARN, "kmsKeyArn": pg.KMSKeyARN, "primaryArn": pg.PrimaryARN,
 		"primaryIdentifier": pg.PrimaryIdentifier, "replicaIdentifiers": pg.ReplicaIdentifiers,
-		"securityGroupId": pg.SecurityGroupID,
+		"securityGroupId": pg.SecurityGroupID, "subnetGroupName": pg.SubnetGroupName,
 	})
 }
 

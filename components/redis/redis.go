@@ -149,6 +149,14 @@ func Family(engine, version string) string {
 	return engine + major
 }
 
+// Check validates every setting except the inputs wired from other components (VPC, subnets,
+// client groups), so a program can check all its components before registering anything.
+func (a Args) Check(name string) error {
+	var p validate.Problems
+	a.check(&p, name)
+	return p.Err(fmt.Sprintf("invalid redis args for %q", name))
+}
+
 func (a Args) validate(name string) error {
 	var p validate.Problems
 	if a.VPCID == nil {
@@ -160,6 +168,12 @@ func (a Args) validate(name string) error {
 	if len(a.ClientSecurityGroupIDs) == 0 {
 		p.Addf("ClientSecurityGroupIDs", "must list at least one security group (nothing could connect)")
 	}
+	a.check(&p, name)
+	return p.Err(fmt.Sprintf("invalid redis args for %q", name))
+}
+
+func (a Args) check(p *validate.Problems, name string) {
+	a = a.withDefaults(name)
 	if !idRE.MatchString(a.Identifier) || strings.Contains(a.Identifier, "--") || strings.HasSuffix(a.Identifier, "-") {
 		p.Addf("Identifier", "%q is not a replication group id (lower-case letters, digits and single dashes, at most 40, starting with a letter)", a.Identifier)
 	}
@@ -181,7 +195,6 @@ func (a Args) validate(name string) error {
 	}
 	p.IntRange("AuthTokenVersion", a.AuthTokenVersion, 1, 1<<30)
 	p.IntRange("LogRetentionDays", a.LogRetentionDays, 1, 3653)
-	return p.Err(fmt.Sprintf("invalid redis args for %q", name))
 }
 
 // New creates the replication group. Args are validated before anything is registered.

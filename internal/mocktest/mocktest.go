@@ -101,7 +101,9 @@ func fakeOutputs(token, name string, state resource.PropertyMap) {
 		set("certificateAuthority", map[string]any{"data": "LS0tLS1CRUdJTi1GQUtFLUNBLS0tLS0="})
 		set("identities", []any{map[string]any{"oidcs": []any{map[string]any{
 			"issuer": "https://oidc.eks.us-west-2.amazonaws.com/id/" + strings.ToUpper(name)}}}})
-		set("vpcConfig", map[string]any{"clusterSecurityGroupId": "sg-" + name})
+		if vpc, ok := state["vpcConfig"]; ok && vpc.IsObject() {
+			vpc.ObjectValue()["clusterSecurityGroupId"] = resource.NewPropertyValue("sg-" + name)
+		}
 	case "aws:ec2/launchTemplate:LaunchTemplate":
 		set("latestVersion", 1)
 	case "aws:kms/key:Key":

@@ -1,0 +1,144 @@
+package backup
+
+import (
+	"testing"
+
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/scalemate/infra/internal/mocktest"
+)
+
+const dbARN = "arn:aws:rds:us-west-2:123456789012:db:app"
+
+func baseArgs() Args {
+	return Args{Region: "us-west-2", ResourceARNs: []pulumi.StringInput{pulumi.String(dbARN)}}
+}
+
+// run creates the component; withCopy adds a provider for a second region first.
+func run(args Args, withCopy bool) (*mocktest.Recorder, error) {
+	return mocktest.Run("test", "dev", nil, func(ctx *pulumi.Context) error {
+		if withCopy {
+			p, err := aws.NewProvider(ctx, "dr", &aws.ProviderArgs{Region: pulumi.String("us-east-2")})
+			if err != nil {
+				return err
+			}
+			args.CopyProvider, args.CopyRegion = p, "us-east-2"
+		}
+		_, err := New(ctx, "bk", args)
+		return err
+	})
+}
+
+func mustRun(t *testing.T, args Args, withCopy bool) *mocktest.Recorder {
+	t.Helper()
+	rec, err := run(args, withCopy)
+	require.NoError(t, err)
+	return rec
+}
+
+func rulesOf(t *testing.T, rec *mocktest.Recorder) map[string]map[string]any {
+	t.Helper()
+	plan, ok := rec.Named("aws:backup/plan:Plan", "bk")
+	require.True(t, ok)
+	out := map[string]map[string]any{}
+	for _, r := range plan.Input("rules").([]any) {
+		m := r.(map[string]any)
+		out[m["ruleName"].(string)] = m
+	}
+	return out
+}
+
+func TestDailyOnlyByDefault(t *testing.T) {
+	rec := mustRun(t, baseArgs(), false)
+	rules := rulesOf(t, rec)
+	require.Len(t, rules, 1)
+	assert.Equal(t, "cron(0 5 ? * * *)", rules["daily"]["schedule"])
+	assert.Equal(t, map[string]any{"deleteAfter": 7.0}, rules["daily"]["lifecycle"])
+	assert.Nil(t, rules["daily"]["copyActions"])
+	assert.Empty(t, rec.OfType("aws:backup/vaultLockConfiguration:VaultLockConfiguration"))
+	assert.Empty(t, rec.OfType("aws:backup/restoreTestingPlan:RestoreTestingPlan"))
+
+	vault, ok := rec.Named("aws:backup/vault:Vault", "bk")
+	require.True(t, ok)
+	assert.Equal(t, "arn:aws:kms:us-west-2:123456789012:bk-vault", vault.Input("kmsKeyArn"))
+	sel, ok := rec.Named("aws:backup/selection:Selection", "bk")
+	require.True(t, ok)
+	assert.Equal(t, []any{dbARN}, sel.Input("resources"))
+	role, _ := rec.Named("aws:iam/role:Role", "bk-backup")
+	assert.Len(t, role.Input("managedPolicyArns"), 2)
+}
+
+func TestProductionPlanWithCopiesLockAndRestoreTests(t *testing.T) {
+	args := baseArgs()
+	args.DailyRetentionDays, args.WeeklyRetentionDays, args.MonthlyRetentionDays = 35, 90, 365
+	args.VaultLock, args.RestoreTesting, args.Protect = LockGovernance, true, true
+	args.RDSRestoreTarget = &RDSRestoreTarget{DBSubnetGroupName: pulumi.String("db-subnets"), SecurityGroupID: pulumi.String("sg-db")}
+	rec := mustRun(t, args, true)
+
+	rules := rulesOf(t, rec)
+	require.Len(t, rules, 3)
+	assert.Equal(t, "cron(0 5 ? * SUN *)", rules["weekly"]["schedule"])
+	assert.Equal(t, "cron(0 5 1 * ? *)", rules["monthly"]["schedule"])
+	for name, r := range rules {
+		copies := r["copyActions"].([]any)
+		require.Len(t, copies, 1, name)
+		c := copies[0].(map[string]any)
+		assert.Equal(t, "arn:aws:backup:us-west-2:123456789012:bk-us-east-2", c["destinationVaultArn"], "%s copies to the DR vault", name)
+		assert.Equal(t, r["lifecycle"], c["lifecycle"], "%s copies are kept as long as the originals", name)
+	}
+
+	copyVault, ok := rec.Named("aws:backup/vault:Vault", "bk-us-east-2")
+	require.True(t, ok)
+	assert.Contains(t, copyVault.Provider, "pulumi:providers:aws::dr::", "the DR vault lives in the second region")
+	assert.True(t, copyVault.Protect && copyVault.RetainOnDelete)
+
+	locks := rec.OfType("aws:backup/vaultLockConfiguration:VaultLockConfiguration")
+	require.Len(t, locks, 2, "both vaults are locked")
+	assert.EqualValues(t, 35, locks[0].Input("minRetentionDays"))
+	assert.EqualValues(t, 365, locks[0].Input("maxRetentionDays"))
+	assert.Nil(t, locks[0].Input("changeableForDays"), "governance mode stays changeable")
+
+	plan, ok := rec.Named("aws:backup/restoreTestingPlan:RestoreTestingPlan", "bk")
+	require.True(t, ok)
+	assert.Equal(t, "bk_restore_test", plan.Input("name"))
+	sel, ok := rec.Named("aws:backup/restoreTestingSelection:RestoreTestingSelection", "bk-rds")
+	require.True(t, ok)
+	assert.Equal(t, "RDS", sel.Input("protectedResourceType"))
+	assert.Equal(t, []any{dbARN}, sel.Input("protectedResourceArns"))
+	assert.Equal(t, map[string]any{"dbSubnetGroupName": "db-subnets", "vpcSecurityGroupIds": `["sg-db"]`}, sel.Input("restoreMetadataOverrides"))
+}
+
+func TestComplianceLockHasGracePeriod(t *testing.T) {
+	args := baseArgs()
+	args.VaultLock = LockCompliance
+	locks := mustRun(t, args, false).OfType("aws:backup/vaultLockConfiguration:VaultLockConfiguration")
+	require.Len(t, locks, 1)
+	assert.EqualValues(t, 3, locks[0].Input("changeableForDays"))
+}
+
+func TestInvalidArgsRegisterNothing(t *testing.T) {
+	cases := map[string]struct {
+		edit func(*Args)
+		want string
+	}{
+		"no resources": {func(a *Args) { a.ResourceARNs = nil }, "ResourceARNs: must list at least one resource"},
+		"weekly":       {func(a *Args) { a.WeeklyRetentionDays = 3 }, "WeeklyRetentionDays: 3 keeps a weekly point for less than a week"},
+		"monthly":      {func(a *Args) { a.MonthlyRetentionDays = 14 }, "MonthlyRetentionDays: 14 keeps a monthly point for less than a month"},
+		"lock":         {func(a *Args) { a.VaultLock = "legal-hold" }, `VaultLock: "legal-hold" is not allowed`},
+		"copy region":  {func(a *Args) { a.CopyRegion = "us-east-2" }, "CopyRegion: CopyProvider and CopyRegion go together"},
+	}
+	for name, c := range cases {
+		t.Run(name, func(t *testing.T) {
+			args := baseArgs()
+			c.edit(&args)
+			rec, err := run(args, false)
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), `invalid backup args for "bk"`)
+			assert.Contains(t, err.Error(), c.want)
+			assert.Empty(t, rec.All())
+		})
+	}
+}

@@ -1,0 +1,173 @@
+package infra
+
+import (
+	"fmt"
+
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/scalemate/infra/components/backup"
+	"github.com/scalemate/infra/components/cluster"
+	"github.com/scalemate/infra/components/network"
+	"github.com/scalemate/infra/components/postgres"
+	"github.com/scalemate/infra/components/redis"
+	"github.com/scalemate/infra/internal/iampolicy"
+	"github.com/scalemate/infra/stacks"
+)
+
+// The application's Kubernetes identity; the k8s baseline creates the service account.
+const (
+	AppNamespace      = "scalemate"
+	AppServiceAccount = "scalemate-app"
+)
+
+// dataTier holds the data components' settings that come from the stack, before they are
+// wired to the network and cluster.
+type dataTier struct {
+	postgresName, redisName, backupName string
+	postgres                            postgres.Args
+	redis                               redis.Args
+	backup                              backup.Args
+}
+
+// planDataTier turns the Spec into component args and runs the components' own checks, so a
+// bad value fails the program before any resource (providers included) is registered.
+func planDataTier(spec *stacks.Spec) (*dataTier, error) {
+	prefix := spec.Project + "-" + spec.Stack
+	pg, rd, bk := spec.Postgres, spec.Redis, spec.Backup
+	protected, kept := spec.Tier == stacks.Prod, spec.Tier != stacks.Dev
+	d := &dataTier{
+		postgresName: prefix, redisName: prefix + "-cache", backupName: prefix,
+		postgres: postgres.Args{
+			Region:                           spec.Region,
+			AvailabilityZones:                spec.AvailabilityZones(),
+			Identifier:                       pg.Identifier,
+			EngineVersion:                    pg.EngineVersion,
+			InstanceClass:                    pg.InstanceClass,
+			ReplicaInstanceClass:             pg.ReplicaInstanceClass,
+			AllocatedStorageGiB:              pg.AllocatedStorageGiB,
+			MaxAllocatedStorageGiB:           pg.MaxAllocatedStorageGiB,
+			MultiAZ:                          pg.MultiAZ,
+			ReadReplicas:                     pg.ReadReplicas,
+			BackupRetentionDays:              pg.BackupRetentionDays,
+			BackupWindow:                     pg.BackupWindow,
+			MaintenanceWindow:                pg.MaintenanceWindow,
+			DeletionProtection:               kept,
+			FinalSnapshot:                    kept,
+			ApplyImmediately:                 spec.Tier == stacks.Dev,
+			SlowQueryMillis:                  pg.SlowQueryMillis,
+			Parameters:                       pg.Parameters,
+			MonitoringIntervalSeconds:        pg.MonitoringIntervalSeconds,
+			PerformanceInsightsRetentionDays: pg.PerformanceInsightsRetentionDays,
+			LogRetentionDays:                 spec.LogRetentionDays,
+			Proxy:                            pg.Proxy,
+			BlueGreenUpdate:                  pg.BlueGreenUpdate,
+			Protect:                          protected,
+		},
+		redis: redis.Args{
+			Engine:                rd.Engine,
+			EngineVersion:         rd.EngineVersion,
+			NodeType:              rd.NodeType,
+			Shards:                rd.Shards,
+			ReplicasPerShard:      rd.ReplicasPerShard,
+			SnapshotRetentionDays: rd.SnapshotRetentionDays,
+			SnapshotWindow:        rd.SnapshotWindow,
+			MaintenanceWindow:     rd.MaintenanceWindow,
+			FinalSnapshot:         kept,
+			RestoreSnapshotName:   rd.RestoreSnapshotName,
+			AuthTokenVersion:      rd.AuthTokenVersion,
+			LogRetentionDays:      spec.LogRetentionDays,
+			ApplyImmediately:      spec.Tier == stacks.Dev,
+			Protect:               protected,
+		},
+		backup: backup.Args{
+			Region:               spec.Region,
+			DailyRetentionDays:   bk.DailyRetentionDays,
+			WeeklyRetentionDays:  bk.WeeklyRetentionDays,
+			MonthlyRetentionDays: bk.MonthlyRetentionDays,
+			VaultLock:            bk.VaultLock,
+			CopyRegion:           bk.DRRegion,
+			RestoreTesting:       bk.RestoreTesting,
+			Protect:              protected,
+		},
+	}
+	if r := pg.Restore; r != nil {
+		d.postgres.SnapshotIdentifier = r.SnapshotIdentifier
+		if r.SourceDBInstanceIdentifier != "" {
+			d.postgres.RestoreToPointInTime = &postgres.PointInTime{
+				SourceDBInstanceIdentifier: r.SourceDBInstanceIdentifier, RestoreTime: r.RestoreTime, UseLatestRestorableTime: r.UseLatestRestorableTime,
+			}
+		}
+	}
+	var errs []error
+	for _, c := range []struct {
+		key string
+		err error
+	}{
+		{stacks.KeyPostgres, d.postgres.Check(d.postgresName)},
+		{stacks.KeyRedis, d.redis.Check(d.redisName)},
+		{stacks.KeyBackup, d.backup.Check(d.backupName)},
+	} {
+		if c.err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", c.key, c.err))
+		}
+	}
+	if len(errs) > 0 {
+		return nil, fmt.Errorf("invalid config for stack %q: %v", spec.Stack, errs)
+	}
+	return d, nil
+}
+
+// dataOutputs are what the data tier gives the rest of the program.
+type dataOutputs struct {
+	postgres *postgres.Postgres
+	redis    *redis.Redis
+	appRole  pulumi.StringOutput
+}
+
+// deployDataTier creates the database, the cache, their backups and the application's IRSA
+// role, in the network's isolated subnets, reachable from the cluster only.
+func deployDataTier(ctx *pulumi.Context, spec *stacks.Spec, d *dataTier, p *Providers, net *network.Network, cl *cluster.Cluster) (*dataOutputs, error) {
+	onAWS := pulumi.Providers(p.AWS)
+	clients := []pulumi.StringInput{cl.SecurityGroupID}
+
+	d.postgres.VPCID, d.postgres.SubnetIDs, d.postgres.ClientSecurityGroupIDs = net.VPCID, net.IsolatedSubnetIDs, clients
+	pg, err := postgres.New(ctx, d.postgresName, d.postgres, onAWS)
+	if err != nil {
+		return nil, err
+	}
+	d.redis.VPCID, d.redis.SubnetIDs, d.redis.ClientSecurityGroupIDs = net.VPCID, net.IsolatedSubnetIDs, clients
+	rd, err := redis.New(ctx, d.redisName, d.redis, onAWS)
+	if err != nil {
+		return nil, err
+	}
+
+	d.backup.ResourceARNs = []pulumi.StringInput{pg.PrimaryARN}
+	d.backup.RDSRestoreTarget = &backup.RDSRestoreTarget{DBSubnetGroupName: pg.SubnetGroupName, SecurityGroupID: pg.SecurityGroupID}
+	if spec.Backup.DRRegion != "" {
+		dr, err := aws.NewProvider(ctx, "aws-"+spec.Backup.DRRegion, &aws.ProviderArgs{
+			Region: pulumi.String(spec.Backup.DRRegion), DefaultTags: aws.ProviderDefaultTagsArgs{Tags: pulumi.ToStringMap(spec.Tags())},
+		})
+		if err != nil {
+			return nil, fmt.Errorf("creating %s AWS provider: %w", spec.Backup.DRRegion, err)
+		}
+		d.backup.CopyProvider = dr
+	}
+	if _, err := backup.New(ctx, d.backupName, d.backup, onAWS); err != nil {
+		return nil, err
+	}
+
+	// The application reads exactly these two secrets, decrypting through Secrets Manager only.
+	access := pulumi.All(pg.SecretARN, rd.SecretARN, pg.KMSKeyARN, rd.KMSKeyARN).ApplyT(func(v []any) string {
+		return iampolicy.Document{Version: "2012-10-17", Statement: []iampolicy.Statement{
+			{Effect: "Allow", Action: []string{"secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"}, Resource: []string{v[0].(string), v[1].(string)}},
+			{Effect: "Allow", Action: []string{"kms:Decrypt"}, Resource: []string{v[2].(string), v[3].(string)},
+				Condition: map[string]map[string]string{"StringEquals": {"kms:ViaService": "secretsmanager." + spec.Region + ".amazonaws.com"}}},
+		}}.JSON()
+	}).(pulumi.StringOutput)
+	role, err := cl.ServiceAccountRole(ctx, spec.Project+"-"+spec.Stack+"-app", AppNamespace, AppServiceAccount, nil, access)
+	if err != nil {
+		return nil, err
+	}
+	return &dataOutputs{postgres: pg, redis: rd, appRole: role.Arn}, nil
+}

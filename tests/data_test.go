@@ -1,0 +1,150 @@
+package tests
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/scalemate/infra/stacks"
+)
+
+const (
+	typeDBInstance = "aws:rds/instance:Instance"
+	typeDBProxy    = "aws:rds/proxy:Proxy"
+	typeCache      = "aws:elasticache/replicationGroup:ReplicationGroup"
+	typeVault      = "aws:backup/vault:Vault"
+	typeVaultLock  = "aws:backup/vaultLockConfiguration:VaultLockConfiguration"
+	typeRestoreTP  = "aws:backup/restoreTestingPlan:RestoreTestingPlan"
+	typeSecret     = "aws:secretsmanager/secret:Secret"
+)
+
+// dataExpectations are the data tier's promises per tier (DESIGN.md section 2).
+var dataExpectations = map[string]struct {
+	multiAZ                   bool
+	replicas                  int
+	backupDays                float64
+	proxy, kept, protected    bool
+	shards, replicasPerShard  float64
+	vaults, locks, restoreTPs int
+}{
+	"dev":     {multiAZ: false, replicas: 0, backupDays: 1, shards: 1, replicasPerShard: 1, vaults: 1},
+	"staging": {multiAZ: true, replicas: 1, backupDays: 7, proxy: true, kept: true, shards: 2, replicasPerShard: 1, vaults: 1, restoreTPs: 1},
+	"prod":    {multiAZ: true, replicas: 2, backupDays: 30, proxy: true, kept: true, protected: true, shards: 3, replicasPerShard: 2, vaults: 2, locks: 2, restoreTPs: 1},
+}
+
+func TestDataTierPerTier(t *testing.T) {
+	for stack, want := range dataExpectations {
+		t.Run(stack, func(t *testing.T) {
+			rec := mustRunStack(t, stack)
+			primary, ok := rec.Named(typeDBInstance, "scalemate-"+stack)
+			require.True(t, ok)
+			assert.Equal(t, want.multiAZ, primary.Input("multiAz"))
+			assert.Equal(t, want.backupDays, primary.Input("backupRetentionPeriod"))
+			assert.Equal(t, want.kept, primary.Input("deletionProtection"))
+			assert.Equal(t, !want.kept, primary.Input("skipFinalSnapshot"))
+			assert.Equal(t, want.protected, primary.Protect)
+			assert.Equal(t, true, primary.Input("storageEncrypted"))
+			assert.Equal(t, false, primary.Input("publiclyAccessible"))
+			assert.Len(t, rec.OfType(typeDBInstance), 1+want.replicas)
+			if want.proxy {
+				assert.Len(t, rec.OfType(typeDBProxy), 1)
+			} else {
+				assert.Empty(t, rec.OfType(typeDBProxy))
+			}
+
+			cache, ok := rec.Named(typeCache, "scalemate-"+stack+"-cache")
+			require.True(t, ok)
+			assert.Equal(t, "enabled", cache.Input("clusterMode"))
+			assert.Equal(t, want.shards, cache.Input("numNodeGroups"))
+			assert.Equal(t, want.replicasPerShard, cache.Input("replicasPerNodeGroup"))
+			assert.Equal(t, true, cache.Input("multiAzEnabled"))
+			assert.Equal(t, "required", cache.Input("transitEncryptionMode"))
+			assert.Equal(t, want.protected, cache.Protect)
+
+			assert.Len(t, rec.OfType(typeVault), want.vaults)
+			assert.Len(t, rec.OfType(typeVaultLock), want.locks)
+			assert.Len(t, rec.OfType(typeRestoreTP), want.restoreTPs)
+			for _, s := range rec.OfType(typeSecret) {
+				assert.Equal(t, want.protected, s.Protect, "secret %s", s.Name)
+			}
+		})
+	}
+}
+
+// The data stores sit in the isolated subnets and admit only the cluster's security group.
+func TestDataTierNetworkPlacement(t *testing.T) {
+	rec := mustRunStack(t, "staging")
+	group, ok := rec.Named("aws:rds/subnetGroup:SubnetGroup", "scalemate-staging")
+	require.True(t, ok)
+	for _, id := range group.Input("subnetIds").([]any) {
+		assert.Contains(t, id, "-isolated-", "DB subnet group uses isolated subnets")
+	}
+	for _, rule := range rec.OfType("aws:ec2/securityGroupRule:SecurityGroupRule") {
+		if strings.Contains(rule.Name, "from-client") {
+			assert.Equal(t, "sg-scalemate-staging", rule.Input("sourceSecurityGroupId"), "%s admits the EKS cluster security group", rule.Name)
+		}
+	}
+}
+
+// Prod copies every backup to the DR region through a provider of its own.
+func TestProdBackupsCopiedToDRRegion(t *testing.T) {
+	rec := mustRunStack(t, "prod")
+	dr, ok := rec.Named(typeAWSProv, "aws-us-east-2")
+	require.True(t, ok)
+	assert.Equal(t, "us-east-2", dr.Input("region"))
+	copyVault, ok := rec.Named(typeVault, "scalemate-prod-us-east-2")
+	require.True(t, ok)
+	assert.Contains(t, copyVault.Provider, "pulumi:providers:aws::aws-us-east-2::")
+	assert.True(t, copyVault.Protect)
+}
+
+// The application's IRSA role reads exactly the two data-tier secrets.
+func TestAppRoleReadsOnlyDataSecrets(t *testing.T) {
+	rec := mustRunStack(t, "dev")
+	role, ok := rec.Named("aws:iam/role:Role", "scalemate-dev-app")
+	require.True(t, ok)
+	assert.Contains(t, role.Input("assumeRolePolicy"), "system:serviceaccount:scalemate:scalemate-app")
+	inline := role.Input("inlinePolicies").([]any)[0].(map[string]any)["policy"].(string)
+	var doc struct {
+		Statement []struct {
+			Action   []string
+			Resource []string
+		}
+	}
+	require.NoError(t, json.Unmarshal([]byte(inline), &doc))
+	require.Len(t, doc.Statement, 2)
+	assert.ElementsMatch(t, []string{
+		"arn:aws:secretsmanager:us-west-2:123456789012:scalemate-dev-master",
+		"arn:aws:secretsmanager:us-west-2:123456789012:scalemate-dev-cache-auth",
+	}, doc.Statement[0].Resource)
+	assert.NotContains(t, inline, `"*"`)
+}
+
+// Bad data-tier values fail with the config key and nothing registered.
+func TestBadDataConfigRegistersNothing(t *testing.T) {
+	cases := []struct{ stack, key, value, want string }{
+		{"dev", stacks.KeyPostgres, `{"readReplicas":9}`, "scalemate:postgres: invalid postgres args"},
+		{"dev", stacks.KeyPostgres, `{"readReplicas":9}`, "ReadReplicas: 9 is out of range; allowed 0 to 5"},
+		{"dev", stacks.KeyPostgres, `{"backupRetentionDays":40}`, "BackupRetentionDays: 40 is out of range; allowed 0 to 35"},
+		{"staging", stacks.KeyPostgres, `{"blueGreenUpdate":true}`, "BlueGreenUpdate: cannot be used with 1 read replicas"},
+		{"dev", stacks.KeyPostgres, `{"restore":{"snapshotIdentifier":"s1","sourceDbInstanceIdentifier":"db","useLatestRestorableTime":true}}`, "SnapshotIdentifier: and RestoreToPointInTime are both set"},
+		{"dev", stacks.KeyPostgres, `{"restore":{}}`, "scalemate:postgres.restore: set snapshotIdentifier or sourceDbInstanceIdentifier"},
+		{"dev", stacks.KeyRedis, `{"shards":501}`, "scalemate:redis: invalid redis args"},
+		{"dev", stacks.KeyRedis, `{"engine":"memcached"}`, `Engine: "memcached" is not allowed`},
+		{"dev", stacks.KeyBackup, `{"weeklyRetentionDays":3}`, "scalemate:backup: invalid backup args"},
+		{"prod", stacks.KeyBackup, `{"drRegion":"us-west-2"}`, `scalemate:backup.drRegion: "us-west-2" is the main region`},
+		{"prod", stacks.KeyPostgres, `{"multiAz":false}`, "scalemate:postgres.multiAz: prod needs a Multi-AZ standby"},
+		{"prod", stacks.KeyRedis, `{"replicasPerShard":0}`, "scalemate:redis.replicasPerShard: prod needs at least 1 replica per shard"},
+	}
+	for _, c := range cases {
+		t.Run(c.stack+" "+c.value, func(t *testing.T) {
+			rec, err := runStack(t, c.stack, func(cfg map[string]string) { cfg[c.key] = c.value })
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), c.want)
+			assert.Empty(t, rec.All(), "no resource may be registered when config is invalid")
+		})
+	}
+}
