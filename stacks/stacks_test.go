@@ -39,6 +39,28 @@ func TestTierDefaults(t *testing.T) {
 	assert.Equal(t, 60, prod.Network.FlowLogAggregationSeconds)
 }
 
+func TestDataTierDefaults(t *testing.T) {
+	dev := resolve(t, "dev", map[string]string{})
+	assert.False(t, dev.Postgres.MultiAZ)
+	assert.Equal(t, 0, dev.Postgres.ReadReplicas)
+	assert.Equal(t, 1, dev.Postgres.BackupRetentionDays)
+	assert.Equal(t, "scalemate-dev", dev.Postgres.Identifier)
+	assert.Empty(t, dev.Backup.DRRegion)
+
+	prod := resolve(t, "prod", map[string]string{})
+	assert.True(t, prod.Postgres.MultiAZ)
+	assert.Equal(t, 2, prod.Postgres.ReadReplicas)
+	assert.Equal(t, 30, prod.Postgres.BackupRetentionDays)
+	assert.True(t, prod.Postgres.Proxy)
+	assert.Equal(t, 3, prod.Redis.Shards)
+	assert.Equal(t, 2, prod.Redis.ReplicasPerShard)
+	assert.Equal(t, "governance", prod.Backup.VaultLock)
+	assert.Equal(t, "us-east-2", prod.Backup.DRRegion)
+
+	east := resolve(t, "prod", map[string]string{KeyRegion: "us-east-2"})
+	assert.Equal(t, "us-west-2", east.Backup.DRRegion, "the DR region is never the main region")
+}
+
 func TestConfigOverlaysDefaultsFieldByField(t *testing.T) {
 	s := resolve(t, "staging", map[string]string{
 		KeyOwner:            "data-team",
@@ -145,6 +167,10 @@ func TestValidationErrors(t *testing.T) {
 		{"burstable in prod", "prod", map[string]string{KeyNodePools: `{"workers":{"instanceTypes":["t3.xlarge","t3a.xlarge"]}}`}, "scalemate:nodePools.workers.instanceTypes: t3.xlarge is burstable"},
 		{"staging spot only", "staging", map[string]string{KeyNodePools: `{"system":null}`}, "scalemate:nodePools: staging needs on-demand pools with minSize adding up to at least 2"},
 		{"prod two azs", "prod", map[string]string{KeyNetwork: `{"azCount":2}`}, "scalemate:network.azCount: prod must span at least 3 AZs (Multi-AZ); have 2"},
+		{"dr region unknown", "prod", map[string]string{KeyBackup: `{"drRegion":"moon-1"}`}, `scalemate:backup.drRegion: "moon-1" is not supported`},
+		{"prod without dr", "prod", map[string]string{KeyBackup: `{"drRegion":""}`}, "scalemate:backup.drRegion: prod copies backups to a second region; set one"},
+		{"prod short pitr", "prod", map[string]string{KeyPostgres: `{"backupRetentionDays":3}`}, "scalemate:postgres.backupRetentionDays: prod keeps at least 7 days"},
+		{"postgres unknown field", "dev", map[string]string{KeyPostgres: `{"replicas":2}`}, `scalemate:postgres: unknown field "replicas"`},
 		{"prod single nat", "prod", map[string]string{KeyNetwork: `{"natGateways":"single"}`}, "scalemate:network.natGateways: prod needs perAz"},
 	}
 	for _, c := range cases {
