@@ -36,8 +36,14 @@ func planDataTier(spec *stacks.Spec) (*dataTier, error) {
 	prefix := spec.Project + "-" + spec.Stack
 	pg, rd, bk := spec.Postgres, spec.Redis, spec.Backup
 	protected, kept := spec.Tier == stacks.Prod, spec.Tier != stacks.Dev
+	// Dev secrets are deleted at once, so a destroyed dev stack can be recreated with the same
+	// secret names; elsewhere a deleted secret stays restorable for 30 days.
+	secretRecoveryWindow := pulumi.IntRef(30)
+	if spec.Tier == stacks.Dev {
+		secretRecoveryWindow = pulumi.IntRef(0)
+	}
 	d := &dataTier{
-		postgresName: prefix, redisName: prefix + "-cache", backupName: prefix,
+		postgresName: prefix, redisName: rd.Identifier, backupName: prefix,
 		postgres: postgres.Args{
 			Region:                           spec.Region,
 			AvailabilityZones:                spec.AvailabilityZones(),
@@ -49,36 +55,40 @@ func planDataTier(spec *stacks.Spec) (*dataTier, error) {
 			MaxAllocatedStorageGiB:           pg.MaxAllocatedStorageGiB,
 			MultiAZ:                          pg.MultiAZ,
 			ReadReplicas:                     pg.ReadReplicas,
-			BackupRetentionDays:              pg.BackupRetentionDays,
+			BackupRetentionDays:              pulumi.IntRef(pg.BackupRetentionDays),
 			BackupWindow:                     pg.BackupWindow,
 			MaintenanceWindow:                pg.MaintenanceWindow,
 			DeletionProtection:               kept,
 			FinalSnapshot:                    kept,
 			ApplyImmediately:                 spec.Tier == stacks.Dev,
-			SlowQueryMillis:                  pg.SlowQueryMillis,
+			SlowQueryMillis:                  pulumi.IntRef(pg.SlowQueryMillis),
 			Parameters:                       pg.Parameters,
-			MonitoringIntervalSeconds:        pg.MonitoringIntervalSeconds,
+			MonitoringIntervalSeconds:        pulumi.IntRef(pg.MonitoringIntervalSeconds),
 			PerformanceInsightsRetentionDays: pg.PerformanceInsightsRetentionDays,
 			LogRetentionDays:                 spec.LogRetentionDays,
 			Proxy:                            pg.Proxy,
 			BlueGreenUpdate:                  pg.BlueGreenUpdate,
+			SecretRecoveryWindowDays:         secretRecoveryWindow,
 			Protect:                          protected,
 		},
 		redis: redis.Args{
-			Engine:                rd.Engine,
-			EngineVersion:         rd.EngineVersion,
-			NodeType:              rd.NodeType,
-			Shards:                rd.Shards,
-			ReplicasPerShard:      rd.ReplicasPerShard,
-			SnapshotRetentionDays: rd.SnapshotRetentionDays,
-			SnapshotWindow:        rd.SnapshotWindow,
-			MaintenanceWindow:     rd.MaintenanceWindow,
-			FinalSnapshot:         kept,
-			RestoreSnapshotName:   rd.RestoreSnapshotName,
-			AuthTokenVersion:      rd.AuthTokenVersion,
-			LogRetentionDays:      spec.LogRetentionDays,
-			ApplyImmediately:      spec.Tier == stacks.Dev,
-			Protect:               protected,
+			Identifier:               rd.Identifier,
+			Engine:                   rd.Engine,
+			EngineVersion:            rd.EngineVersion,
+			NodeType:                 rd.NodeType,
+			Shards:                   rd.Shards,
+			ReplicasPerShard:         rd.ReplicasPerShard,
+			SnapshotRetentionDays:    pulumi.IntRef(rd.SnapshotRetentionDays),
+			SnapshotWindow:           rd.SnapshotWindow,
+			MaintenanceWindow:        rd.MaintenanceWindow,
+			FinalSnapshot:            kept,
+			RestoreSnapshotName:      rd.RestoreSnapshotName,
+			AuthTokenVersion:         rd.AuthTokenVersion,
+			AuthTokenUpdateStrategy:  rd.AuthTokenUpdateStrategy,
+			SecretRecoveryWindowDays: secretRecoveryWindow,
+			LogRetentionDays:         spec.LogRetentionDays,
+			ApplyImmediately:         spec.Tier == stacks.Dev,
+			Protect:                  protected,
 		},
 		backup: backup.Args{
 			Region:               spec.Region,
@@ -88,14 +98,17 @@ func planDataTier(spec *stacks.Spec) (*dataTier, error) {
 			VaultLock:            bk.VaultLock,
 			CopyRegion:           bk.DRRegion,
 			RestoreTesting:       bk.RestoreTesting,
+			StartHourUTC:         pulumi.IntRef(bk.StartHourUTC),
 			Protect:              protected,
 		},
 	}
 	if r := pg.Restore; r != nil {
 		d.postgres.SnapshotIdentifier = r.SnapshotIdentifier
-		if r.SourceDBInstanceIdentifier != "" {
+		if r.SourceDBInstanceIdentifier != "" || r.SourceDbiResourceID != "" || r.SourceAutomatedBackupsARN != "" {
 			d.postgres.RestoreToPointInTime = &postgres.PointInTime{
-				SourceDBInstanceIdentifier: r.SourceDBInstanceIdentifier, RestoreTime: r.RestoreTime, UseLatestRestorableTime: r.UseLatestRestorableTime,
+				SourceDBInstanceIdentifier: r.SourceDBInstanceIdentifier, SourceDbiResourceID: r.SourceDbiResourceID,
+				SourceAutomatedBackupsARN: r.SourceAutomatedBackupsARN,
+				RestoreTime:               r.RestoreTime, UseLatestRestorableTime: r.UseLatestRestorableTime,
 			}
 		}
 	}

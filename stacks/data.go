@@ -45,11 +45,15 @@ type Postgres struct {
 
 // PostgresRestore is where a restored primary comes from: a snapshot, or another instance's
 // backups at a point in time.
+// Keep it in config for the life of the restored database: removing it replaces the database.
 type PostgresRestore struct {
 	SnapshotIdentifier         string `json:"snapshotIdentifier,omitempty"`
 	SourceDBInstanceIdentifier string `json:"sourceDbInstanceIdentifier,omitempty"`
-	RestoreTime                string `json:"restoreTime,omitempty"`
-	UseLatestRestorableTime    bool   `json:"useLatestRestorableTime,omitempty"`
+	// SourceDbiResourceID or SourceAutomatedBackupsARN name a source that no longer exists.
+	SourceDbiResourceID       string `json:"sourceDbiResourceId,omitempty"`
+	SourceAutomatedBackupsARN string `json:"sourceAutomatedBackupsArn,omitempty"`
+	RestoreTime               string `json:"restoreTime,omitempty"`
+	UseLatestRestorableTime   bool   `json:"useLatestRestorableTime,omitempty"`
 }
 
 // Redis is the cache (scalemate:redis). Field checks are the redis component's.
@@ -70,10 +74,17 @@ type Redis struct {
 	SnapshotWindow string `json:"snapshotWindow"`
 	// MaintenanceWindow is ddd:hh:mm-ddd:hh:mm UTC. Default sun:07:00-sun:08:00.
 	MaintenanceWindow string `json:"maintenanceWindow"`
-	// RestoreSnapshotName seeds a new cluster from a snapshot (replaces the cluster).
+	// Identifier is the replication group id. Default <project>-<stack>-cache; change it with
+	// restoreSnapshotName so the restored cache is built beside the old one.
+	Identifier string `json:"identifier,omitempty"`
+	// RestoreSnapshotName seeds a new cluster from a snapshot (replaces the cluster; keep it
+	// for the life of the restored cache).
 	RestoreSnapshotName string `json:"restoreSnapshotName,omitempty"`
 	// AuthTokenVersion: raise it to rotate the AUTH token in place. Default 1.
 	AuthTokenVersion int `json:"authTokenVersion"`
+	// AuthTokenUpdateStrategy is ROTATE (old and new token valid) or SET (only the new one,
+	// once every client uses it). Default ROTATE.
+	AuthTokenUpdateStrategy string `json:"authTokenUpdateStrategy"`
 }
 
 // Backup is AWS Backup for the database (scalemate:backup). Field checks are the backup
@@ -93,4 +104,7 @@ type Backup struct {
 	// RestoreTesting restores the latest snapshot weekly to prove it works. Default false /
 	// true / true.
 	RestoreTesting bool `json:"restoreTesting"`
+	// StartHourUTC is when backup jobs start; it must clear the database's backup window and
+	// its maintenance window (and the hour before it). Default 1.
+	StartHourUTC int `json:"startHourUtc"`
 }

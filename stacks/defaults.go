@@ -64,8 +64,8 @@ func defaults(t Tier) Spec {
 		EngineVersion: "16", BackupWindow: "03:00-04:00", MaintenanceWindow: "sun:05:00-sun:06:00",
 		SlowQueryMillis: 500, PerformanceInsightsRetentionDays: 7, MonitoringIntervalSeconds: 60,
 	}
-	s.Redis = Redis{Engine: "valkey", SnapshotWindow: "05:00-06:00", MaintenanceWindow: "sun:07:00-sun:08:00", AuthTokenVersion: 1}
-	s.Backup = Backup{VaultLock: "none"}
+	s.Redis = Redis{Engine: "valkey", SnapshotWindow: "05:00-06:00", MaintenanceWindow: "sun:07:00-sun:08:00", AuthTokenVersion: 1, AuthTokenUpdateStrategy: "ROTATE"}
+	s.Backup = Backup{VaultLock: "none", StartHourUTC: 1}
 	switch t {
 	case Dev:
 		s.Postgres.InstanceClass, s.Postgres.AllocatedStorageGiB, s.Postgres.MaxAllocatedStorageGiB = "db.t4g.medium", 20, 100

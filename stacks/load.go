@@ -48,6 +48,7 @@ func Resolve(project, stack string, cfg map[string]string) (*Spec, error) {
 	spec := defaults(tier)
 	spec.Project, spec.Stack = project, stack
 	spec.Postgres.Identifier = project + "-" + stack
+	spec.Redis.Identifier = project + "-" + stack + "-cache"
 	spec.Region = cfg[KeyRegion]
 	if tier == Prod {
 		spec.Backup.DRRegion = defaultDRRegion(spec.Region)

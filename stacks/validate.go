@@ -12,6 +12,7 @@ import (
 	"github.com/scalemate/infra/internal/instancetype"
 	"github.com/scalemate/infra/internal/netplan"
 	"github.com/scalemate/infra/internal/validate"
+	"github.com/scalemate/infra/internal/window"
 )
 
 // regionAZs lists, for the regions the platform supports, the letters of their AZs. The first
@@ -105,8 +106,23 @@ func (s *Spec) validate(p *validate.Problems) {
 // validateData checks what the data-tier components cannot know: regions and restore wiring.
 // Their own field checks run in infra, before any resource is registered.
 func (s *Spec) validateData(p *validate.Problems) {
-	if r := s.Postgres.Restore; r != nil && r.SnapshotIdentifier == "" && r.SourceDBInstanceIdentifier == "" {
-		p.Addf(KeyPostgres+".restore", "set snapshotIdentifier or sourceDbInstanceIdentifier")
+	if r := s.Postgres.Restore; r != nil && r.SnapshotIdentifier == "" && r.SourceDBInstanceIdentifier == "" && r.SourceDbiResourceID == "" && r.SourceAutomatedBackupsARN == "" {
+		p.Addf(KeyPostgres+".restore", "set snapshotIdentifier, or the point-in-time source (sourceDbInstanceIdentifier, sourceDbiResourceId or sourceAutomatedBackupsArn)")
+	}
+	// AWS Backup skips a database job that would start in the engine's own backup window, in
+	// its maintenance window or in the hour before it.
+	start, err1 := window.Daily(fmt.Sprintf("%02d:00-%02d:00", s.Backup.StartHourUTC, (s.Backup.StartHourUTC+1)%24))
+	own, err2 := window.Daily(s.Postgres.BackupWindow)
+	maint, err3 := window.Weekly(s.Postgres.MaintenanceWindow)
+	switch {
+	case s.Backup.StartHourUTC < 0 || s.Backup.StartHourUTC > 23 || err1 != nil:
+		p.Addf(KeyBackup+".startHourUtc", "%d is not an hour (0-23)", s.Backup.StartHourUTC)
+	case err2 != nil || err3 != nil:
+		// the postgres component reports malformed windows
+	case window.DailyOverlapsDaily(start, own):
+		p.Addf(KeyBackup+".startHourUtc", "%d:00 falls in the database's backup window %s (%s.backupWindow); AWS Backup would skip the job", s.Backup.StartHourUTC, s.Postgres.BackupWindow, KeyPostgres)
+	case window.DailyOverlapsWeekly(start, maint.Widen(60)):
+		p.Addf(KeyBackup+".startHourUtc", "%d:00 falls in the database's maintenance window %s or the hour before it (%s.maintenanceWindow); AWS Backup would skip that day's job", s.Backup.StartHourUTC, s.Postgres.MaintenanceWindow, KeyPostgres)
 	}
 	if dr := s.Backup.DRRegion; dr != "" {
 		if _, ok := regionAZs[dr]; !ok {

@@ -69,6 +69,11 @@ func TestDataTierPerTier(t *testing.T) {
 			assert.Len(t, rec.OfType(typeRestoreTP), want.restoreTPs)
 			for _, s := range rec.OfType(typeSecret) {
 				assert.Equal(t, want.protected, s.Protect, "secret %s", s.Name)
+				window := 30.0
+				if stack == "dev" {
+					window = 0 // a destroyed dev stack can be recreated with the same secret names
+				}
+				assert.Equal(t, window, s.Input("recoveryWindowInDays"), "secret %s", s.Name)
 			}
 		})
 	}
@@ -131,7 +136,7 @@ func TestBadDataConfigRegistersNothing(t *testing.T) {
 		{"dev", stacks.KeyPostgres, `{"backupRetentionDays":40}`, "BackupRetentionDays: 40 is out of range; allowed 0 to 35"},
 		{"staging", stacks.KeyPostgres, `{"blueGreenUpdate":true}`, "BlueGreenUpdate: cannot be used with 1 read replicas"},
 		{"dev", stacks.KeyPostgres, `{"restore":{"snapshotIdentifier":"s1","sourceDbInstanceIdentifier":"db","useLatestRestorableTime":true}}`, "SnapshotIdentifier: and RestoreToPointInTime are both set"},
-		{"dev", stacks.KeyPostgres, `{"restore":{}}`, "scalemate:postgres.restore: set snapshotIdentifier or sourceDbInstanceIdentifier"},
+		{"dev", stacks.KeyPostgres, `{"restore":{}}`, "scalemate:postgres.restore: set snapshotIdentifier, or the point-in-time source"},
 		{"dev", stacks.KeyRedis, `{"shards":501}`, "scalemate:redis: invalid redis args"},
 		{"dev", stacks.KeyRedis, `{"engine":"memcached"}`, `Engine: "memcached" is not allowed`},
 		{"dev", stacks.KeyBackup, `{"weeklyRetentionDays":3}`, "scalemate:backup: invalid backup args"},

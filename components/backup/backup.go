@@ -54,6 +54,10 @@ type Args struct {
 	MonthlyRetentionDays int
 	// VaultLock is LockNone, LockGovernance or LockCompliance. Default LockNone.
 	VaultLock string
+	// StartHourUTC is when backup jobs start (0-23, a one-hour start window). AWS Backup does not
+	// start a database backup during its maintenance window or the hour before it, nor while
+	// the engine's own backup runs: pick an hour clear of both. Default (nil) 1.
+	StartHourUTC *int
 	// CopyProvider deploys the disaster-recovery vault in a second region; every rule copies
 	// there. Default none (no copies).
 	CopyProvider pulumi.ProviderResource
@@ -94,17 +98,28 @@ func (a Args) withDefaults() Args {
 	if a.VaultLock == "" {
 		a.VaultLock = LockNone
 	}
+	if a.StartHourUTC == nil {
+		a.StartHourUTC = pulumi.IntRef(1)
+	}
 	return a
 }
 
-// rules are the plan's rules in UTC: daily 05:00, Sundays, and the first of the month.
+// StartWindow is the daily window ("hh:00-hh:00", UTC) in which backup jobs start, for
+// checking it against the database's own windows.
+func (a Args) StartWindow() string {
+	h := *a.withDefaults().StartHourUTC
+	return fmt.Sprintf("%02d:00-%02d:00", h, (h+1)%24)
+}
+
+// rules are the plan's rules at StartHourUTC: daily, Sundays, and the first of the month.
 func (a Args) rules() []rule {
-	out := []rule{{"daily", "cron(0 5 ? * * *)", a.DailyRetentionDays}}
+	h := *a.StartHourUTC
+	out := []rule{{"daily", fmt.Sprintf("cron(0 %d ? * * *)", h), a.DailyRetentionDays}}
 	if a.WeeklyRetentionDays > 0 {
-		out = append(out, rule{"weekly", "cron(0 5 ? * SUN *)", a.WeeklyRetentionDays})
+		out = append(out, rule{"weekly", fmt.Sprintf("cron(0 %d ? * SUN *)", h), a.WeeklyRetentionDays})
 	}
 	if a.MonthlyRetentionDays > 0 {
-		out = append(out, rule{"monthly", "cron(0 5 1 * ? *)", a.MonthlyRetentionDays})
+		out = append(out, rule{"monthly", fmt.Sprintf("cron(0 %d 1 * ? *)", h), a.MonthlyRetentionDays})
 	}
 	return out
 }
@@ -133,7 +148,10 @@ func (a Args) check(p *validate.Problems, name string) {
 	a = a.withDefaults()
 	if !nameRE.MatchString(name) {
 		p.Addf("name", "%q is not a backup vault/plan name (letters, digits, - and _, 2 to 50)", name)
+	} else if a.RestoreTesting && len(name) > 50-len("_restore_test") {
+		p.Addf("name", "%q is too long for the restore testing plan name <name>_restore_test (at most %d characters)", name, 50-len("_restore_test"))
 	}
+	p.IntRange("StartHourUTC", *a.StartHourUTC, 0, 23)
 	p.NotEmpty("Region", a.Region)
 	p.IntRange("DailyRetentionDays", a.DailyRetentionDays, 1, 36500)
 	p.IntRange("WeeklyRetentionDays", a.WeeklyRetentionDays, 0, 36500)
@@ -263,7 +281,10 @@ func (b *Backup) vault(ctx *pulumi.Context, name, suffix string, args Args, rule
 	if args.VaultLock == LockCompliance {
 		lock.ChangeableForDays = pulumi.Int(3) // the grace period before the lock is permanent
 	}
-	if _, err := backup.NewVaultLockConfiguration(ctx, name+suffix, lock, keep...); err != nil {
+	// Every lock argument forces replacement and the lock is keyed by the vault: delete the old
+	// lock before writing the new one, or the delete would remove the new lock. Not protected,
+	// so retention can change; a compliance lock refuses changes after its grace period anyway.
+	if _, err := backup.NewVaultLockConfiguration(ctx, name+suffix, lock, append(slices.Clone(opts), pulumi.DeleteBeforeReplace(true))...); err != nil {
 		return nil, fmt.Errorf("locking vault%s: %w", suffix, err)
 	}
 	return vault, nil

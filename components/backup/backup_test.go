@@ -55,7 +55,7 @@ func TestDailyOnlyByDefault(t *testing.T) {
 	rec := mustRun(t, baseArgs(), false)
 	rules := rulesOf(t, rec)
 	require.Len(t, rules, 1)
-	assert.Equal(t, "cron(0 5 ? * * *)", rules["daily"]["schedule"])
+	assert.Equal(t, "cron(0 1 ? * * *)", rules["daily"]["schedule"], "01:00 UTC, clear of the default RDS windows")
 	assert.Equal(t, map[string]any{"deleteAfter": 7.0}, rules["daily"]["lifecycle"])
 	assert.Nil(t, rules["daily"]["copyActions"])
 	assert.Empty(t, rec.OfType("aws:backup/vaultLockConfiguration:VaultLockConfiguration"))
@@ -75,13 +75,14 @@ func TestProductionPlanWithCopiesLockAndRestoreTests(t *testing.T) {
 	args := baseArgs()
 	args.DailyRetentionDays, args.WeeklyRetentionDays, args.MonthlyRetentionDays = 35, 90, 365
 	args.VaultLock, args.RestoreTesting, args.Protect = LockGovernance, true, true
+	args.StartHourUTC = pulumi.IntRef(22)
 	args.RDSRestoreTarget = &RDSRestoreTarget{DBSubnetGroupName: pulumi.String("db-subnets"), SecurityGroupID: pulumi.String("sg-db")}
 	rec := mustRun(t, args, true)
 
 	rules := rulesOf(t, rec)
 	require.Len(t, rules, 3)
-	assert.Equal(t, "cron(0 5 ? * SUN *)", rules["weekly"]["schedule"])
-	assert.Equal(t, "cron(0 5 1 * ? *)", rules["monthly"]["schedule"])
+	assert.Equal(t, "cron(0 22 ? * SUN *)", rules["weekly"]["schedule"])
+	assert.Equal(t, "cron(0 22 1 * ? *)", rules["monthly"]["schedule"])
 	for name, r := range rules {
 		copies := r["copyActions"].([]any)
 		require.Len(t, copies, 1, name)
@@ -97,9 +98,14 @@ func TestProductionPlanWithCopiesLockAndRestoreTests(t *testing.T) {
 
 	locks := rec.OfType("aws:backup/vaultLockConfiguration:VaultLockConfiguration")
 	require.Len(t, locks, 2, "both vaults are locked")
-	assert.EqualValues(t, 35, locks[0].Input("minRetentionDays"))
-	assert.EqualValues(t, 365, locks[0].Input("maxRetentionDays"))
-	assert.Nil(t, locks[0].Input("changeableForDays"), "governance mode stays changeable")
+	for _, lock := range locks {
+		assert.EqualValues(t, 35, lock.Input("minRetentionDays"), lock.Name)
+		assert.EqualValues(t, 365, lock.Input("maxRetentionDays"), lock.Name)
+		assert.Nil(t, lock.Input("changeableForDays"), "governance mode stays changeable")
+		assert.False(t, lock.Protect, "retention changes replace the lock")
+		assert.True(t, lock.DeleteBeforeReplace, "the old lock goes first: both are keyed by the vault")
+	}
+	assert.Equal(t, "22:00-23:00", args.StartWindow())
 
 	plan, ok := rec.Named("aws:backup/restoreTestingPlan:RestoreTestingPlan", "bk")
 	require.True(t, ok)
@@ -129,6 +135,7 @@ func TestInvalidArgsRegisterNothing(t *testing.T) {
 		"monthly":      {func(a *Args) { a.MonthlyRetentionDays = 14 }, "MonthlyRetentionDays: 14 keeps a monthly point for less than a month"},
 		"lock":         {func(a *Args) { a.VaultLock = "legal-hold" }, `VaultLock: "legal-hold" is not allowed`},
 		"copy region":  {func(a *Args) { a.CopyRegion = "us-east-2" }, "CopyRegion: CopyProvider and CopyRegion go together"},
+		"hour":         {func(a *Args) { a.StartHourUTC = pulumi.IntRef(24) }, "StartHourUTC: 24 is out of range; allowed 0 to 23"},
 	}
 	for name, c := range cases {
 		t.Run(name, func(t *testing.T) {

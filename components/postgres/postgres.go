@@ -44,10 +44,16 @@ var (
 	performanceInsightsR = "7, or a multiple of 31 up to 731"
 )
 
-// PointInTime restores a new primary from another instance's automated backups.
+// PointInTime restores a new primary from another instance's automated backups. Name the
+// source one way: by identifier while it exists, or by resource id / automated-backups ARN
+// once it is gone (retained automated backups, DeleteAutomatedBackups false).
 type PointInTime struct {
-	// SourceDBInstanceIdentifier is the instance whose backups are used. Required.
+	// SourceDBInstanceIdentifier is a live instance whose backups are used.
 	SourceDBInstanceIdentifier string
+	// SourceDbiResourceID is the source's resource id (db-...), also valid after deletion.
+	SourceDbiResourceID string
+	// SourceAutomatedBackupsARN is the ARN of the source's retained automated backups.
+	SourceAutomatedBackupsARN string
 	// RestoreTime is an RFC 3339 UTC time within the source's retention; empty with
 	// UseLatestRestorableTime.
 	RestoreTime string
@@ -89,8 +95,8 @@ type Args struct {
 	// ReadReplicas is how many asynchronous read replicas to run, 0 to 5. Default 0.
 	ReadReplicas int
 	// BackupRetentionDays keeps automated backups (and point-in-time recovery) 0 to 35 days;
-	// 0 disables both and is refused when ReadReplicas > 0. Default 7.
-	BackupRetentionDays int
+	// 0 disables both and is refused when ReadReplicas > 0. Default (nil) 7.
+	BackupRetentionDays *int
 	// BackupWindow is the daily backup window, UTC. Default 03:00-04:00.
 	BackupWindow string
 	// MaintenanceWindow is the weekly maintenance window, UTC; must not overlap BackupWindow.
@@ -107,14 +113,17 @@ type Args struct {
 	DatabaseName string
 	// MasterUsername must not be a default name (postgres, admin, ...). Default "platform_admin".
 	MasterUsername string
-	// SlowQueryMillis logs statements slower than this (log_min_duration_statement). Default 1000.
-	SlowQueryMillis int
-	// Parameters override or add parameter group settings.
+	// SlowQueryMillis logs statements slower than this (log_min_duration_statement; 0 logs
+	// every statement, -1 none). Default (nil) 1000.
+	SlowQueryMillis *int
+	// Parameters override or add parameter group settings; they apply at the next reboot
+	// (pending-reboot works for static and dynamic parameters alike).
 	Parameters map[string]string
 	// MonitoringIntervalSeconds is enhanced monitoring's granularity: 0 (off), 1, 5, 10, 15, 30
-	// or 60. Default 60.
-	MonitoringIntervalSeconds int
-	// PerformanceInsightsRetentionDays is 7 (free) or a multiple of 31 up to 731. Default 7.
+	// or 60. Default (nil) 60.
+	MonitoringIntervalSeconds *int
+	// PerformanceInsightsRetentionDays is 7 (free) or a multiple of 31 up to 731; Performance
+	// Insights is off on micro and small classes, which do not support it. Default 7.
 	PerformanceInsightsRetentionDays int
 	// LogRetentionDays is the retention of the exported postgresql and upgrade logs. Default 30.
 	LogRetentionDays int
@@ -127,8 +136,10 @@ type Args struct {
 	SnapshotIdentifier string
 	// RestoreToPointInTime creates the primary from another instance's backups.
 	RestoreToPointInTime *PointInTime
-	// SecretRecoveryWindowDays is how long a deleted secret can be restored, 7 to 30. Default 30.
-	SecretRecoveryWindowDays int
+	// SecretRecoveryWindowDays is how long a deleted secret can be restored: 0 (deleted at
+	// once, so a destroyed dev stack can be recreated with the same name) or 7 to 30.
+	// Default (nil) 30.
+	SecretRecoveryWindowDays *int
 	// Protect guards the instances, key and secret against deletion by Pulumi and retains
 	// the key and secret if they leave the program (production). Default false.
 	Protect bool
@@ -181,10 +192,17 @@ func (a Args) withDefaults(name string) Args {
 	defStr(&a.MaintenanceWindow, "sun:05:00-sun:06:00")
 	defStr(&a.DatabaseName, "app")
 	defStr(&a.MasterUsername, "platform_admin")
-	def(&a.SlowQueryMillis, 1000)
 	def(&a.PerformanceInsightsRetentionDays, 7)
 	def(&a.LogRetentionDays, 30)
-	def(&a.SecretRecoveryWindowDays, 30)
+	defPtr := func(v **int, d int) {
+		if *v == nil {
+			*v = &d
+		}
+	}
+	defPtr(&a.BackupRetentionDays, 7)
+	defPtr(&a.SlowQueryMillis, 1000)
+	defPtr(&a.MonitoringIntervalSeconds, 60)
+	defPtr(&a.SecretRecoveryWindowDays, 30)
 	return a
 }
 
@@ -222,6 +240,8 @@ func (a Args) check(p *validate.Problems, name string) {
 	p.NotEmpty("Region", a.Region)
 	if !identifierRE.MatchString(a.Identifier) || strings.Contains(a.Identifier, "--") || strings.HasSuffix(a.Identifier, "-") {
 		p.Addf("Identifier", "%q is not an RDS identifier (lower-case letters, digits and single dashes, at most 63, starting with a letter)", a.Identifier)
+	} else if a.ReadReplicas > 0 && len(a.Identifier) > 63-len("-replica-N") {
+		p.Addf("Identifier", "%q is too long for replica names <Identifier>-replica-N (at most %d characters)", a.Identifier, 63-len("-replica-N"))
 	}
 	if m := versionRE.FindStringSubmatch(a.EngineVersion); m == nil || !slices.Contains(supportedMajors, m[1]) {
 		p.Addf("EngineVersion", "%q is not a supported PostgreSQL version; use a major (%s) or major.minor", a.EngineVersion, strings.Join(supportedMajors, ", "))
@@ -236,14 +256,17 @@ func (a Args) check(p *validate.Problems, name string) {
 		p.Addf("MaxAllocatedStorageGiB", "%d must be between AllocatedStorageGiB (%d) and 65536", a.MaxAllocatedStorageGiB, a.AllocatedStorageGiB)
 	}
 	p.IntRange("ReadReplicas", a.ReadReplicas, 0, 5)
-	p.IntRange("BackupRetentionDays", a.BackupRetentionDays, 0, 35)
-	if a.ReadReplicas > 0 && a.BackupRetentionDays == 0 {
+	p.IntRange("BackupRetentionDays", *a.BackupRetentionDays, 0, 35)
+	if a.ReadReplicas > 0 && *a.BackupRetentionDays == 0 {
 		p.Addf("BackupRetentionDays", "must be at least 1 with read replicas (RDS replicates from backups)")
+	}
+	if a.BlueGreenUpdate && *a.BackupRetentionDays == 0 {
+		p.Addf("BackupRetentionDays", "must be at least 1 with BlueGreenUpdate (the green copy is built from backups)")
 	}
 	if a.ReadReplicas > 0 && len(a.AvailabilityZones) == 0 {
 		p.Addf("AvailabilityZones", "must be set to spread %d read replicas", a.ReadReplicas)
 	}
-	if err := window.Check(a.BackupWindow, a.MaintenanceWindow); err != nil {
+	if err := window.Check(a.BackupWindow, a.MaintenanceWindow, window.MinRDS); err != nil {
 		p.Addf("BackupWindow", "%v", err)
 	}
 	if !identifierRE.MatchString(a.DatabaseName) || strings.Contains(a.DatabaseName, "-") {
@@ -252,15 +275,17 @@ func (a Args) check(p *validate.Problems, name string) {
 	if !userRE.MatchString(a.MasterUsername) || slices.Contains(reservedUsers, a.MasterUsername) {
 		p.Addf("MasterUsername", "%q is not allowed; use a lower-case name that is not one of %s", a.MasterUsername, strings.Join(reservedUsers, ", "))
 	}
-	p.IntRange("SlowQueryMillis", a.SlowQueryMillis, -1, 3600000)
-	if !slices.Contains(monitoringIntervals, a.MonitoringIntervalSeconds) {
-		p.Addf("MonitoringIntervalSeconds", "%d is not allowed; use one of 0, 1, 5, 10, 15, 30, 60", a.MonitoringIntervalSeconds)
+	p.IntRange("SlowQueryMillis", *a.SlowQueryMillis, -1, 3600000)
+	if !slices.Contains(monitoringIntervals, *a.MonitoringIntervalSeconds) {
+		p.Addf("MonitoringIntervalSeconds", "%d is not allowed; use one of 0, 1, 5, 10, 15, 30, 60", *a.MonitoringIntervalSeconds)
 	}
 	if r := a.PerformanceInsightsRetentionDays; r != 7 && (r%31 != 0 || r > 731) {
 		p.Addf("PerformanceInsightsRetentionDays", "%d is not allowed; use %s", r, performanceInsightsR)
 	}
 	p.IntRange("LogRetentionDays", a.LogRetentionDays, 1, 3653)
-	p.IntRange("SecretRecoveryWindowDays", a.SecretRecoveryWindowDays, 7, 30)
+	if w := *a.SecretRecoveryWindowDays; w != 0 && (w < 7 || w > 30) {
+		p.Addf("SecretRecoveryWindowDays", "%d is not allowed; use 0 (delete at once) or 7 to 30", w)
+	}
 	if a.BlueGreenUpdate && a.ReadReplicas > 0 {
 		p.Addf("BlueGreenUpdate", "cannot be used with %d read replicas: the switchover leaves them replicating from the retired primary (terraform-provider-aws #33702)", a.ReadReplicas)
 	}
@@ -268,7 +293,15 @@ func (a Args) check(p *validate.Problems, name string) {
 		p.Addf("SnapshotIdentifier", "and RestoreToPointInTime are both set; restore from one or the other")
 	}
 	if pit := a.RestoreToPointInTime; pit != nil {
-		p.NotEmpty("RestoreToPointInTime.SourceDBInstanceIdentifier", pit.SourceDBInstanceIdentifier)
+		sources := 0
+		for _, s := range []string{pit.SourceDBInstanceIdentifier, pit.SourceDbiResourceID, pit.SourceAutomatedBackupsARN} {
+			if s != "" {
+				sources++
+			}
+		}
+		if sources != 1 {
+			p.Addf("RestoreToPointInTime", "name the source exactly one way: SourceDBInstanceIdentifier, SourceDbiResourceID or SourceAutomatedBackupsARN (%d given)", sources)
+		}
 		switch {
 		case pit.RestoreTime == "" && !pit.UseLatestRestorableTime:
 			p.Addf("RestoreToPointInTime", "set RestoreTime or UseLatestRestorableTime")
@@ -287,7 +320,7 @@ func (a Args) check(p *validate.Problems, name string) {
 func (a Args) parameters() rds.ParameterGroupParameterArray {
 	settings := map[string]string{
 		"rds.force_ssl":              "1",
-		"log_min_duration_statement": strconv.Itoa(a.SlowQueryMillis),
+		"log_min_duration_statement": strconv.Itoa(*a.SlowQueryMillis),
 		"shared_preload_libraries":   "pg_stat_statements",
 		"pg_stat_statements.track":   "all",
 		"log_lock_waits":             "1",
@@ -295,9 +328,11 @@ func (a Args) parameters() rds.ParameterGroupParameterArray {
 	maps.Copy(settings, a.Parameters)
 	var out rds.ParameterGroupParameterArray
 	for _, k := range slices.Sorted(maps.Keys(settings)) {
+		// The built-in settings are dynamic except shared_preload_libraries; overrides may be
+		// static (max_connections, shared_buffers), which RDS accepts only as pending-reboot.
 		method := "immediate"
-		if k == "shared_preload_libraries" {
-			method = "pending-reboot" // static parameter
+		if _, override := a.Parameters[k]; override || k == "shared_preload_libraries" {
+			method = "pending-reboot"
 		}
 		out = append(out, rds.ParameterGroupParameterArgs{Name: pulumi.String(k), Value: pulumi.String(settings[k]), ApplyMethod: pulumi.String(method)})
 	}
@@ -351,7 +386,7 @@ func New(ctx *pulumi.Context, name string, args Args, opts ...pulumi.ResourceOpt
 	}
 
 	var monitoringRole pulumi.StringPtrInput
-	if args.MonitoringIntervalSeconds > 0 {
+	if *args.MonitoringIntervalSeconds > 0 {
 		role, err := iam.NewRole(ctx, name+"-monitoring", &iam.RoleArgs{
 			AssumeRolePolicy:  pulumi.String(iampolicy.ServiceTrust("monitoring.rds.amazonaws.com")),
 			Description:       pulumi.String("RDS enhanced monitoring of " + args.Identifier),
@@ -393,28 +428,37 @@ func New(ctx *pulumi.Context, name string, args Args, opts ...pulumi.ResourceOpt
 	}
 
 	common := func(class string) rds.InstanceArgs {
-		return rds.InstanceArgs{
-			InstanceClass:                      pulumi.String(class),
-			StorageType:                        pulumi.String("gp3"),
-			StorageEncrypted:                   pulumi.Bool(true),
-			KmsKeyId:                           key.Arn,
-			ParameterGroupName:                 params.Name,
-			VpcSecurityGroupIds:                pulumi.StringArray{dbSG.ID()},
-			PubliclyAccessible:                 pulumi.Bool(false),
-			IamDatabaseAuthenticationEnabled:   pulumi.Bool(true),
-			AutoMinorVersionUpgrade:            pulumi.Bool(true),
-			CopyTagsToSnapshot:                 pulumi.Bool(true),
-			MaintenanceWindow:                  pulumi.String(args.MaintenanceWindow),
-			ApplyImmediately:                   pulumi.Bool(args.ApplyImmediately),
-			DeletionProtection:                 pulumi.Bool(args.DeletionProtection),
-			PerformanceInsightsEnabled:         pulumi.Bool(true),
-			PerformanceInsightsKmsKeyId:        key.Arn,
-			PerformanceInsightsRetentionPeriod: pulumi.Int(args.PerformanceInsightsRetentionDays),
-			MonitoringInterval:                 pulumi.Int(args.MonitoringIntervalSeconds),
-			MonitoringRoleArn:                  monitoringRole,
-			EnabledCloudwatchLogsExports:       pulumi.ToStringArray([]string{"postgresql", "upgrade"}),
-			CaCertIdentifier:                   pulumi.String("rds-ca-rsa2048-g1"),
+		// Performance Insights does not exist on micro and small classes.
+		insights := !strings.HasSuffix(class, ".micro") && !strings.HasSuffix(class, ".small")
+		ia := rds.InstanceArgs{
+			InstanceClass:                    pulumi.String(class),
+			StorageType:                      pulumi.String("gp3"),
+			StorageEncrypted:                 pulumi.Bool(true),
+			KmsKeyId:                         key.Arn,
+			ParameterGroupName:               params.Name,
+			VpcSecurityGroupIds:              pulumi.StringArray{dbSG.ID()},
+			PubliclyAccessible:               pulumi.Bool(false),
+			IamDatabaseAuthenticationEnabled: pulumi.Bool(true),
+			AutoMinorVersionUpgrade:          pulumi.Bool(true),
+			CopyTagsToSnapshot:               pulumi.Bool(true),
+			MaintenanceWindow:                pulumi.String(args.MaintenanceWindow),
+			ApplyImmediately:                 pulumi.Bool(args.ApplyImmediately),
+			DeletionProtection:               pulumi.Bool(args.DeletionProtection),
+			PerformanceInsightsEnabled:       pulumi.Bool(insights),
+			MonitoringInterval:               pulumi.Int(*args.MonitoringIntervalSeconds),
+			MonitoringRoleArn:                monitoringRole,
+			EnabledCloudwatchLogsExports:     pulumi.ToStringArray([]string{"postgresql", "upgrade"}),
+			CaCertIdentifier:                 pulumi.String("rds-ca-rsa2048-g1"),
+			// Storage autoscaling is per instance: replicas must grow with the primary.
+			MaxAllocatedStorage: pulumi.Int(args.MaxAllocatedStorageGiB),
+			// A major version in config is a deliberate change; without this RDS refuses it.
+			AllowMajorVersionUpgrade: pulumi.Bool(true),
 		}
+		if insights {
+			ia.PerformanceInsightsKmsKeyId = key.Arn
+			ia.PerformanceInsightsRetentionPeriod = pulumi.Int(args.PerformanceInsightsRetentionDays)
+		}
+		return ia
 	}
 
 	primaryArgs := common(args.InstanceClass)
@@ -422,19 +466,23 @@ func New(ctx *pulumi.Context, name string, args Args, opts ...pulumi.ResourceOpt
 	primaryArgs.Engine = pulumi.String("postgres")
 	primaryArgs.EngineVersion = pulumi.String(args.EngineVersion)
 	primaryArgs.AllocatedStorage = pulumi.Int(args.AllocatedStorageGiB)
-	primaryArgs.MaxAllocatedStorage = pulumi.Int(args.MaxAllocatedStorageGiB)
 	primaryArgs.DbSubnetGroupName = subnets.Name
 	primaryArgs.MultiAz = pulumi.Bool(args.MultiAZ)
 	primaryArgs.DbName = pulumi.String(args.DatabaseName)
 	primaryArgs.Username = pulumi.String(args.MasterUsername)
 	primaryArgs.Password = password.Result
-	primaryArgs.BackupRetentionPeriod = pulumi.Int(args.BackupRetentionDays)
+	primaryArgs.BackupRetentionPeriod = pulumi.Int(*args.BackupRetentionDays)
 	primaryArgs.BackupWindow = pulumi.String(args.BackupWindow)
 	// Automated backups outlive the instance, so a deleted database can still be restored.
 	primaryArgs.DeleteAutomatedBackups = pulumi.Bool(false)
 	primaryArgs.SkipFinalSnapshot = pulumi.Bool(!args.FinalSnapshot)
 	if args.FinalSnapshot {
-		primaryArgs.FinalSnapshotIdentifier = pulumi.String(args.Identifier + "-final")
+		// A suffix fixed at creation keeps the name unique across destroy/recreate cycles.
+		suffix, err := random.NewRandomId(ctx, name+"-final-snapshot", &random.RandomIdArgs{ByteLength: pulumi.Int(4)}, parent)
+		if err != nil {
+			return nil, fmt.Errorf("generating final snapshot suffix: %w", err)
+		}
+		primaryArgs.FinalSnapshotIdentifier = pulumi.Sprintf("%s-final-%s", args.Identifier, suffix.Hex)
 	}
 	if args.BlueGreenUpdate {
 		primaryArgs.BlueGreenUpdate = rds.InstanceBlueGreenUpdateArgs{Enabled: pulumi.Bool(true)}
@@ -444,7 +492,15 @@ func New(ctx *pulumi.Context, name string, args Args, opts ...pulumi.ResourceOpt
 		primaryArgs.DbName = nil // restored from the snapshot
 	}
 	if pit := args.RestoreToPointInTime; pit != nil {
-		r := rds.InstanceRestoreToPointInTimeArgs{SourceDbInstanceIdentifier: pulumi.String(pit.SourceDBInstanceIdentifier)}
+		r := rds.InstanceRestoreToPointInTimeArgs{}
+		switch {
+		case pit.SourceDBInstanceIdentifier != "":
+			r.SourceDbInstanceIdentifier = pulumi.String(pit.SourceDBInstanceIdentifier)
+		case pit.SourceDbiResourceID != "":
+			r.SourceDbiResourceId = pulumi.String(pit.SourceDbiResourceID)
+		default:
+			r.SourceDbInstanceAutomatedBackupsArn = pulumi.String(pit.SourceAutomatedBackupsARN)
+		}
 		if pit.UseLatestRestorableTime {
 			r.UseLatestRestorableTime = pulumi.Bool(true)
 		} else {
@@ -478,7 +534,7 @@ func New(ctx *pulumi.Context, name string, args Args, opts ...pulumi.ResourceOpt
 		Name:                 pulumi.String(args.Identifier + "/postgres/master"),
 		Description:          pulumi.String("Master credentials of " + args.Identifier),
 		KmsKeyId:             key.Arn,
-		RecoveryWindowInDays: pulumi.Int(args.SecretRecoveryWindowDays),
+		RecoveryWindowInDays: pulumi.Int(*args.SecretRecoveryWindowDays),
 	}, stateful...)
 	if err != nil {
 		return nil, fmt.Errorf("creating master secret: %w", err)

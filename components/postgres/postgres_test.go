@@ -14,22 +14,21 @@ import (
 
 func baseArgs() Args {
 	return Args{
-		Region:                    "us-west-2",
-		VPCID:                     pulumi.String("vpc-1"),
-		SubnetIDs:                 pulumi.ToStringArray([]string{"subnet-a", "subnet-b", "subnet-c"}),
-		AvailabilityZones:         []string{"us-west-2a", "us-west-2b", "us-west-2c"},
-		ClientSecurityGroupIDs:    []pulumi.StringInput{pulumi.String("sg-nodes")},
-		EngineVersion:             "16.4",
-		InstanceClass:             "db.t4g.medium",
-		BackupRetentionDays:       1,
-		MonitoringIntervalSeconds: 60,
+		Region:                 "us-west-2",
+		VPCID:                  pulumi.String("vpc-1"),
+		SubnetIDs:              pulumi.ToStringArray([]string{"subnet-a", "subnet-b", "subnet-c"}),
+		AvailabilityZones:      []string{"us-west-2a", "us-west-2b", "us-west-2c"},
+		ClientSecurityGroupIDs: []pulumi.StringInput{pulumi.String("sg-nodes")},
+		EngineVersion:          "16.4",
+		InstanceClass:          "db.t4g.medium",
+		BackupRetentionDays:    pulumi.IntRef(1),
 	}
 }
 
 func prodArgs() Args {
 	a := baseArgs()
 	a.InstanceClass = "db.r7g.xlarge"
-	a.MultiAZ, a.ReadReplicas, a.BackupRetentionDays = true, 2, 30
+	a.MultiAZ, a.ReadReplicas, a.BackupRetentionDays = true, 2, pulumi.IntRef(30)
 	a.Proxy, a.DeletionProtection, a.FinalSnapshot, a.Protect = true, true, true, true
 	return a
 }
@@ -92,26 +91,58 @@ func TestPrimaryDefaults(t *testing.T) {
 	assert.Equal(t, true, key.Input("enableKeyRotation"))
 }
 
+// A component built from the required args alone gets the documented defaults.
+func TestDocumentedDefaults(t *testing.T) {
+	args := baseArgs()
+	args.BackupRetentionDays = nil
+	rec := mustRun(t, args)
+	db := instance(t, rec, "db")
+	assert.EqualValues(t, 7, db.Input("backupRetentionPeriod"), "point-in-time recovery on by default")
+	assert.EqualValues(t, 60, db.Input("monitoringInterval"))
+	assert.Equal(t, true, db.Input("allowMajorVersionUpgrade"))
+	secret, _ := rec.Named("aws:secretsmanager/secret:Secret", "db-master")
+	assert.EqualValues(t, 30, secret.Input("recoveryWindowInDays"))
+
+	args.SecretRecoveryWindowDays, args.BackupRetentionDays, args.MonitoringIntervalSeconds = pulumi.IntRef(0), pulumi.IntRef(0), pulumi.IntRef(0)
+	rec = mustRun(t, args)
+	db = instance(t, rec, "db")
+	assert.EqualValues(t, 0, db.Input("backupRetentionPeriod"), "an explicit 0 is kept, not defaulted")
+	assert.EqualValues(t, 0, db.Input("monitoringInterval"))
+	assert.Nil(t, db.Input("monitoringRoleArn"))
+	secret, _ = rec.Named("aws:secretsmanager/secret:Secret", "db-master")
+	assert.EqualValues(t, 0, secret.Input("recoveryWindowInDays"), "dev secrets can go at once")
+}
+
+func TestPerformanceInsightsOnlyWhereSupported(t *testing.T) {
+	args := baseArgs()
+	args.InstanceClass = "db.t4g.small"
+	db := instance(t, mustRun(t, args), "db")
+	assert.Equal(t, false, db.Input("performanceInsightsEnabled"))
+	assert.Nil(t, db.Input("performanceInsightsRetentionPeriod"))
+}
+
 func TestParameterGroup(t *testing.T) {
 	args := baseArgs()
-	args.SlowQueryMillis = 250
-	args.Parameters = map[string]string{"work_mem": "65536", "rds.force_ssl": "1"}
+	args.SlowQueryMillis = pulumi.IntRef(250)
+	args.Parameters = map[string]string{"work_mem": "65536", "max_connections": "400"}
 	rec := mustRun(t, args)
 	pg, ok := rec.Named("aws:rds/parameterGroup:ParameterGroup", "db")
 	require.True(t, ok)
 	assert.Equal(t, "postgres16", pg.Input("family"))
-	got := map[string]string{}
+	got, method := map[string]string{}, map[string]string{}
 	for _, p := range pg.Input("parameters").([]any) {
 		m := p.(map[string]any)
 		got[m["name"].(string)] = m["value"].(string)
-		if m["name"] == "shared_preload_libraries" {
-			assert.Equal(t, "pending-reboot", m["applyMethod"])
-		}
+		method[m["name"].(string)] = m["applyMethod"].(string)
 	}
+	assert.Equal(t, "pending-reboot", method["shared_preload_libraries"], "static")
+	assert.Equal(t, "pending-reboot", method["max_connections"], "overrides may be static; RDS takes them only at reboot")
+	assert.Equal(t, "immediate", method["rds.force_ssl"])
 	assert.Equal(t, "1", got["rds.force_ssl"])
 	assert.Equal(t, "250", got["log_min_duration_statement"])
 	assert.Equal(t, "pg_stat_statements", got["shared_preload_libraries"])
 	assert.Equal(t, "65536", got["work_mem"])
+	assert.Equal(t, "400", got["max_connections"])
 }
 
 func TestLogGroupsExistBeforeInstances(t *testing.T) {
@@ -136,7 +167,7 @@ func TestProductionLayout(t *testing.T) {
 	assert.Equal(t, true, db.Input("multiAz"))
 	assert.Equal(t, true, db.Input("deletionProtection"))
 	assert.Equal(t, false, db.Input("skipFinalSnapshot"))
-	assert.Equal(t, "db-final", db.Input("finalSnapshotIdentifier"))
+	assert.Equal(t, "db-final-a1b2c3d4", db.Input("finalSnapshotIdentifier"), "unique across destroy/recreate")
 	assert.True(t, db.Protect)
 	assert.True(t, db.RetainOnDelete)
 
@@ -144,7 +175,8 @@ func TestProductionLayout(t *testing.T) {
 		name := []string{"db-replica-1", "db-replica-2"}[i]
 		r := instance(t, rec, name)
 		assert.Equal(t, "db", r.Input("replicateSourceDb"))
-		assert.Equal(t, az, r.Input("availabilityZone"), "replicas spread away from the primary's AZ")
+		assert.Equal(t, az, r.Input("availabilityZone"), "replica %d goes to AZ %d", i+1, i+2)
+		assert.EqualValues(t, 100, r.Input("maxAllocatedStorage"), "replicas autoscale storage like the primary")
 		assert.Nil(t, r.Input("password"), "replicas inherit credentials")
 		assert.Equal(t, true, r.Input("performanceInsightsEnabled"))
 		assert.EqualValues(t, 60, r.Input("monitoringInterval"))
@@ -224,6 +256,12 @@ func TestRestores(t *testing.T) {
 	db = instance(t, mustRun(t, args), "db")
 	assert.Equal(t, map[string]any{"sourceDbInstanceIdentifier": "db", "restoreTime": "2026-11-27T09:45:00Z"}, db.Input("restoreToPointInTime"))
 
+	// The source instance is gone: its retained automated backups still restore.
+	args = baseArgs()
+	args.RestoreToPointInTime = &PointInTime{SourceDbiResourceID: "db-ABCDEFGHIJKL", UseLatestRestorableTime: true}
+	db = instance(t, mustRun(t, args), "db")
+	assert.Equal(t, map[string]any{"sourceDbiResourceId": "db-ABCDEFGHIJKL", "useLatestRestorableTime": true}, db.Input("restoreToPointInTime"))
+
 	args = baseArgs()
 	args.BlueGreenUpdate = true
 	db = instance(t, mustRun(t, args), "db")
@@ -238,8 +276,8 @@ func TestInvalidArgsRegisterNothing(t *testing.T) {
 		"version":       {func(a *Args) { a.EngineVersion = "9.6" }, `EngineVersion: "9.6" is not a supported PostgreSQL version`},
 		"class":         {func(a *Args) { a.InstanceClass = "r7g.large" }, `InstanceClass: "r7g.large" is not a DB instance class`},
 		"replicas":      {func(a *Args) { a.ReadReplicas = -1 }, "ReadReplicas: -1 is out of range; allowed 0 to 5"},
-		"retention":     {func(a *Args) { a.BackupRetentionDays = 36 }, "BackupRetentionDays: 36 is out of range; allowed 0 to 35"},
-		"replica no bk": {func(a *Args) { a.ReadReplicas, a.BackupRetentionDays = 1, 0 }, "BackupRetentionDays: must be at least 1 with read replicas"},
+		"retention":     {func(a *Args) { a.BackupRetentionDays = pulumi.IntRef(36) }, "BackupRetentionDays: 36 is out of range; allowed 0 to 35"},
+		"replica no bk": {func(a *Args) { a.ReadReplicas, a.BackupRetentionDays = 1, pulumi.IntRef(0) }, "BackupRetentionDays: must be at least 1 with read replicas"},
 		"windows":       {func(a *Args) { a.BackupWindow = "05:30-06:30" }, "BackupWindow: daily window 05:30-06:30 overlaps maintenance window sun:05:00-sun:06:00"},
 		"user":          {func(a *Args) { a.MasterUsername = "postgres" }, `MasterUsername: "postgres" is not allowed`},
 		"storage":       {func(a *Args) { a.AllocatedStorageGiB, a.MaxAllocatedStorageGiB = 100, 50 }, "MaxAllocatedStorageGiB: 50 must be between AllocatedStorageGiB (100) and 65536"},
@@ -249,9 +287,15 @@ func TestInvalidArgsRegisterNothing(t *testing.T) {
 		"pit time": {func(a *Args) {
 			a.RestoreToPointInTime = &PointInTime{SourceDBInstanceIdentifier: "db", RestoreTime: "yesterday"}
 		}, `RestoreToPointInTime.RestoreTime: "yesterday" is not an RFC 3339 time`},
-		"pit neither":  {func(a *Args) { a.RestoreToPointInTime = &PointInTime{SourceDBInstanceIdentifier: "db"} }, "RestoreToPointInTime: set RestoreTime or UseLatestRestorableTime"},
-		"blue/green":   {func(a *Args) { a.BlueGreenUpdate, a.ReadReplicas = true, 2 }, "BlueGreenUpdate: cannot be used with 2 read replicas"},
-		"monitoring":   {func(a *Args) { a.MonitoringIntervalSeconds = 20 }, "MonitoringIntervalSeconds: 20 is not allowed"},
+		"pit neither":   {func(a *Args) { a.RestoreToPointInTime = &PointInTime{SourceDBInstanceIdentifier: "db"} }, "RestoreToPointInTime: set RestoreTime or UseLatestRestorableTime"},
+		"blue/green":    {func(a *Args) { a.BlueGreenUpdate, a.ReadReplicas = true, 2 }, "BlueGreenUpdate: cannot be used with 2 read replicas"},
+		"b/g no bk":     {func(a *Args) { a.BlueGreenUpdate, a.BackupRetentionDays = true, pulumi.IntRef(0) }, "BackupRetentionDays: must be at least 1 with BlueGreenUpdate"},
+		"long id":       {func(a *Args) { a.ReadReplicas, a.Identifier = 1, strings.Repeat("a", 60) }, "is too long for replica names"},
+		"secret window": {func(a *Args) { a.SecretRecoveryWindowDays = pulumi.IntRef(3) }, "SecretRecoveryWindowDays: 3 is not allowed; use 0 (delete at once) or 7 to 30"},
+		"pit sources": {func(a *Args) {
+			a.RestoreToPointInTime = &PointInTime{SourceDBInstanceIdentifier: "db", SourceDbiResourceID: "db-X", UseLatestRestorableTime: true}
+		}, "name the source exactly one way"},
+		"monitoring":   {func(a *Args) { a.MonitoringIntervalSeconds = pulumi.IntRef(20) }, "MonitoringIntervalSeconds: 20 is not allowed"},
 		"pi retention": {func(a *Args) { a.PerformanceInsightsRetentionDays = 30 }, "PerformanceInsightsRetentionDays: 30 is not allowed; use 7, or a multiple of 31 up to 731"},
 		"clients":      {func(a *Args) { a.ClientSecurityGroupIDs = nil }, "ClientSecurityGroupIDs: must list at least one security group"},
 		"identifier":   {func(a *Args) { a.Identifier = "Prod_DB" }, `Identifier: "Prod_DB" is not an RDS identifier`},

@@ -59,13 +59,13 @@ type Args struct {
 	// ClusterMode shards the keyspace (the parameter group sets cluster-enabled yes). Default
 	// true; without it Shards must be 1.
 	ClusterMode *bool
-	// Shards is the number of node groups, 1 to 500. Default 1.
+	// Shards is the number of node groups, 1 to 500 with ClusterMode (required); without it, 0 or 1.
 	Shards int
 	// ReplicasPerShard is 0 to 5; with one or more, failover is automatic and Multi-AZ on.
 	ReplicasPerShard int
-	// SnapshotRetentionDays keeps daily snapshots 0 (off) to 35 days. Default 1.
-	SnapshotRetentionDays int
-	// SnapshotWindow is the daily snapshot window, UTC. Default 05:00-06:00.
+	// SnapshotRetentionDays keeps daily snapshots 0 (off) to 35 days. Default (nil) 1.
+	SnapshotRetentionDays *int
+	// SnapshotWindow is the daily snapshot window, UTC, at least 60 minutes. Default 05:00-06:00.
 	SnapshotWindow string
 	// MaintenanceWindow is the weekly window, UTC; must not overlap SnapshotWindow. Default
 	// sun:07:00-sun:08:00.
@@ -74,9 +74,15 @@ type Args struct {
 	FinalSnapshot bool
 	// RestoreSnapshotName seeds a new group from an ElastiCache snapshot (forces replacement).
 	RestoreSnapshotName string
-	// AuthTokenVersion: raising it generates a new AUTH token and rotates it in place (both
-	// tokens are accepted until the next change). Default 1.
+	// AuthTokenVersion: raising it generates a new AUTH token and rotates it in place. Default 1.
 	AuthTokenVersion int
+	// AuthTokenUpdateStrategy is ROTATE (old and new token both valid: deploy, let clients
+	// re-read the secret) or SET (only the current token valid: the second step of a
+	// rotation). Default ROTATE.
+	AuthTokenUpdateStrategy string
+	// SecretRecoveryWindowDays is 0 (the secret is deleted at once, so a destroyed dev stack
+	// can be recreated) or 7 to 30. Default (nil) 30.
+	SecretRecoveryWindowDays *int
 	// LogRetentionDays is the retention of the slow and engine logs. Default 30.
 	LogRetentionDays int
 	// ApplyImmediately applies changes now instead of in the maintenance window. Default false.
@@ -122,11 +128,14 @@ func (a Args) withDefaults(name string) Args {
 		on := true
 		a.ClusterMode = &on
 	}
-	if a.Shards == 0 {
-		a.Shards = 1
+	if a.SnapshotRetentionDays == nil {
+		a.SnapshotRetentionDays = pulumi.IntRef(1)
 	}
-	if a.SnapshotRetentionDays == 0 {
-		a.SnapshotRetentionDays = 1
+	if a.SecretRecoveryWindowDays == nil {
+		a.SecretRecoveryWindowDays = pulumi.IntRef(30)
+	}
+	if a.AuthTokenUpdateStrategy == "" {
+		a.AuthTokenUpdateStrategy = "ROTATE"
 	}
 	if a.SnapshotWindow == "" {
 		a.SnapshotWindow = "05:00-06:00"
@@ -184,13 +193,18 @@ func (a Args) check(p *validate.Problems, name string) {
 	if !nodeTypeRE.MatchString(a.NodeType) {
 		p.Addf("NodeType", "%q is not a cache node type (e.g. cache.r7g.large)", a.NodeType)
 	}
-	p.IntRange("Shards", a.Shards, 1, 500)
-	if !*a.ClusterMode && a.Shards != 1 {
+	if *a.ClusterMode {
+		p.IntRange("Shards", a.Shards, 1, 500)
+	} else if a.Shards > 1 {
 		p.Addf("Shards", "%d shards need ClusterMode; without it there is exactly 1", a.Shards)
 	}
 	p.IntRange("ReplicasPerShard", a.ReplicasPerShard, 0, 5)
-	p.IntRange("SnapshotRetentionDays", a.SnapshotRetentionDays, 0, 35)
-	if err := window.Check(a.SnapshotWindow, a.MaintenanceWindow); err != nil {
+	p.IntRange("SnapshotRetentionDays", *a.SnapshotRetentionDays, 0, 35)
+	p.OneOf("AuthTokenUpdateStrategy", a.AuthTokenUpdateStrategy, "ROTATE", "SET")
+	if w := *a.SecretRecoveryWindowDays; w != 0 && (w < 7 || w > 30) {
+		p.Addf("SecretRecoveryWindowDays", "%d is not allowed; use 0 (delete at once) or 7 to 30", w)
+	}
+	if err := window.Check(a.SnapshotWindow, a.MaintenanceWindow, window.MinElastiCache); err != nil {
 		p.Addf("SnapshotWindow", "%v", err)
 	}
 	p.IntRange("AuthTokenVersion", a.AuthTokenVersion, 1, 1<<30)
@@ -243,8 +257,9 @@ func New(ctx *pulumi.Context, name string, args Args, opts ...pulumi.ResourceOpt
 		}
 	}
 	clusterEnabled := map[bool]string{true: "yes", false: "no"}[*args.ClusterMode]
+	// Auto-named: a family or cluster-mode change replaces the group, and the new one must not
+	// collide with the old while the cluster moves over.
 	params, err := elasticache.NewParameterGroup(ctx, name, &elasticache.ParameterGroupArgs{
-		Name:        pulumi.String(args.Identifier + "-" + Family(args.Engine, args.EngineVersion)),
 		Family:      pulumi.String(Family(args.Engine, args.EngineVersion)),
 		Description: pulumi.String("cluster-enabled " + clusterEnabled + " for " + args.Identifier),
 		Parameters: elasticache.ParameterGroupParameterArray{
@@ -298,11 +313,11 @@ func New(ctx *pulumi.Context, name string, args Args, opts ...pulumi.ResourceOpt
 		TransitEncryptionEnabled: pulumi.Bool(true),
 		TransitEncryptionMode:    pulumi.String("required"),
 		AuthToken:                token.Result,
-		AuthTokenUpdateStrategy:  pulumi.String("ROTATE"),
+		AuthTokenUpdateStrategy:  pulumi.String(args.AuthTokenUpdateStrategy),
 		// Cluster mode needs automatic failover; without replicas there is nothing to fail to.
 		AutomaticFailoverEnabled:  pulumi.Bool(*args.ClusterMode || hasReplica),
 		MultiAzEnabled:            pulumi.Bool(hasReplica),
-		SnapshotRetentionLimit:    pulumi.Int(args.SnapshotRetentionDays),
+		SnapshotRetentionLimit:    pulumi.Int(*args.SnapshotRetentionDays),
 		SnapshotWindow:            pulumi.String(args.SnapshotWindow),
 		MaintenanceWindow:         pulumi.String(args.MaintenanceWindow),
 		AutoMinorVersionUpgrade:   pulumi.Bool(true),
@@ -318,7 +333,12 @@ func New(ctx *pulumi.Context, name string, args Args, opts ...pulumi.ResourceOpt
 		group.NumCacheClusters = pulumi.Int(1 + args.ReplicasPerShard)
 	}
 	if args.FinalSnapshot {
-		group.FinalSnapshotIdentifier = pulumi.String(args.Identifier + "-final")
+		// A suffix fixed at creation keeps the name unique across destroy/recreate cycles.
+		suffix, err := random.NewRandomId(ctx, name+"-final-snapshot", &random.RandomIdArgs{ByteLength: pulumi.Int(4)}, parent)
+		if err != nil {
+			return nil, fmt.Errorf("generating final snapshot suffix: %w", err)
+		}
+		group.FinalSnapshotIdentifier = pulumi.Sprintf("%s-final-%s", args.Identifier, suffix.Hex)
 	}
 	if args.RestoreSnapshotName != "" {
 		group.SnapshotName = pulumi.String(args.RestoreSnapshotName)
@@ -336,7 +356,7 @@ func New(ctx *pulumi.Context, name string, args Args, opts ...pulumi.ResourceOpt
 		Name:                 pulumi.String(args.Identifier + "/" + args.Engine + "/auth"),
 		Description:          pulumi.String("AUTH token and endpoint of " + args.Identifier),
 		KmsKeyId:             key.Arn,
-		RecoveryWindowInDays: pulumi.Int(30),
+		RecoveryWindowInDays: pulumi.Int(*args.SecretRecoveryWindowDays),
 	}, stateful...)
 	if err != nil {
 		return nil, fmt.Errorf("creating AUTH secret: %w", err)

@@ -18,6 +18,7 @@ func baseArgs() Args {
 		SubnetIDs:              pulumi.ToStringArray([]string{"subnet-a", "subnet-b"}),
 		ClientSecurityGroupIDs: []pulumi.StringInput{pulumi.String("sg-nodes")},
 		NodeType:               "cache.t4g.small",
+		Shards:                 1,
 		ReplicasPerShard:       1,
 	}
 }
@@ -93,12 +94,12 @@ func TestClusterModeDefaults(t *testing.T) {
 func TestProductionShape(t *testing.T) {
 	args := baseArgs()
 	args.Shards, args.ReplicasPerShard = 3, 2
-	args.SnapshotRetentionDays, args.FinalSnapshot, args.Protect = 14, true, true
+	args.SnapshotRetentionDays, args.FinalSnapshot, args.Protect = pulumi.IntRef(14), true, true
 	args.Engine, args.EngineVersion = "redis", "7.1"
 	rec, g := group(t, args)
 	assert.EqualValues(t, 3, g.Input("numNodeGroups"))
 	assert.EqualValues(t, 2, g.Input("replicasPerNodeGroup"))
-	assert.Equal(t, "cache-final", g.Input("finalSnapshotIdentifier"))
+	assert.Equal(t, "cache-final-a1b2c3d4", g.Input("finalSnapshotIdentifier"))
 	assert.True(t, g.Protect && g.RetainOnDelete)
 	pg, _ := rec.Named("aws:elasticache/parameterGroup:ParameterGroup", "cache")
 	assert.Equal(t, "redis7", pg.Input("family"))
@@ -110,7 +111,7 @@ func TestWithoutClusterMode(t *testing.T) {
 	off := false
 	args := baseArgs()
 	args.ClusterMode = &off
-	args.ReplicasPerShard = 0
+	args.Shards, args.ReplicasPerShard = 0, 0
 	rec, g := group(t, args)
 	assert.Equal(t, "disabled", g.Input("clusterMode"))
 	assert.EqualValues(t, 1, g.Input("numCacheClusters"))
@@ -131,7 +132,12 @@ func TestAuthTokenRotationAndRestore(t *testing.T) {
 	require.True(t, ok)
 	assert.Equal(t, map[string]any{"version": "2"}, pw.Input("keepers"))
 	assert.Equal(t, "cache-final", g.Input("snapshotName"))
-	assert.Equal(t, "cache", g.Input("replicationGroupId"), "rotation keeps the group")
+	assert.Equal(t, "ROTATE", g.Input("authTokenUpdateStrategy"))
+
+	// The second step of a rotation invalidates the old token.
+	args.AuthTokenUpdateStrategy = "SET"
+	_, g = group(t, args)
+	assert.Equal(t, "SET", g.Input("authTokenUpdateStrategy"))
 }
 
 func TestInvalidArgsRegisterNothing(t *testing.T) {
@@ -140,16 +146,18 @@ func TestInvalidArgsRegisterNothing(t *testing.T) {
 		edit func(*Args)
 		want string
 	}{
-		"engine":     {func(a *Args) { a.Engine = "memcached" }, `Engine: "memcached" is not allowed; use one of valkey, redis`},
-		"version":    {func(a *Args) { a.Engine, a.EngineVersion = "redis", "6.2" }, `EngineVersion: "6.2" is not allowed; use one of 7.0, 7.1`},
-		"node type":  {func(a *Args) { a.NodeType = "r7g.large" }, `NodeType: "r7g.large" is not a cache node type`},
-		"shards":     {func(a *Args) { a.Shards = -1 }, "Shards: -1 is out of range; allowed 1 to 500"},
-		"no cluster": {func(a *Args) { a.ClusterMode, a.Shards = &off, 2 }, "Shards: 2 shards need ClusterMode"},
-		"replicas":   {func(a *Args) { a.ReplicasPerShard = 6 }, "ReplicasPerShard: 6 is out of range; allowed 0 to 5"},
-		"snapshots":  {func(a *Args) { a.SnapshotRetentionDays = 40 }, "SnapshotRetentionDays: 40 is out of range"},
-		"windows":    {func(a *Args) { a.SnapshotWindow = "07:30-08:30" }, "SnapshotWindow: daily window 07:30-08:30 overlaps maintenance window sun:07:00-sun:08:00"},
-		"id":         {func(a *Args) { a.Identifier = "a-very-long-replication-group-identifier-x" }, "is not a replication group id"},
-		"clients":    {func(a *Args) { a.ClientSecurityGroupIDs = nil }, "ClientSecurityGroupIDs: must list at least one"},
+		"engine":       {func(a *Args) { a.Engine = "memcached" }, `Engine: "memcached" is not allowed; use one of valkey, redis`},
+		"version":      {func(a *Args) { a.Engine, a.EngineVersion = "redis", "6.2" }, `EngineVersion: "6.2" is not allowed; use one of 7.0, 7.1`},
+		"node type":    {func(a *Args) { a.NodeType = "r7g.large" }, `NodeType: "r7g.large" is not a cache node type`},
+		"shards":       {func(a *Args) { a.Shards = 0 }, "Shards: 0 is out of range; allowed 1 to 500"},
+		"strategy":     {func(a *Args) { a.AuthTokenUpdateStrategy = "DELETE" }, `AuthTokenUpdateStrategy: "DELETE" is not allowed; use one of ROTATE, SET`},
+		"short window": {func(a *Args) { a.SnapshotWindow = "05:00-05:30" }, `"05:00-05:30" is shorter than the 60 minutes`},
+		"no cluster":   {func(a *Args) { a.ClusterMode, a.Shards = &off, 2 }, "Shards: 2 shards need ClusterMode"},
+		"replicas":     {func(a *Args) { a.ReplicasPerShard = 6 }, "ReplicasPerShard: 6 is out of range; allowed 0 to 5"},
+		"snapshots":    {func(a *Args) { a.SnapshotRetentionDays = pulumi.IntRef(40) }, "SnapshotRetentionDays: 40 is out of range"},
+		"windows":      {func(a *Args) { a.SnapshotWindow = "07:30-08:30" }, "SnapshotWindow: daily window 07:30-08:30 overlaps maintenance window sun:07:00-sun:08:00"},
+		"id":           {func(a *Args) { a.Identifier = "a-very-long-replication-group-identifier-x" }, "is not a replication group id"},
+		"clients":      {func(a *Args) { a.ClientSecurityGroupIDs = nil }, "ClientSecurityGroupIDs: must list at least one"},
 	}
 	for name, c := range cases {
 		t.Run(name, func(t *testing.T) {

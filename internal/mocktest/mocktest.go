@@ -22,16 +22,17 @@ const AccountID = "123456789012"
 
 // Resource is one registration seen by the mock monitor.
 type Resource struct {
-	URN            string
-	Type, Name     string
-	Custom         bool
-	Inputs         resource.PropertyMap
-	Parent         string // URN of the parent
-	Provider       string // provider reference (URN::id)
-	Dependencies   []string
-	Protect        bool
-	RetainOnDelete bool
-	IgnoreChanges  []string
+	URN                 string
+	Type, Name          string
+	Custom              bool
+	Inputs              resource.PropertyMap
+	Parent              string // URN of the parent
+	Provider            string // provider reference (URN::id)
+	Dependencies        []string
+	Protect             bool
+	RetainOnDelete      bool
+	DeleteBeforeReplace bool
+	IgnoreChanges       []string
 }
 
 // Recorder is a pulumi.MockResourceMonitor that keeps every registration.
@@ -47,6 +48,7 @@ func (r *Recorder) NewResource(args pulumi.MockResourceArgs) (string, resource.P
 	if rpc := args.RegisterRPC; rpc != nil {
 		rec.Parent, rec.Provider, rec.Dependencies = rpc.GetParent(), rpc.GetProvider(), rpc.GetDependencies()
 		rec.Protect, rec.RetainOnDelete, rec.IgnoreChanges = rpc.GetProtect(), rpc.GetRetainOnDelete(), rpc.GetIgnoreChanges()
+		rec.DeleteBeforeReplace = rpc.GetDeleteBeforeReplace()
 	}
 	// The same URN the mock monitor gives the resource.
 	parentType := tokens.Type("")
@@ -112,6 +114,8 @@ func fakeOutputs(token, name string, state resource.PropertyMap) {
 		set("name", name)
 	case "random:index/randomPassword:RandomPassword":
 		set("result", resource.MakeSecret(resource.NewPropertyValue("fake-"+name+"-Aa1!")))
+	case "random:index/randomId:RandomId":
+		set("hex", "a1b2c3d4")
 	case "aws:rds/instance:Instance":
 		set("identifier", name)
 		set("address", name+".abc123.us-west-2.rds.amazonaws.com")

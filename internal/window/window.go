@@ -28,7 +28,13 @@ type Window struct {
 
 func atoi(s string) int { n, _ := strconv.Atoi(s); return n }
 
-// Daily parses "hh:mm-hh:mm" (UTC), at least 30 minutes long as AWS requires.
+// MinRDS and MinElastiCache are the shortest windows each service accepts, in minutes.
+const (
+	MinRDS         = 30
+	MinElastiCache = 60
+)
+
+// Daily parses "hh:mm-hh:mm" (UTC), at least 30 minutes long.
 func Daily(s string) (Window, error) {
 	m := dailyRE.FindStringSubmatch(s)
 	if m == nil {
@@ -54,6 +60,20 @@ func span(start, end, period int, s string) (Window, error) {
 	return Window{Start: start, Length: length, Period: period}, nil
 }
 
+// Widen moves the window's start earlier by minutes (AWS Backup does not start a database
+// backup within the hour before its maintenance window).
+func (w Window) Widen(minutes int) Window {
+	w.Start = ((w.Start-minutes)%w.Period + w.Period) % w.Period
+	w.Length += minutes
+	return w
+}
+
+// DailyOverlapsDaily reports whether two daily windows overlap.
+func DailyOverlapsDaily(a, b Window) bool {
+	return overlaps(a.Start, a.Length, b.Start, b.Length) || overlaps(a.Start+day, a.Length, b.Start, b.Length) ||
+		overlaps(a.Start, a.Length, b.Start+day, b.Length)
+}
+
 // DailyOverlapsWeekly reports whether a daily window, repeated every day, overlaps the weekly one.
 func DailyOverlapsWeekly(d, w Window) bool {
 	for k := 0; k < 7; k++ {
@@ -72,8 +92,9 @@ func overlaps(aStart, aLen, bStart, bLen int) bool {
 	return a < bLen || a+aLen > week
 }
 
-// Check parses both windows and reports any problem, including an overlap, as one error.
-func Check(daily, weekly string) error {
+// Check parses both windows, each at least minMinutes long, and reports any problem,
+// including an overlap, as one error.
+func Check(daily, weekly string, minMinutes int) error {
 	d, err := Daily(daily)
 	if err != nil {
 		return err
@@ -81,6 +102,14 @@ func Check(daily, weekly string) error {
 	w, err := Weekly(weekly)
 	if err != nil {
 		return err
+	}
+	for _, x := range []struct {
+		s string
+		w Window
+	}{{daily, d}, {weekly, w}} {
+		if x.w.Length < minMinutes {
+			return fmt.Errorf("%q is shorter than the %d minutes AWS requires here", x.s, minMinutes)
+		}
 	}
 	if DailyOverlapsWeekly(d, w) {
 		return fmt.Errorf("daily window %s overlaps maintenance window %s", daily, weekly)
