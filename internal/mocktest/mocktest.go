@@ -15,6 +15,8 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/common/tokens"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 	"gopkg.in/yaml.v3"
+
+	"github.com/scalemate/infra/policies/analyzed"
 )
 
 // AccountID is the fake AWS account every fake ARN belongs to.
@@ -226,4 +228,17 @@ func StackConfig(path string) (map[string]string, error) {
 		}
 	}
 	return out, nil
+}
+
+// Analyzed is what the policy packs would see of the run: every registration with its
+// inputs, protect option and dependencies.
+func (r *Recorder) Analyzed() []analyzed.Resource {
+	var out []analyzed.Resource
+	for _, res := range r.All() {
+		out = append(out, analyzed.Resource{
+			Type: res.Type, Name: res.Name, URN: res.URN, Props: resource.FromResourcePropertyMap(res.Inputs),
+			Protect: res.Protect, Parent: res.Parent, Dependencies: res.Dependencies,
+		})
+	}
+	return out
 }

@@ -1,0 +1,218 @@
+package costmodel
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/scalemate/infra/policies/analyzed"
+)
+
+// Line is one priced resource.
+type Line struct {
+	URN, Type, Name string
+	// Basis says what was priced, e.g. "2 x m6i.large spot (desired), 100 GB gp3".
+	Basis   string
+	Monthly float64
+}
+
+// Result is a stack's monthly estimate.
+type Result struct {
+	Lines []Line
+	Total float64
+	// Unknown are URNs whose priced inputs are not known yet (preview).
+	Unknown []string
+	// Unpriced are resources whose size the table lacks (type: detail).
+	Unpriced []string
+}
+
+// Largest names the most expensive line.
+func (r Result) Largest() string {
+	if len(r.Lines) == 0 {
+		return "nothing priced"
+	}
+	return fmt.Sprintf("%s %.0f USD", r.Lines[0].Name, r.Lines[0].Monthly)
+}
+
+// Table renders the estimate as a fixed-width table, most expensive first.
+func (r Result) Table() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%-48s %-44s %10s\n", "RESOURCE", "BASIS", "USD/MONTH")
+	for _, l := range r.Lines {
+		fmt.Fprintf(&b, "%-48s %-44s %10.2f\n", truncate(l.Name, 48), truncate(l.Basis, 44), l.Monthly)
+	}
+	fmt.Fprintf(&b, "%-48s %-44s %10.2f\n", "TOTAL", "on-demand list prices "+Region+" "+PriceDate, r.Total)
+	for _, u := range r.Unpriced {
+		fmt.Fprintf(&b, "not priced: %s\n", u)
+	}
+	if len(r.Unknown) > 0 {
+		fmt.Fprintf(&b, "%d resource(s) not priced until update (inputs unknown during preview)\n", len(r.Unknown))
+	}
+	return b.String()
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n-1] + "~"
+}
+
+// CacheNodes is an ElastiCache replication group's node count.
+func CacheNodes(r analyzed.Resource) int {
+	if shards := r.Get("numNodeGroups").Int(); shards > 0 {
+		return shards * (1 + r.Get("replicasPerNodeGroup").Int())
+	}
+	if n := r.Get("numCacheClusters").Int(); n > 0 {
+		return n
+	}
+	return 1
+}
+
+// MonthlyNATGateway is one NAT gateway's fixed monthly cost (hours and its public address).
+func MonthlyNATGateway() float64 { return (NATGateway.USD + PublicIPv4.USD) * HoursPerMonth }
+
+// Estimate prices every resource the table knows. Node groups are priced at their desired
+// (creation) size, spot at SpotFactor; data transfer, log ingestion and backup storage depend
+// on traffic and data and are not modelled.
+func Estimate(rs []analyzed.Resource) Result {
+	var res Result
+	add := func(r analyzed.Resource, basis string, usd float64) {
+		res.Lines = append(res.Lines, Line{URN: r.URN, Type: r.Type, Name: r.Name, Basis: basis, Monthly: usd})
+	}
+	launchTemplates := map[string]analyzed.Resource{}
+	primaryGB := 20.0 // RDS's minimum, until a primary says more
+	for _, r := range rs {
+		switch {
+		case r.Type == "aws:ec2/launchTemplate:LaunchTemplate":
+			launchTemplates[r.URN] = r
+		case r.Type == "aws:rds/instance:Instance" && r.Get("replicateSourceDb").Absent():
+			primaryGB = max(primaryGB, r.Get("allocatedStorage").Number())
+		}
+	}
+	for _, r := range rs {
+		switch r.Type {
+		case "aws:eks/cluster:Cluster":
+			p := EKSCluster
+			if r.Get("upgradePolicy", "supportType").String() == "EXTENDED" {
+				p = EKSExtended
+			}
+			add(r, "EKS control plane", p.USD*HoursPerMonth)
+		case "aws:ec2/natGateway:NatGateway":
+			add(r, "NAT gateway + public IPv4", MonthlyNATGateway())
+		case "aws:ec2/vpcEndpoint:VpcEndpoint":
+			if r.Get("vpcEndpointType").String() == "Interface" {
+				azs := len(r.Get("subnetIds").Items())
+				add(r, fmt.Sprintf("interface endpoint x %d AZ", azs), float64(azs)*InterfaceEndpoint.USD*HoursPerMonth)
+			}
+		case "aws:eks/nodeGroup:NodeGroup":
+			res.nodeGroup(r, launchTemplates, add)
+		case "aws:rds/instance:Instance":
+			res.database(r, primaryGB, add)
+		case "aws:rds/proxy:Proxy":
+			res.proxy(r, rs, add)
+		case "aws:elasticache/replicationGroup:ReplicationGroup":
+			res.cache(r, add)
+		case "aws:kms/key:Key":
+			add(r, "KMS key", KMSKey.USD)
+		case "aws:secretsmanager/secret:Secret":
+			add(r, "secret", Secret.USD)
+		case "aws:wafv2/webAcl:WebAcl":
+			rules := len(r.Get("rules").Items())
+			add(r, fmt.Sprintf("web ACL + %d rules", rules), WebACL.USD+float64(rules))
+		}
+	}
+	sort.SliceStable(res.Lines, func(i, j int) bool { return res.Lines[i].Monthly > res.Lines[j].Monthly })
+	for _, l := range res.Lines {
+		res.Total += l.Monthly
+	}
+	return res
+}
+
+func (res *Result) nodeGroup(r analyzed.Resource, lts map[string]analyzed.Resource, add func(analyzed.Resource, string, float64)) {
+	types, desired, capacity := r.Get("instanceTypes"), r.Get("scalingConfig", "desiredSize"), r.Get("capacityType")
+	if types.Unknown() || desired.Unknown() || capacity.Unknown() {
+		res.Unknown = append(res.Unknown, r.URN)
+		return
+	}
+	// Spot pools spread over several types; price the first (the template of the pool).
+	it := ""
+	if names := types.Strings(); len(names) > 0 {
+		it = names[0]
+	}
+	p, ok := EC2[it]
+	if !ok {
+		res.Unpriced = append(res.Unpriced, r.Name+": instance type "+it)
+		return
+	}
+	factor, kind := 1.0, "on-demand"
+	if capacity.String() == "SPOT" {
+		factor, kind = SpotFactor, "spot"
+	}
+	disk := 20.0
+	for _, dep := range r.Dependencies {
+		if lt, ok := lts[dep]; ok {
+			for _, m := range lt.Get("blockDeviceMappings").Items() {
+				disk = m.Get("ebs", "volumeSize").Number()
+			}
+		}
+	}
+	n := float64(desired.Int())
+	add(r, fmt.Sprintf("%d x %s %s + %.0f GB gp3 each", desired.Int(), it, kind, disk),
+		n*(p.USD*factor*HoursPerMonth+disk*EBSgp3.USD))
+}
+
+// database prices an instance; a read replica mirrors its primary's storage (primaryGB).
+func (res *Result) database(r analyzed.Resource, primaryGB float64, add func(analyzed.Resource, string, float64)) {
+	class, multi, storage := r.Get("instanceClass"), r.Get("multiAz"), r.Get("allocatedStorage")
+	if class.Unknown() || multi.Unknown() || storage.Unknown() {
+		res.Unknown = append(res.Unknown, r.URN)
+		return
+	}
+	p, ok := RDS[class.String()]
+	if !ok {
+		res.Unpriced = append(res.Unpriced, r.Name+": DB class "+class.String())
+		return
+	}
+	copies, az := 1.0, "Single-AZ"
+	if multi.Bool() {
+		copies, az = 2, "Multi-AZ"
+	}
+	gb := storage.Number()
+	if !r.Get("replicateSourceDb").Absent() {
+		gb = primaryGB
+	}
+	add(r, fmt.Sprintf("%s %s + %.0f GB gp3", class.String(), az, gb), copies*(p.USD*HoursPerMonth+gb*RDSgp3.USD))
+}
+
+func (res *Result) proxy(r analyzed.Resource, rs []analyzed.Resource, add func(analyzed.Resource, string, float64)) {
+	// Priced on the primary's vCPUs: the proxy's target in this program.
+	vcpus := 2
+	for _, db := range rs {
+		if db.Type == "aws:rds/instance:Instance" && db.Get("replicateSourceDb").Absent() {
+			if v, ok := RDSvCPUs[db.Get("instanceClass").String()]; ok {
+				vcpus = max(v, 2)
+			}
+		}
+	}
+	add(r, fmt.Sprintf("RDS Proxy, %d target vCPU", vcpus), float64(vcpus)*RDSProxy.USD*HoursPerMonth)
+}
+
+func (res *Result) cache(r analyzed.Resource, add func(analyzed.Resource, string, float64)) {
+	nodeType, shards := r.Get("nodeType"), r.Get("numNodeGroups")
+	if nodeType.Unknown() || shards.Unknown() {
+		res.Unknown = append(res.Unknown, r.URN)
+		return
+	}
+	p, ok := Cache[nodeType.String()]
+	if !ok {
+		res.Unpriced = append(res.Unpriced, r.Name+": node type "+nodeType.String())
+		return
+	}
+	usd, engine := p.USD, r.Get("engine").String()
+	if engine == "valkey" {
+		usd *= ValkeyFactor
+	}
+	n := CacheNodes(r)
+	add(r, fmt.Sprintf("%d x %s %s", n, nodeType.String(), engine), float64(n)*usd*HoursPerMonth)
+}

@@ -1,0 +1,84 @@
+package costmodel
+
+import (
+	"testing"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
+	"github.com/pulumi/pulumi/sdk/v3/go/property"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/scalemate/infra/policies/analyzed"
+)
+
+func res(typ, name string, props map[string]any, deps ...string) analyzed.Resource {
+	return analyzed.Resource{Type: typ, Name: name, URN: "urn:" + name, Dependencies: deps,
+		Props: resource.FromResourcePropertyMap(resource.NewPropertyMapFromMap(props))}
+}
+
+// Each price below is worked out by hand from the table (730 h a month).
+func TestEstimateKnownResources(t *testing.T) {
+	rs := []analyzed.Resource{
+		res("aws:eks/cluster:Cluster", "cluster", map[string]any{"upgradePolicy": map[string]any{"supportType": "STANDARD"}}),
+		// 0.10 x 730 = 73.00
+		res("aws:ec2/natGateway:NatGateway", "nat", nil),
+		// (0.045 + 0.005) x 730 = 36.50
+		res("aws:ec2/launchTemplate:LaunchTemplate", "lt", map[string]any{"blockDeviceMappings": []any{map[string]any{"ebs": map[string]any{"volumeSize": 100}}}}),
+		res("aws:eks/nodeGroup:NodeGroup", "spot", map[string]any{"instanceTypes": []any{"m6i.large", "m5.large"}, "capacityType": "SPOT",
+			"scalingConfig": map[string]any{"desiredSize": 3}}, "urn:lt"),
+		// 3 x (0.096 x 0.4 x 730 + 100 x 0.08) = 3 x (28.032 + 8) = 108.096
+		res("aws:eks/nodeGroup:NodeGroup", "ondemand", map[string]any{"instanceTypes": []any{"m6i.xlarge"}, "capacityType": "ON_DEMAND",
+			"scalingConfig": map[string]any{"desiredSize": 2}}),
+		// 2 x (0.192 x 730 + 20 x 0.08) = 2 x 141.76 = 283.52
+		res("aws:rds/instance:Instance", "db", map[string]any{"instanceClass": "db.m7g.large", "multiAz": true, "allocatedStorage": 50}),
+		// 2 x (0.168 x 730 + 50 x 0.115) = 2 x 128.39 = 256.78
+		res("aws:rds/instance:Instance", "replica", map[string]any{"instanceClass": "db.m7g.large", "replicateSourceDb": "db"}),
+		// a replica mirrors the primary's 50 GB: 0.168 x 730 + 50 x 0.115 = 128.39
+		res("aws:rds/proxy:Proxy", "proxy", nil),
+		// 2 vCPU x 0.015 x 730 = 21.90
+		res("aws:elasticache/replicationGroup:ReplicationGroup", "cache", map[string]any{"engine": "valkey", "nodeType": "cache.r7g.large",
+			"numNodeGroups": 3, "replicasPerNodeGroup": 2}),
+		// 9 x 0.219 x 0.8 x 730 = 1151.064
+		res("aws:kms/key:Key", "key", nil),                     // 1.00
+		res("aws:secretsmanager/secret:Secret", "secret", nil), // 0.40
+		res("aws:ec2/vpcEndpoint:VpcEndpoint", "sts", map[string]any{"vpcEndpointType": "Interface", "subnetIds": []any{"a", "b", "c"}}),
+		// 3 x 0.01 x 730 = 21.90
+		res("aws:ec2/vpcEndpoint:VpcEndpoint", "s3", map[string]any{"vpcEndpointType": "Gateway"}), // free
+	}
+	est := Estimate(rs)
+	byName := map[string]float64{}
+	for _, l := range est.Lines {
+		byName[l.Name] = l.Monthly
+	}
+	want := map[string]float64{"cluster": 73, "nat": 36.5, "spot": 108.096, "ondemand": 283.52, "db": 256.78, "proxy": 21.9,
+		"cache": 1151.064, "key": 1, "secret": 0.4, "sts": 21.9, "replica": 128.39}
+	for name, usd := range want {
+		assert.InDelta(t, usd, byName[name], 0.001, name)
+	}
+	assert.NotContains(t, byName, "s3", "gateway endpoints are free")
+	assert.InDelta(t, 2082.55, est.Total, 0.001)
+	assert.Equal(t, "cache", est.Lines[0].Name, "most expensive first")
+	assert.Contains(t, est.Table(), "TOTAL")
+}
+
+func TestEstimateExtendedSupportAndRedis(t *testing.T) {
+	est := Estimate([]analyzed.Resource{
+		res("aws:eks/cluster:Cluster", "old", map[string]any{"upgradePolicy": map[string]any{"supportType": "EXTENDED"}}),
+		res("aws:elasticache/replicationGroup:ReplicationGroup", "redis", map[string]any{"engine": "redis", "nodeType": "cache.t4g.small", "numCacheClusters": 2}),
+	})
+	assert.InDelta(t, 0.60*730+2*0.032*730, est.Total, 0.001, "extended support is 0.60/h; Redis OSS has no Valkey discount")
+}
+
+func TestEstimateUnknownAndUnpriced(t *testing.T) {
+	unknown := res("aws:rds/instance:Instance", "db", nil)
+	unknown.Props = property.NewMap(map[string]property.Value{"instanceClass": property.New(property.Computed)})
+	est := Estimate([]analyzed.Resource{
+		unknown,
+		res("aws:eks/nodeGroup:NodeGroup", "gpu", map[string]any{"instanceTypes": []any{"p5.48xlarge"}, "capacityType": "ON_DEMAND", "scalingConfig": map[string]any{"desiredSize": 1}}),
+	})
+	assert.Equal(t, []string{"urn:db"}, est.Unknown)
+	require.Len(t, est.Unpriced, 1)
+	assert.Contains(t, est.Unpriced[0], "p5.48xlarge")
+	assert.Zero(t, est.Total)
+	assert.Contains(t, est.Table(), "not priced until update")
+}

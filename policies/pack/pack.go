@@ -1,0 +1,140 @@
+// Package pack turns the rule library into a Pulumi policy pack (policyx). Each rule becomes
+// one policy at its own enforcement level; a "<pack>-settings" policy takes threshold overrides
+// from --policy-pack-config; a "<pack>-cannot-check-until-update" advisory policy lists the
+// values a preview could not check yet.
+package pack
+
+import (
+	"context"
+	"fmt"
+	"sync"
+
+	"github.com/blang/semver"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi/policyx"
+
+	"github.com/scalemate/infra/policies/analyzed"
+	"github.com/scalemate/infra/policies/rules"
+)
+
+// Version of both packs.
+var Version = semver.MustParse("1.0.0")
+
+// Name is a pack's published name.
+func Name(pack string) string { return "scalemate-" + pack }
+
+// settings holds the overrides from the settings policy's config. The engine sends policy
+// config before analysis, and the settings policy runs first for every resource, so rules
+// read the overrides it stored. Stack policies get no config from policyx; they read it here.
+type settings struct {
+	mu        sync.Mutex
+	stack     string
+	overrides map[string]any
+}
+
+func (s *settings) set(cfg map[string]any) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.overrides = cfg
+}
+
+func (s *settings) thresholds() (rules.Thresholds, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return rules.ForStack(s.stack, s.overrides)
+}
+
+func level(l string) policyx.EnforcementLevel {
+	if l == rules.Mandatory {
+		return policyx.EnforcementLevelMandatory
+	}
+	return policyx.EnforcementLevelAdvisory
+}
+
+// View converts what the analyzer hands a policy into the rules' view.
+func View(r policyx.AnalyzerResource) analyzed.Resource {
+	return analyzed.Resource{Type: r.Type, Name: r.Name, URN: r.URN, Props: r.Properties,
+		Protect: r.Options.Protect, Parent: r.Parent, Dependencies: r.Dependencies}
+}
+
+// report sends findings to the engine: violations, or (for the unknowns policy) unknowns.
+func report(m policyx.PolicyManager, findings []rules.Finding, unknowns bool) {
+	for _, f := range findings {
+		if f.Unknown == unknowns {
+			m.ReportViolation(fmt.Sprintf("%s: %s", f.Rule, f.Message), f.URN)
+		}
+	}
+}
+
+// New builds the pack for the stack the engine analyzes.
+func New(ctx *pulumi.Context, pack string) (policyx.PolicyPack, error) {
+	if _, err := rules.ForStack(ctx.Stack(), nil); err != nil {
+		return nil, err
+	}
+	s := &settings{stack: ctx.Stack()}
+	ruleSet := rules.OfPack(pack)
+
+	policies := []policyx.Policy{
+		// Every pack's policy level must be set per policy: policyx ignores the pack-level one.
+		policyx.NewResourceValidationPolicy(pack+"-settings", policyx.ResourceValidationPolicyArgs{
+			Description:      "Threshold overrides for the " + pack + " rules (tier, budgets, allowed types, ...); reports nothing",
+			EnforcementLevel: policyx.EnforcementLevelAdvisory,
+			ConfigSchema:     &policyx.ConfigSchema{Properties: rules.SettingsSchema()},
+			ValidateResource: func(_ context.Context, args policyx.ResourceValidationArgs) error {
+				s.set(args.Config)
+				return nil
+			},
+		}),
+	}
+	for _, r := range ruleSet {
+		r := r
+		if r.Stack != nil {
+			policies = append(policies, policyx.NewStackValidationPolicy(r.Name, policyx.StackValidationPolicyArgs{
+				Description:      r.Description(),
+				EnforcementLevel: level(r.Level),
+				ValidateStack: func(_ context.Context, args policyx.StackValidationArgs) error {
+					t, err := s.thresholds()
+					if err != nil {
+						return err
+					}
+					var rs []analyzed.Resource
+					for _, res := range args.Resources {
+						rs = append(rs, View(res))
+					}
+					report(args.Manager, r.Run(rs, t), false)
+					return nil
+				},
+			}))
+			continue
+		}
+		policies = append(policies, policyx.NewResourceValidationPolicy(r.Name, policyx.ResourceValidationPolicyArgs{
+			Description:      r.Description(),
+			EnforcementLevel: level(r.Level),
+			ValidateResource: func(_ context.Context, args policyx.ResourceValidationArgs) error {
+				t, err := s.thresholds()
+				if err != nil {
+					return err
+				}
+				report(args.Manager, r.Run([]analyzed.Resource{View(args.Resource)}, t), false)
+				return nil
+			},
+		}))
+	}
+	policies = append(policies, policyx.NewStackValidationPolicy(pack+"-cannot-check-until-update", policyx.StackValidationPolicyArgs{
+		Description:      "Values the " + pack + " rules need are unknown during this preview; they are checked for real during update",
+		EnforcementLevel: policyx.EnforcementLevelAdvisory,
+		ValidateStack: func(_ context.Context, args policyx.StackValidationArgs) error {
+			t, err := s.thresholds()
+			if err != nil {
+				return err
+			}
+			var rs []analyzed.Resource
+			for _, res := range args.Resources {
+				rs = append(rs, View(res))
+			}
+			report(args.Manager, rules.Evaluate(ruleSet, rs, t), true)
+			return nil
+		},
+	}))
+	return policyx.NewPolicyPack(Name(pack), Version, policyx.EnforcementLevelAdvisory, policies)
+}

@@ -1,0 +1,105 @@
+package pack
+
+import (
+	"context"
+	"testing"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
+	"github.com/pulumi/pulumi/sdk/v3/go/property"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi/policyx"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/scalemate/infra/policies/rules"
+)
+
+type manager struct{ violations []string }
+
+func (m *manager) ReportViolation(message, urn string) { m.violations = append(m.violations, message) }
+
+func newPack(t *testing.T, stack, name string) map[string]policyx.Policy {
+	t.Helper()
+	ctx, err := pulumi.NewContext(context.Background(), pulumi.RunInfo{Project: "scalemate", Stack: stack})
+	require.NoError(t, err)
+	p, err := New(ctx, name)
+	require.NoError(t, err)
+	assert.Equal(t, "scalemate-"+name, p.Name())
+	out := map[string]policyx.Policy{}
+	for _, pol := range p.Policies() {
+		out[pol.Name()] = pol
+	}
+	return out
+}
+
+func nodeGroup(capacity any) policyx.AnalyzerResource {
+	props := resource.FromResourcePropertyMap(resource.NewPropertyMapFromMap(map[string]any{
+		"instanceTypes": []any{"m6i.large", "m5.large"}, "scalingConfig": map[string]any{"maxSize": 3, "desiredSize": 1},
+	}))
+	if capacity == nil {
+		props = props.Set("capacityType", property.New(property.Computed))
+	} else {
+		props = props.Set("capacityType", property.New(capacity.(string)))
+	}
+	return policyx.AnalyzerResource{Type: rules.TypeNodeGroup, Name: "workers", URN: "urn:workers", Properties: props}
+}
+
+func validate(t *testing.T, p policyx.Policy, r policyx.AnalyzerResource, cfg map[string]any) []string {
+	t.Helper()
+	m := &manager{}
+	switch p := p.(type) {
+	case policyx.ResourceValidationPolicy:
+		require.NoError(t, p.Validate(context.Background(), policyx.ResourceValidationArgs{Manager: m, Resource: r, Config: cfg}))
+	case policyx.StackValidationPolicy:
+		require.NoError(t, p.Validate(context.Background(), policyx.StackValidationArgs{Manager: m, Resources: []policyx.AnalyzerResource{r}}))
+	}
+	return m.violations
+}
+
+func TestPackPoliciesAndLevels(t *testing.T) {
+	pols := newPack(t, "dev", rules.Cost)
+	assert.Len(t, pols, len(rules.OfPack(rules.Cost))+2, "every rule, the settings policy and the unknowns policy")
+	for _, r := range rules.OfPack(rules.Cost) {
+		require.Contains(t, pols, r.Name)
+		assert.Equal(t, r.Description(), pols[r.Name].Description())
+		assert.Equal(t, level(r.Level), pols[r.Name].EnforcementLevel(), "level set per policy (policyx ignores the pack's)")
+	}
+	assert.Equal(t, policyx.EnforcementLevelAdvisory, pols["cost-settings"].EnforcementLevel())
+	assert.Equal(t, policyx.EnforcementLevelAdvisory, pols["cost-cannot-check-until-update"].EnforcementLevel())
+	assert.NotNil(t, pols["cost-settings"].ConfigSchema().Properties["monthlyBudgetUsd"])
+}
+
+// The stack name picks the thresholds; the settings policy's config overrides them, for
+// resource and stack policies alike.
+func TestThresholdsFromStackAndSettings(t *testing.T) {
+	pols := newPack(t, "dev", rules.Cost)
+	assert.Len(t, validate(t, pols["spot-workers"], nodeGroup("ON_DEMAND"), nil), 1, "dev runs workers on spot")
+	assert.Empty(t, validate(t, pols["monthly-budget"], nodeGroup("SPOT"), nil))
+
+	validate(t, pols["cost-settings"], nodeGroup("SPOT"), map[string]any{"requireSpot": false, "monthlyBudgetUsd": 10.0})
+	assert.Empty(t, validate(t, pols["spot-workers"], nodeGroup("ON_DEMAND"), nil), "overridden by --policy-pack-config")
+	budget := validate(t, pols["monthly-budget"], nodeGroup("SPOT"), nil)
+	require.Len(t, budget, 1)
+	assert.Contains(t, budget[0], "exceeds dev's budget of 10 USD")
+
+	prod := newPack(t, "prod", rules.Cost)
+	assert.Empty(t, validate(t, prod["spot-workers"], nodeGroup("ON_DEMAND"), nil), "prod may run on-demand workers")
+}
+
+// During a preview an unknown value is no violation of the mandatory rule; the advisory
+// unknowns policy lists it instead.
+func TestUnknownsAreAdvisory(t *testing.T) {
+	pols := newPack(t, "dev", rules.Cost)
+	assert.Empty(t, validate(t, pols["spot-workers"], nodeGroup(nil), nil))
+	unknowns := validate(t, pols["cost-cannot-check-until-update"], nodeGroup(nil), nil)
+	assert.Contains(t, unknowns, "spot-workers: cannot check until update: capacityType is not known during preview")
+	assert.Contains(t, unknowns, "monthly-budget: cannot check until update: a priced input is not known during preview")
+}
+
+func TestBadSettingsFailLoudly(t *testing.T) {
+	pols := newPack(t, "dev", rules.Security)
+	validate(t, pols["security-settings"], nodeGroup("SPOT"), map[string]any{"minBackupRetention": 3.0})
+	err := pols["eks-nodegroup-no-ssh"].(policyx.ResourceValidationPolicy).Validate(context.Background(),
+		policyx.ResourceValidationArgs{Manager: &manager{}, Resource: nodeGroup("SPOT")})
+	assert.ErrorContains(t, err, `unknown field "minBackupRetention"`)
+}

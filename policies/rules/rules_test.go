@@ -1,0 +1,380 @@
+package rules
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
+	"github.com/pulumi/pulumi/sdk/v3/go/property"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/scalemate/infra/policies/analyzed"
+)
+
+var seq int
+
+// res builds an analyzed resource of type typ with the given inputs (plain Go values).
+func res(typ string, props map[string]any, deps ...analyzed.Resource) analyzed.Resource {
+	seq++
+	r := analyzed.Resource{Type: typ, Name: fmt.Sprintf("r%d", seq), URN: fmt.Sprintf("urn:pulumi:test::p::%s::r%d", typ, seq),
+		Props: resource.FromResourcePropertyMap(resource.NewPropertyMapFromMap(props))}
+	for _, d := range deps {
+		r.Dependencies = append(r.Dependencies, d.URN)
+	}
+	return r
+}
+
+func protected(r analyzed.Resource) analyzed.Resource { r.Protect = true; return r }
+
+// with returns a copy of m with the given keys changed.
+func with(m map[string]any, kv ...any) map[string]any {
+	out := map[string]any{}
+	for k, v := range m {
+		out[k] = v
+	}
+	for i := 0; i < len(kv); i += 2 {
+		out[kv[i].(string)] = kv[i+1]
+	}
+	return out
+}
+
+var (
+	goodDB = map[string]any{
+		"engine": "postgres", "instanceClass": "db.r7g.xlarge", "storageEncrypted": true, "publiclyAccessible": false,
+		"backupRetentionPeriod": 30, "multiAz": true, "deletionProtection": true, "iamDatabaseAuthenticationEnabled": true,
+		"autoMinorVersionUpgrade": true, "copyTagsToSnapshot": true, "enabledCloudwatchLogsExports": []any{"postgresql", "upgrade"},
+		"username": "platform_admin", "monitoringInterval": 60, "storageType": "gp3", "allocatedStorage": 100,
+	}
+	goodCache = map[string]any{
+		"engine": "valkey", "nodeType": "cache.r7g.large", "atRestEncryptionEnabled": true, "transitEncryptionEnabled": true,
+		"authToken": "x", "automaticFailoverEnabled": true, "snapshotRetentionLimit": 14, "autoMinorVersionUpgrade": true,
+		"numNodeGroups": 3, "replicasPerNodeGroup": 2,
+	}
+	goodCluster = map[string]any{
+		"version":                "1.34",
+		"vpcConfig":              map[string]any{"endpointPublicAccess": false, "endpointPrivateAccess": true},
+		"encryptionConfig":       map[string]any{"resources": []any{"secrets"}, "provider": map[string]any{"keyArn": "arn:key"}},
+		"enabledClusterLogTypes": []any{"api", "audit", "authenticator"},
+	}
+	goodLT = map[string]any{
+		"metadataOptions":     map[string]any{"httpTokens": "required", "httpPutResponseHopLimit": 1},
+		"blockDeviceMappings": []any{map[string]any{"deviceName": "/dev/xvda", "ebs": map[string]any{"encrypted": "true", "volumeType": "gp3", "volumeSize": 50}}},
+	}
+	goodNodeGroup = map[string]any{
+		"instanceTypes": []any{"m6i.large", "m5.large"}, "capacityType": "SPOT",
+		"scalingConfig": map[string]any{"minSize": 1, "maxSize": 3, "desiredSize": 1},
+	}
+	goodPod = map[string]any{"spec": map[string]any{"template": map[string]any{"spec": map[string]any{
+		"securityContext": map[string]any{"runAsNonRoot": true},
+		"containers": []any{map[string]any{"name": "app", "securityContext": map[string]any{
+			"allowPrivilegeEscalation": false, "capabilities": map[string]any{"drop": []any{"ALL"}}}}},
+	}}}}
+	goodDistribution = map[string]any{
+		"priceClass": "PriceClass_100", "webAclId": "arn:acl",
+		"defaultCacheBehavior":  map[string]any{"viewerProtocolPolicy": "redirect-to-https"},
+		"orderedCacheBehaviors": []any{map[string]any{"pathPattern": "/api/*", "viewerProtocolPolicy": "https-only"}},
+		"viewerCertificate":     map[string]any{"acmCertificateArn": "arn:cert", "minimumProtocolVersion": "TLSv1.2_2021"},
+	}
+	adminDoc    = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}`
+	scopedDoc   = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["logs:PutLogEvents"],"Resource":["arn:log"]}]}`
+	serviceDoc  = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":["eks.amazonaws.com"]},"Action":["sts:AssumeRole"]}]}`
+	anyoneTrust = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"*"},"Action":"sts:AssumeRole"}]}`
+)
+
+// ruleCase is a compliant and a violating stack for one rule, judged with a tier's thresholds.
+type ruleCase struct {
+	tier      string
+	good, bad func() []analyzed.Resource
+}
+
+func one(typ string, props map[string]any) func() []analyzed.Resource {
+	return func() []analyzed.Resource { return []analyzed.Resource{res(typ, props)} }
+}
+
+func vpcWith(children ...string) func() []analyzed.Resource {
+	return func() []analyzed.Resource {
+		vpc := res(TypeVPC, map[string]any{"cidrBlock": "10.0.0.0/16"})
+		out := []analyzed.Resource{vpc}
+		for _, c := range children {
+			out = append(out, res(c, map[string]any{}, vpc))
+		}
+		return out
+	}
+}
+
+func dbWithParams(params []any) func() []analyzed.Resource {
+	return func() []analyzed.Resource {
+		pg := res(TypeDBParamGroup, map[string]any{"family": "postgres16", "parameters": params})
+		return []analyzed.Resource{pg, res(TypeDBInstance, with(goodDB, "parameterGroupName", "pg"), pg)}
+	}
+}
+
+func bucketWith(children map[string]map[string]any) func() []analyzed.Resource {
+	return func() []analyzed.Resource {
+		b := res(TypeBucket, map[string]any{})
+		out := []analyzed.Resource{b}
+		for typ, props := range children {
+			out = append(out, res(typ, props, b))
+		}
+		return out
+	}
+}
+
+func nodeGroups(max ...int) func() []analyzed.Resource {
+	return func() []analyzed.Resource {
+		var out []analyzed.Resource
+		for _, m := range max {
+			out = append(out, res(TypeNodeGroup, with(goodNodeGroup, "scalingConfig", map[string]any{"minSize": 1, "maxSize": m, "desiredSize": 1})))
+		}
+		return out
+	}
+}
+
+func replicas(n int) func() []analyzed.Resource {
+	return func() []analyzed.Resource {
+		out := []analyzed.Resource{res(TypeDBInstance, goodDB)}
+		for i := 0; i < n; i++ {
+			out = append(out, res(TypeDBInstance, map[string]any{"replicateSourceDb": "db", "instanceClass": "db.r7g.xlarge"}))
+		}
+		return out
+	}
+}
+
+func nats(n int) func() []analyzed.Resource {
+	return func() []analyzed.Resource {
+		var out []analyzed.Resource
+		for i := 0; i < n; i++ {
+			out = append(out, res(TypeNATGateway, map[string]any{}))
+		}
+		return out
+	}
+}
+
+func withPod(mutate func(ctr, spec map[string]any)) map[string]any {
+	ctr := map[string]any{"name": "app", "securityContext": map[string]any{"allowPrivilegeEscalation": false, "capabilities": map[string]any{"drop": []any{"ALL"}}}}
+	spec := map[string]any{"securityContext": map[string]any{"runAsNonRoot": true}, "containers": []any{ctr}}
+	mutate(ctr, spec)
+	return map[string]any{"spec": map[string]any{"template": map[string]any{"spec": spec}}}
+}
+
+var cases = map[string]ruleCase{
+	"rds-storage-encrypted":          {"prod", one(TypeDBInstance, goodDB), one(TypeDBInstance, with(goodDB, "storageEncrypted", false))},
+	"rds-not-public":                 {"prod", one(TypeDBInstance, goodDB), one(TypeDBInstance, with(goodDB, "publiclyAccessible", true))},
+	"rds-backup-retention":           {"prod", one(TypeDBInstance, goodDB), one(TypeDBInstance, with(goodDB, "backupRetentionPeriod", 3))},
+	"rds-multi-az":                   {"prod", one(TypeDBInstance, goodDB), one(TypeDBInstance, with(goodDB, "multiAz", false))},
+	"rds-deletion-protection":        {"staging", one(TypeDBInstance, goodDB), one(TypeDBInstance, with(goodDB, "deletionProtection", false))},
+	"rds-iam-authentication":         {"dev", one(TypeDBInstance, goodDB), one(TypeDBInstance, with(goodDB, "iamDatabaseAuthenticationEnabled", false))},
+	"rds-auto-minor-upgrade":         {"dev", one(TypeDBInstance, goodDB), one(TypeDBInstance, with(goodDB, "autoMinorVersionUpgrade", false))},
+	"rds-copy-tags-to-snapshot":      {"dev", one(TypeDBInstance, goodDB), one(TypeDBInstance, with(goodDB, "copyTagsToSnapshot", false))},
+	"rds-log-exports":                {"dev", one(TypeDBInstance, goodDB), one(TypeDBInstance, with(goodDB, "enabledCloudwatchLogsExports", []any{"upgrade"}))},
+	"rds-custom-master-username":     {"dev", one(TypeDBInstance, goodDB), one(TypeDBInstance, with(goodDB, "username", "postgres"))},
+	"rds-enhanced-monitoring":        {"dev", one(TypeDBInstance, goodDB), one(TypeDBInstance, with(goodDB, "monitoringInterval", 0))},
+	"rds-force-ssl":                  {"dev", dbWithParams([]any{map[string]any{"name": "rds.force_ssl", "value": "1"}}), dbWithParams([]any{map[string]any{"name": "rds.force_ssl", "value": "0"}})},
+	"rds-proxy-tls":                  {"dev", one(TypeDBProxy, map[string]any{"requireTls": true}), one(TypeDBProxy, map[string]any{"requireTls": false})},
+	"elasticache-encryption-at-rest": {"dev", one(TypeCache, goodCache), one(TypeCache, with(goodCache, "atRestEncryptionEnabled", false))},
+	"elasticache-encryption-in-transit": {"dev", one(TypeCache, goodCache),
+		one(TypeCache, with(goodCache, "transitEncryptionEnabled", false))},
+	"elasticache-auth":               {"dev", one(TypeCache, goodCache), one(TypeCache, with(goodCache, "authToken", nil))},
+	"elasticache-automatic-failover": {"prod", one(TypeCache, goodCache), one(TypeCache, with(goodCache, "automaticFailoverEnabled", false))},
+	"elasticache-snapshots":          {"prod", one(TypeCache, goodCache), one(TypeCache, with(goodCache, "snapshotRetentionLimit", 1))},
+	"elasticache-auto-minor-upgrade": {"dev", one(TypeCache, goodCache), one(TypeCache, with(goodCache, "autoMinorVersionUpgrade", false))},
+	"eks-endpoint-restricted": {"dev", one(TypeCluster, with(goodCluster, "vpcConfig", map[string]any{"endpointPublicAccess": true, "publicAccessCidrs": []any{"198.51.100.0/24"}})),
+		one(TypeCluster, with(goodCluster, "vpcConfig", map[string]any{"endpointPublicAccess": true, "publicAccessCidrs": []any{"0.0.0.0/0"}}))},
+	"eks-secrets-encryption":    {"dev", one(TypeCluster, goodCluster), one(TypeCluster, with(goodCluster, "encryptionConfig", nil))},
+	"eks-control-plane-logging": {"dev", one(TypeCluster, goodCluster), one(TypeCluster, with(goodCluster, "enabledClusterLogTypes", []any{"api"}))},
+	"eks-supported-version":     {"dev", one(TypeCluster, goodCluster), one(TypeCluster, with(goodCluster, "version", "1.27"))},
+	"eks-nodegroup-no-ssh":      {"dev", one(TypeNodeGroup, goodNodeGroup), one(TypeNodeGroup, with(goodNodeGroup, "remoteAccess", map[string]any{"ec2SshKey": "k"}))},
+	"launch-template-imdsv2": {"dev", one(TypeLaunchTemplate, goodLT),
+		one(TypeLaunchTemplate, with(goodLT, "metadataOptions", map[string]any{"httpTokens": "optional"}))},
+	"launch-template-metadata-hop-limit": {"dev", one(TypeLaunchTemplate, goodLT),
+		one(TypeLaunchTemplate, with(goodLT, "metadataOptions", map[string]any{"httpTokens": "required", "httpPutResponseHopLimit": 2}))},
+	"launch-template-ebs-encrypted": {"dev", one(TypeLaunchTemplate, goodLT),
+		one(TypeLaunchTemplate, with(goodLT, "blockDeviceMappings", []any{map[string]any{"deviceName": "/dev/xvda", "ebs": map[string]any{"volumeType": "gp3"}}}))},
+	"security-group-no-open-ingress": {"dev",
+		one(TypeSecurityGroup, map[string]any{"ingress": []any{map[string]any{"fromPort": 443, "toPort": 443, "protocol": "tcp", "cidrBlocks": []any{"0.0.0.0/0"}}}}),
+		func() []analyzed.Resource {
+			return []analyzed.Resource{res(TypeSGRule, map[string]any{"type": "ingress", "fromPort": 22, "toPort": 22, "protocol": "tcp", "cidrBlocks": []any{"0.0.0.0/0"}})}
+		}},
+	"default-security-group-closed": {"dev", vpcWith(TypeDefaultSG, TypeFlowLog), vpcWith(TypeFlowLog)},
+	"vpc-flow-logs":                 {"dev", vpcWith(TypeDefaultSG, TypeFlowLog), vpcWith(TypeDefaultSG)},
+	"subnet-no-public-ip-on-launch": {"dev", one(TypeSubnet, map[string]any{"mapPublicIpOnLaunch": false}), one(TypeSubnet, map[string]any{"mapPublicIpOnLaunch": true})},
+	"kms-key-rotation":              {"dev", one(TypeKMSKey, map[string]any{"enableKeyRotation": true}), one(TypeKMSKey, map[string]any{"enableKeyRotation": false})},
+	"secret-kms-cmk":                {"dev", one(TypeSecret, map[string]any{"kmsKeyId": "arn:key"}), one(TypeSecret, map[string]any{"name": "s"})},
+	"log-group-retention":           {"prod", one(TypeLogGroup, map[string]any{"retentionInDays": 365}), one(TypeLogGroup, map[string]any{"retentionInDays": 30})},
+	"alarm-has-action": {"dev", one(TypeMetricAlarm, map[string]any{"alarmActions": []any{"arn:topic"}}),
+		one(TypeMetricAlarm, map[string]any{"actionsEnabled": false, "alarmActions": []any{"arn:topic"}})},
+	"sns-topic-encrypted":    {"dev", one(TypeSNSTopic, map[string]any{"kmsMasterKeyId": "arn:key"}), one(TypeSNSTopic, map[string]any{"name": "t"})},
+	"backup-vault-encrypted": {"dev", one(TypeBackupVault, map[string]any{"kmsKeyArn": "arn:key"}), one(TypeBackupVault, map[string]any{"name": "v"})},
+	"backup-vault-locked": {"prod", func() []analyzed.Resource {
+		v := res(TypeBackupVault, map[string]any{"kmsKeyArn": "arn:key"})
+		return []analyzed.Resource{v, res(TypeVaultLock, map[string]any{"minRetentionDays": 7}, v)}
+	}, one(TypeBackupVault, map[string]any{"kmsKeyArn": "arn:key"})},
+	"stateful-resources-protected": {"prod",
+		func() []analyzed.Resource {
+			return []analyzed.Resource{protected(res(TypeDBInstance, goodDB)), protected(res(TypeKMSKey, nil))}
+		},
+		func() []analyzed.Resource {
+			return []analyzed.Resource{protected(res(TypeDBInstance, goodDB)), res(TypeKMSKey, nil)}
+		}},
+	"s3-public-access-blocked": {"dev",
+		bucketWith(map[string]map[string]any{TypeBucketPAB: {"blockPublicAcls": true, "blockPublicPolicy": true, "ignorePublicAcls": true, "restrictPublicBuckets": true}}),
+		bucketWith(map[string]map[string]any{TypeBucketPAB: {"blockPublicAcls": true, "blockPublicPolicy": false, "ignorePublicAcls": true, "restrictPublicBuckets": true}})},
+	"s3-encrypted":          {"dev", bucketWith(map[string]map[string]any{TypeBucketSSE: {}}), bucketWith(nil)},
+	"cloudfront-https-only": {"dev", one(TypeDistribution, goodDistribution), one(TypeDistribution, with(goodDistribution, "defaultCacheBehavior", map[string]any{"viewerProtocolPolicy": "allow-all"}))},
+	"cloudfront-tls-1-2": {"dev", one(TypeDistribution, goodDistribution),
+		one(TypeDistribution, with(goodDistribution, "viewerCertificate", map[string]any{"acmCertificateArn": "arn:cert", "minimumProtocolVersion": "TLSv1"}))},
+	"cloudfront-waf": {"dev", one(TypeDistribution, goodDistribution), one(TypeDistribution, with(goodDistribution, "webAclId", nil))},
+	"waf-logging": {"dev", func() []analyzed.Resource {
+		acl := res(TypeWebACL, map[string]any{})
+		return []analyzed.Resource{acl, res(TypeWebACLLogging, map[string]any{}, acl)}
+	}, one(TypeWebACL, map[string]any{})},
+	"iam-no-admin-access": {"dev", one(TypeRolePolicy, map[string]any{"policy": scopedDoc}), func() []analyzed.Resource {
+		return []analyzed.Resource{
+			res(TypeRolePolicy, map[string]any{"policy": adminDoc}),
+			res(TypeRoleAttachment, map[string]any{"policyArn": "arn:aws:iam::aws:policy/AdministratorAccess"}),
+		}
+	}},
+	"iam-trust-no-wildcard-principal": {"dev", one(TypeRole, map[string]any{"assumeRolePolicy": serviceDoc}), one(TypeRole, map[string]any{"assumeRolePolicy": anyoneTrust})},
+	"k8s-pod-security-restricted": {"dev", one(TypeK8sDeployment, goodPod),
+		one(TypeK8sDeployment, withPod(func(ctr, spec map[string]any) {
+			spec["hostNetwork"] = true
+			ctr["securityContext"].(map[string]any)["privileged"] = true
+		}))},
+
+	"allowed-node-instance-types": {"dev", one(TypeNodeGroup, goodNodeGroup), one(TypeNodeGroup, with(goodNodeGroup, "instanceTypes", []any{"m6i.4xlarge"}))},
+	"allowed-db-instance-classes": {"prod", one(TypeDBInstance, goodDB), one(TypeDBInstance, with(goodDB, "instanceClass", "db.t4g.medium"))},
+	"allowed-cache-node-types":    {"prod", one(TypeCache, goodCache), one(TypeCache, with(goodCache, "nodeType", "cache.t4g.small"))},
+	"node-pool-caps":              {"dev", nodeGroups(3, 5), nodeGroups(3, 6)},
+	"db-replica-cap":              {"staging", replicas(1), replicas(2)},
+	"spot-workers":                {"dev", one(TypeNodeGroup, goodNodeGroup), one(TypeNodeGroup, with(goodNodeGroup, "capacityType", "ON_DEMAND"))},
+	"gp3-volumes":                 {"dev", one(TypeLaunchTemplate, goodLT), one(TypeDBInstance, with(goodDB, "storageType", "gp2"))},
+	"nat-gateway-count":           {"staging", nats(1), nats(3)},
+	"log-retention-cap":           {"dev", one(TypeLogGroup, map[string]any{"retentionInDays": 7}), one(TypeLogGroup, map[string]any{"retentionInDays": 365})},
+	"cdn-price-class":             {"dev", one(TypeDistribution, goodDistribution), one(TypeDistribution, with(goodDistribution, "priceClass", "PriceClass_All"))},
+	"monthly-budget": {"dev", one(TypeDBInstance, with(goodDB, "instanceClass", "db.t4g.medium", "multiAz", false)),
+		func() []analyzed.Resource {
+			return []analyzed.Resource{res(TypeDBInstance, goodDB), res(TypeCache, goodCache)}
+		}},
+}
+
+func violations(fs []Finding) []Finding {
+	var out []Finding
+	for _, f := range fs {
+		if !f.Unknown {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// Every rule passes its compliant case and catches its violating one.
+func TestEveryRuleHasCompliantAndViolatingCase(t *testing.T) {
+	for _, r := range All() {
+		c, ok := cases[r.Name]
+		if !assert.True(t, ok, "rule %s has no test case", r.Name) {
+			continue
+		}
+		t.Run(r.Name, func(t *testing.T) {
+			th, err := ForTier(c.tier)
+			require.NoError(t, err)
+			assert.Empty(t, violations(r.Run(c.good(), th)), "compliant case")
+			bad := violations(r.Run(c.bad(), th))
+			require.NotEmpty(t, bad, "violating case")
+			for _, f := range bad {
+				assert.Equal(t, r.Name, f.Rule)
+				assert.NotEmpty(t, f.Message)
+			}
+		})
+	}
+	assert.Len(t, cases, len(All()), "a case for a rule that no longer exists")
+}
+
+// computed replaces every input with an unknown value, as a preview of a new resource has.
+func computed(r analyzed.Resource) analyzed.Resource {
+	m := map[string]property.Value{}
+	for k := range r.Props.AllStable {
+		m[k] = property.New(property.Computed)
+	}
+	r.Props = property.NewMap(m)
+	return r
+}
+
+// Unknown values never crash a rule and never pass a mandatory resource rule silently.
+func TestUnknownValuesDuringPreview(t *testing.T) {
+	for _, r := range All() {
+		t.Run(r.Name, func(t *testing.T) {
+			th, err := ForTier(cases[r.Name].tier)
+			require.NoError(t, err)
+			var rs []analyzed.Resource
+			for _, x := range cases[r.Name].good() {
+				rs = append(rs, computed(x))
+			}
+			var findings []Finding
+			require.NotPanics(t, func() { findings = r.Run(rs, th) })
+			assert.Empty(t, violations(findings), "an unknown value is not a violation")
+			// eks-nodegroup-no-ssh reads remoteAccess, which a compliant group leaves unset:
+			// absent stays absent in a preview, so there is nothing unknown to report.
+			if r.Resource != nil && r.Level == Mandatory && r.Name != "eks-nodegroup-no-ssh" {
+				assert.NotEmpty(t, findings, "a mandatory rule reports what it could not check")
+				for _, f := range findings {
+					assert.True(t, f.Unknown)
+					assert.Equal(t, Advisory, f.Level)
+					assert.Contains(t, f.Message, "cannot check until update")
+				}
+			}
+		})
+	}
+}
+
+func TestRuleMetadata(t *testing.T) {
+	seen := map[string]bool{}
+	for _, r := range All() {
+		assert.False(t, seen[r.Name], "duplicate rule %s", r.Name)
+		seen[r.Name] = true
+		assert.Regexp(t, `^[a-z0-9]+(-[a-z0-9]+)*$`, r.Name)
+		assert.Contains(t, []string{Security, Cost}, r.Pack, r.Name)
+		assert.Contains(t, []string{Mandatory, Advisory}, r.Level, r.Name)
+		assert.NotEmpty(t, r.Anchor, r.Name)
+		assert.NotContains(t, r.Anchor, "?", "%s: anchor must name a real control", r.Name)
+		assert.True(t, (r.Resource == nil) != (r.Stack == nil), "%s: exactly one of Resource and Stack", r.Name)
+		assert.Equal(t, r.Resource != nil, len(r.Types) > 0, "%s: resource rules name their types", r.Name)
+		assert.True(t, strings.HasSuffix(r.Description(), "["+r.Anchor+"]"))
+	}
+}
+
+// The rule count per pack (go test -v shows it; the README's policy table lists them).
+func TestRuleCount(t *testing.T) {
+	for _, pack := range []string{Security, Cost} {
+		n, mandatory := 0, 0
+		for _, r := range OfPack(pack) {
+			n++
+			if r.Level == Mandatory {
+				mandatory++
+			}
+		}
+		t.Logf("%s pack: %d rules (%d mandatory)", pack, n, mandatory)
+		assert.Greater(t, n, 0)
+	}
+}
+
+func TestThresholdOverrides(t *testing.T) {
+	th, err := ForStack("dev-alice", map[string]any{"monthlyBudgetUsd": 900.0, "allowedInstanceTypes": []any{"m7i.large"}})
+	require.NoError(t, err)
+	assert.Equal(t, "dev", th.Tier, "dev-alice is a dev stack")
+	assert.Equal(t, 900.0, th.MonthlyBudgetUSD)
+	assert.Equal(t, []string{"m7i.large"}, th.AllowedInstanceTypes)
+	assert.True(t, th.RequireSpot, "other settings keep the tier's")
+
+	th, err = ForStack("feature-x", map[string]any{"tier": "staging"})
+	require.NoError(t, err)
+	assert.Equal(t, "staging", th.Tier)
+	th, _ = ForStack("feature-x", nil)
+	assert.Equal(t, "prod", th.Tier, "unknown stacks get the strictest thresholds")
+
+	_, err = ForStack("dev", map[string]any{"monthlyBudget": 1.0})
+	assert.ErrorContains(t, err, `unknown field "monthlyBudget"`)
+	_, err = ForStack("dev", map[string]any{"tier": "qa"})
+	assert.ErrorContains(t, err, `tier "qa" is not one of dev, staging, prod`)
+}

@@ -1,0 +1,647 @@
+package rules
+
+import (
+	"encoding/json"
+	"slices"
+	"strings"
+
+	"github.com/scalemate/infra/policies/analyzed"
+)
+
+// Resource type tokens the rules know.
+const (
+	TypeDBInstance      = "aws:rds/instance:Instance"
+	TypeDBParamGroup    = "aws:rds/parameterGroup:ParameterGroup"
+	TypeDBProxy         = "aws:rds/proxy:Proxy"
+	TypeCache           = "aws:elasticache/replicationGroup:ReplicationGroup"
+	TypeCluster         = "aws:eks/cluster:Cluster"
+	TypeNodeGroup       = "aws:eks/nodeGroup:NodeGroup"
+	TypeLaunchTemplate  = "aws:ec2/launchTemplate:LaunchTemplate"
+	TypeKMSKey          = "aws:kms/key:Key"
+	TypeSecurityGroup   = "aws:ec2/securityGroup:SecurityGroup"
+	TypeSGRule          = "aws:ec2/securityGroupRule:SecurityGroupRule"
+	TypeDefaultSG       = "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup"
+	TypeVPC             = "aws:ec2/vpc:Vpc"
+	TypeFlowLog         = "aws:ec2/flowLog:FlowLog"
+	TypeSubnet          = "aws:ec2/subnet:Subnet"
+	TypeNATGateway      = "aws:ec2/natGateway:NatGateway"
+	TypeLogGroup        = "aws:cloudwatch/logGroup:LogGroup"
+	TypeMetricAlarm     = "aws:cloudwatch/metricAlarm:MetricAlarm"
+	TypeSNSTopic        = "aws:sns/topic:Topic"
+	TypeRole            = "aws:iam/role:Role"
+	TypeRolePolicy      = "aws:iam/rolePolicy:RolePolicy"
+	TypeRoleAttachment  = "aws:iam/rolePolicyAttachment:RolePolicyAttachment"
+	TypeSecret          = "aws:secretsmanager/secret:Secret"
+	TypeBackupVault     = "aws:backup/vault:Vault"
+	TypeVaultLock       = "aws:backup/vaultLockConfiguration:VaultLockConfiguration"
+	TypeBucket          = "aws:s3/bucketV2:BucketV2"
+	TypeBucketPAB       = "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock"
+	TypeBucketSSE       = "aws:s3/bucketServerSideEncryptionConfigurationV2:BucketServerSideEncryptionConfigurationV2"
+	TypeDistribution    = "aws:cloudfront/distribution:Distribution"
+	TypeWebACL          = "aws:wafv2/webAcl:WebAcl"
+	TypeWebACLLogging   = "aws:wafv2/webAclLoggingConfiguration:WebAclLoggingConfiguration"
+	TypeK8sDeployment   = "kubernetes:apps/v1:Deployment"
+	TypeK8sStatefulSet  = "kubernetes:apps/v1:StatefulSet"
+	TypeK8sDaemonSet    = "kubernetes:apps/v1:DaemonSet"
+	TypeK8sPod          = "kubernetes:core/v1:Pod"
+	TypeK8sNamespace    = "kubernetes:core/v1:Namespace"
+	adminPolicySuffix   = ":iam::aws:policy/AdministratorAccess"
+	requiredLogExport   = "postgresql"
+	openIPv4            = "0.0.0.0/0"
+	openIPv6            = "::/0"
+	forceSSLParameter   = "rds.force_ssl"
+	reservedDBUserNames = "postgres,admin,root,master,user"
+)
+
+// requiredEKSLogs are the control-plane logs every cluster keeps.
+var requiredEKSLogs = []string{"api", "audit", "authenticator"}
+
+// isReplica reports an RDS read replica (it inherits backups, credentials and storage).
+func isReplica(r analyzed.Resource) bool { return !r.Get("replicateSourceDb").Absent() }
+
+// boolRule builds a resource rule that requires a boolean input to be true.
+func boolRule(name, anchor, summary, typ, field, message string, applies func(Thresholds, analyzed.Resource) bool) Rule {
+	return Rule{Name: name, Pack: Security, Level: Mandatory, Anchor: anchor, Summary: summary, Types: []string{typ},
+		Resource: func(c *Check, r analyzed.Resource) {
+			if applies != nil && !applies(c.T, r) {
+				return
+			}
+			if f := r.Get(field); c.Known(r, f, field) && !f.Bool() {
+				c.Violate(r, "%s", message)
+			}
+		}}
+}
+
+func primaries(_ Thresholds, r analyzed.Resource) bool { return !isReplica(r) }
+
+// SecurityRules are the security pack's rules.
+func SecurityRules() []Rule {
+	return []Rule{
+		// RDS
+		boolRule("rds-storage-encrypted", "FSBP RDS.3, CKV_AWS_16", "RDS instances encrypt storage at rest",
+			TypeDBInstance, "storageEncrypted", "storageEncrypted is not true", nil),
+		{Name: "rds-not-public", Pack: Security, Level: Mandatory, Anchor: "FSBP RDS.2, CKV_AWS_17",
+			Summary: "RDS instances are not publicly accessible", Types: []string{TypeDBInstance},
+			Resource: func(c *Check, r analyzed.Resource) {
+				if f := r.Get("publiclyAccessible"); c.Known(r, f, "publiclyAccessible") && f.Bool() {
+					c.Violate(r, "publiclyAccessible is true")
+				}
+			}},
+		{Name: "rds-backup-retention", Pack: Security, Level: Mandatory, Anchor: "FSBP RDS.11, CKV_AWS_133",
+			Summary: "RDS primaries keep automated backups (point-in-time recovery) for the tier's minimum", Types: []string{TypeDBInstance},
+			Resource: func(c *Check, r analyzed.Resource) {
+				if isReplica(r) {
+					return
+				}
+				if f := r.Get("backupRetentionPeriod"); c.Known(r, f, "backupRetentionPeriod") && f.Int() < c.T.MinBackupRetentionDays {
+					c.Violate(r, "backupRetentionPeriod is %d days; %s needs at least %d", f.Int(), c.T.Tier, c.T.MinBackupRetentionDays)
+				}
+			}},
+		boolRule("rds-multi-az", "FSBP RDS.5, CKV_AWS_157", "RDS primaries run Multi-AZ where the tier requires it",
+			TypeDBInstance, "multiAz", "multiAz is not true", func(t Thresholds, r analyzed.Resource) bool { return t.RequireMultiAZ && !isReplica(r) }),
+		boolRule("rds-deletion-protection", "FSBP RDS.8, CKV_AWS_293", "RDS primaries have deletion protection where the tier requires it",
+			TypeDBInstance, "deletionProtection", "deletionProtection is not true", func(t Thresholds, r analyzed.Resource) bool {
+				return t.RequireDeletionProtection && !isReplica(r)
+			}),
+		boolRule("rds-iam-authentication", "FSBP RDS.10, CKV_AWS_161", "RDS instances enable IAM database authentication",
+			TypeDBInstance, "iamDatabaseAuthenticationEnabled", "iamDatabaseAuthenticationEnabled is not true", nil),
+		boolRule("rds-auto-minor-upgrade", "FSBP RDS.13, CKV_AWS_226", "RDS instances apply minor engine upgrades automatically",
+			TypeDBInstance, "autoMinorVersionUpgrade", "autoMinorVersionUpgrade is not true", nil),
+		boolRule("rds-copy-tags-to-snapshot", "FSBP RDS.17", "RDS primaries copy tags to snapshots",
+			TypeDBInstance, "copyTagsToSnapshot", "copyTagsToSnapshot is not true", primaries),
+		{Name: "rds-log-exports", Pack: Security, Level: Mandatory, Anchor: "FSBP RDS.9, CKV_AWS_129",
+			Summary: "RDS PostgreSQL instances export the postgresql log to CloudWatch", Types: []string{TypeDBInstance},
+			Resource: func(c *Check, r analyzed.Resource) {
+				if f := r.Get("enabledCloudwatchLogsExports"); c.Known(r, f, "enabledCloudwatchLogsExports") && !slices.Contains(f.Strings(), requiredLogExport) {
+					c.Violate(r, "enabledCloudwatchLogsExports %v lacks %s", f.Strings(), requiredLogExport)
+				}
+			}},
+		{Name: "rds-custom-master-username", Pack: Security, Level: Mandatory, Anchor: "FSBP RDS.25",
+			Summary: "RDS primaries use a custom master user name", Types: []string{TypeDBInstance},
+			Resource: func(c *Check, r analyzed.Resource) {
+				if isReplica(r) || !r.Get("snapshotIdentifier").Absent() {
+					return
+				}
+				if f := r.Get("username"); c.Known(r, f, "username") && (f.String() == "" || slices.Contains(strings.Split(reservedDBUserNames, ","), f.String())) {
+					c.Violate(r, "master username %q is a default one", f.String())
+				}
+			}},
+		{Name: "rds-enhanced-monitoring", Pack: Security, Level: Advisory, Anchor: "CKV_AWS_118",
+			Summary: "RDS instances have enhanced monitoring", Types: []string{TypeDBInstance},
+			Resource: func(c *Check, r analyzed.Resource) {
+				if f := r.Get("monitoringInterval"); c.Known(r, f, "monitoringInterval") && f.Int() == 0 {
+					c.Violate(r, "monitoringInterval is 0")
+				}
+			}},
+		{Name: "rds-force-ssl", Pack: Security, Level: Mandatory, Anchor: "CKV2_AWS_69",
+			Summary: "RDS PostgreSQL instances use a parameter group with rds.force_ssl=1", Stack: checkForceSSL},
+		boolRule("rds-proxy-tls", "Well-Architected SEC09-BP02 (encrypt data in transit)", "RDS Proxies require TLS", TypeDBProxy, "requireTls", "requireTls is not true", nil),
+
+		// ElastiCache
+		boolRule("elasticache-encryption-at-rest", "FSBP ElastiCache.4, CKV_AWS_29", "ElastiCache replication groups encrypt data at rest",
+			TypeCache, "atRestEncryptionEnabled", "atRestEncryptionEnabled is not true", nil),
+		boolRule("elasticache-encryption-in-transit", "FSBP ElastiCache.5, CKV_AWS_30", "ElastiCache replication groups encrypt data in transit",
+			TypeCache, "transitEncryptionEnabled", "transitEncryptionEnabled is not true", nil),
+		{Name: "elasticache-auth", Pack: Security, Level: Mandatory, Anchor: "FSBP ElastiCache.6, CKV_AWS_31",
+			Summary: "ElastiCache replication groups require AUTH (token or RBAC user group)", Types: []string{TypeCache},
+			Resource: func(c *Check, r analyzed.Resource) {
+				token, users := r.Get("authToken"), r.Get("userGroupIds")
+				if token.Unknown() || users.Unknown() {
+					c.Known(r, token, "authToken")
+					return
+				}
+				if token.Absent() && len(users.Items()) == 0 {
+					c.Violate(r, "neither authToken nor userGroupIds is set")
+				}
+			}},
+		boolRule("elasticache-automatic-failover", "FSBP ElastiCache.3", "ElastiCache replication groups fail over automatically where the tier requires Multi-AZ",
+			TypeCache, "automaticFailoverEnabled", "automaticFailoverEnabled is not true", func(t Thresholds, _ analyzed.Resource) bool { return t.RequireMultiAZ }),
+		{Name: "elasticache-snapshots", Pack: Security, Level: Mandatory, Anchor: "FSBP ElastiCache.1",
+			Summary: "ElastiCache replication groups keep daily snapshots for the tier's minimum", Types: []string{TypeCache},
+			Resource: func(c *Check, r analyzed.Resource) {
+				if f := r.Get("snapshotRetentionLimit"); c.Known(r, f, "snapshotRetentionLimit") && f.Int() < c.T.MinCacheSnapshotDays {
+					c.Violate(r, "snapshotRetentionLimit is %d; %s needs at least %d", f.Int(), c.T.Tier, c.T.MinCacheSnapshotDays)
+				}
+			}},
+		boolRule("elasticache-auto-minor-upgrade", "FSBP ElastiCache.2", "ElastiCache replication groups apply minor upgrades automatically",
+			TypeCache, "autoMinorVersionUpgrade", "autoMinorVersionUpgrade is not true", nil),
+
+		// EKS
+		{Name: "eks-endpoint-restricted", Pack: Security, Level: Mandatory, Anchor: "FSBP EKS.1, CKV_AWS_38, CKV_AWS_39",
+			Summary: "EKS API endpoints are not open to the internet (private only where the tier requires it)", Types: []string{TypeCluster},
+			Resource: func(c *Check, r analyzed.Resource) {
+				public := r.Get("vpcConfig", "endpointPublicAccess")
+				if !c.Known(r, public, "vpcConfig.endpointPublicAccess") || !public.Bool() {
+					return
+				}
+				if c.T.RequirePrivateAPIEndpoint {
+					c.Violate(r, "the public endpoint is on; %s allows the private endpoint only", c.T.Tier)
+					return
+				}
+				cidrs := r.Get("vpcConfig", "publicAccessCidrs")
+				if c.Known(r, cidrs, "vpcConfig.publicAccessCidrs") && (cidrs.Absent() || slices.Contains(cidrs.Strings(), openIPv4)) {
+					c.Violate(r, "the public endpoint accepts 0.0.0.0/0 (publicAccessCidrs unset or open)")
+				}
+			}},
+		{Name: "eks-secrets-encryption", Pack: Security, Level: Mandatory, Anchor: "FSBP EKS.3, CKV_AWS_58",
+			Summary: "EKS clusters envelope-encrypt Kubernetes Secrets with a KMS key", Types: []string{TypeCluster},
+			Resource: func(c *Check, r analyzed.Resource) {
+				enc := r.Get("encryptionConfig")
+				if !c.Known(r, enc, "encryptionConfig") {
+					return
+				}
+				if !slices.Contains(enc.Get("resources").Strings(), "secrets") || enc.Get("provider", "keyArn").Absent() {
+					c.Violate(r, "encryptionConfig does not encrypt secrets with a KMS key")
+				}
+			}},
+		{Name: "eks-control-plane-logging", Pack: Security, Level: Mandatory, Anchor: "FSBP EKS.8, CKV_AWS_37",
+			Summary: "EKS clusters log the api, audit and authenticator control-plane streams", Types: []string{TypeCluster},
+			Resource: func(c *Check, r analyzed.Resource) {
+				f := r.Get("enabledClusterLogTypes")
+				if !c.Known(r, f, "enabledClusterLogTypes") {
+					return
+				}
+				for _, need := range requiredEKSLogs {
+					if !slices.Contains(f.Strings(), need) {
+						c.Violate(r, "enabledClusterLogTypes lacks %s", need)
+					}
+				}
+			}},
+		{Name: "eks-supported-version", Pack: Security, Level: Advisory, Anchor: "FSBP EKS.2",
+			Summary: "EKS clusters run a Kubernetes version in standard support", Types: []string{TypeCluster},
+			Resource: func(c *Check, r analyzed.Resource) {
+				if f := r.Get("version"); c.Known(r, f, "version") && !slices.Contains(c.T.KubernetesVersions, f.String()) {
+					c.Violate(r, "version %q is not one of %s", f.String(), strings.Join(c.T.KubernetesVersions, ", "))
+				}
+			}},
+		{Name: "eks-nodegroup-no-ssh", Pack: Security, Level: Mandatory, Anchor: "CKV_AWS_100",
+			Summary: "EKS node groups allow no SSH remote access (use SSM Session Manager)", Types: []string{TypeNodeGroup},
+			Resource: func(c *Check, r analyzed.Resource) {
+				if f := r.Get("remoteAccess"); c.Known(r, f, "remoteAccess") && !f.Absent() {
+					c.Violate(r, "remoteAccess is set")
+				}
+			}},
+
+		// EC2 launch templates, security groups, VPC
+		{Name: "launch-template-imdsv2", Pack: Security, Level: Mandatory, Anchor: "FSBP EC2.170, CKV_AWS_79",
+			Summary: "Launch templates require IMDSv2 (httpTokens required)", Types: []string{TypeLaunchTemplate},
+			Resource: func(c *Check, r analyzed.Resource) {
+				if f := r.Get("metadataOptions", "httpTokens"); c.Known(r, f, "metadataOptions.httpTokens") && f.String() != "required" {
+					c.Violate(r, "metadataOptions.httpTokens is %q, want required", f.String())
+				}
+			}},
+		{Name: "launch-template-metadata-hop-limit", Pack: Security, Level: Advisory, Anchor: "CKV_AWS_341",
+			Summary: "Launch templates keep the metadata hop limit at 1 (pods cannot reach node credentials)", Types: []string{TypeLaunchTemplate},
+			Resource: func(c *Check, r analyzed.Resource) {
+				if f := r.Get("metadataOptions", "httpPutResponseHopLimit"); c.Known(r, f, "metadataOptions.httpPutResponseHopLimit") && f.Int() > 1 {
+					c.Violate(r, "httpPutResponseHopLimit is %d", f.Int())
+				}
+			}},
+		{Name: "launch-template-ebs-encrypted", Pack: Security, Level: Mandatory, Anchor: "FSBP EC2.7, CKV_AWS_8",
+			Summary: "Launch template block devices are encrypted", Types: []string{TypeLaunchTemplate},
+			Resource: func(c *Check, r analyzed.Resource) {
+				f := r.Get("blockDeviceMappings")
+				if !c.Known(r, f, "blockDeviceMappings") {
+					return
+				}
+				for _, m := range f.Items() {
+					if enc := m.Get("ebs", "encrypted"); enc.String() != "true" {
+						c.Violate(r, "block device %s is not encrypted", m.Get("deviceName").String())
+					}
+				}
+			}},
+		{Name: "security-group-no-open-ingress", Pack: Security, Level: Mandatory, Anchor: "FSBP EC2.18, FSBP EC2.19, CKV_AWS_24, CKV_AWS_25, CKV_AWS_260",
+			Summary: "Security groups admit the internet (0.0.0.0/0, ::/0) on no port but 80 and 443", Types: []string{TypeSecurityGroup, TypeSGRule},
+			Resource: checkOpenIngress},
+		{Name: "default-security-group-closed", Pack: Security, Level: Mandatory, Anchor: "FSBP EC2.2, CKV2_AWS_12",
+			Summary: "Every VPC's default security group is managed with no rules", Stack: checkDefaultSGs},
+		{Name: "vpc-flow-logs", Pack: Security, Level: Mandatory, Anchor: "FSBP EC2.6, CKV2_AWS_11",
+			Summary: "Every VPC has flow logs", Stack: checkFlowLogs},
+		{Name: "subnet-no-public-ip-on-launch", Pack: Security, Level: Mandatory, Anchor: "FSBP EC2.15",
+			Summary: "Subnets do not assign public IPs on launch", Types: []string{TypeSubnet},
+			Resource: func(c *Check, r analyzed.Resource) {
+				if f := r.Get("mapPublicIpOnLaunch"); c.Known(r, f, "mapPublicIpOnLaunch") && f.Bool() {
+					c.Violate(r, "mapPublicIpOnLaunch is true")
+				}
+			}},
+
+		// KMS, secrets, logs, alarms, SNS, backup
+		boolRule("kms-key-rotation", "FSBP KMS.4, CKV_AWS_7", "KMS keys rotate yearly", TypeKMSKey, "enableKeyRotation", "enableKeyRotation is not true", nil),
+		{Name: "secret-kms-cmk", Pack: Security, Level: Mandatory, Anchor: "CKV_AWS_149",
+			Summary: "Secrets Manager secrets are encrypted with a customer managed KMS key", Types: []string{TypeSecret},
+			Resource: func(c *Check, r analyzed.Resource) {
+				if f := r.Get("kmsKeyId"); c.Known(r, f, "kmsKeyId") && f.Absent() {
+					c.Violate(r, "kmsKeyId is not set (aws/secretsmanager key)")
+				}
+			}},
+		{Name: "log-group-retention", Pack: Security, Level: Mandatory, Anchor: "CKV_AWS_338, FSBP CloudWatch.16",
+			Summary: "CloudWatch log groups set a retention of at least the tier's minimum", Types: []string{TypeLogGroup},
+			Resource: func(c *Check, r analyzed.Resource) {
+				f := r.Get("retentionInDays")
+				if !c.Known(r, f, "retentionInDays") {
+					return
+				}
+				if f.Absent() || f.Int() == 0 {
+					c.Violate(r, "retentionInDays is not set (logs kept forever)")
+				} else if f.Int() < c.T.MinLogRetentionDays {
+					c.Violate(r, "retentionInDays is %d; %s keeps logs at least %d days", f.Int(), c.T.Tier, c.T.MinLogRetentionDays)
+				}
+			}},
+		{Name: "alarm-has-action", Pack: Security, Level: Mandatory, Anchor: "FSBP CloudWatch.15",
+			Summary: "CloudWatch alarms notify someone (actions enabled, an alarm action)", Types: []string{TypeMetricAlarm},
+			Resource: func(c *Check, r analyzed.Resource) {
+				enabled, actions := r.Get("actionsEnabled"), r.Get("alarmActions")
+				if !c.Known(r, actions, "alarmActions") {
+					return
+				}
+				if (!enabled.Absent() && !enabled.Bool()) || len(actions.Items()) == 0 {
+					c.Violate(r, "the alarm has no enabled alarm action")
+				}
+			}},
+		{Name: "sns-topic-encrypted", Pack: Security, Level: Mandatory, Anchor: "FSBP SNS.1, CKV_AWS_26",
+			Summary: "SNS topics are encrypted with a KMS key", Types: []string{TypeSNSTopic},
+			Resource: func(c *Check, r analyzed.Resource) {
+				if f := r.Get("kmsMasterKeyId"); c.Known(r, f, "kmsMasterKeyId") && f.Absent() {
+					c.Violate(r, "kmsMasterKeyId is not set")
+				}
+			}},
+		{Name: "backup-vault-encrypted", Pack: Security, Level: Mandatory, Anchor: "CKV_AWS_166",
+			Summary: "Backup vaults are encrypted with a customer managed KMS key", Types: []string{TypeBackupVault},
+			Resource: func(c *Check, r analyzed.Resource) {
+				if f := r.Get("kmsKeyArn"); c.Known(r, f, "kmsKeyArn") && f.Absent() {
+					c.Violate(r, "kmsKeyArn is not set")
+				}
+			}},
+		{Name: "backup-vault-locked", Pack: Security, Level: Mandatory, Anchor: "Well-Architected REL09-BP02 / SEC (immutable backups), AWS Backup Vault Lock",
+			Summary: "Backup vaults are locked where the tier requires it", Stack: checkVaultLocks},
+		{Name: "stateful-resources-protected", Pack: Security, Level: Mandatory, Anchor: "ScaleMate DESIGN.md: stateful resources protected in prod",
+			Summary: "Databases, caches, KMS keys, secrets and vaults carry Pulumi's protect option where the tier requires it", Stack: checkProtected},
+
+		// S3, CloudFront, WAF
+		{Name: "s3-public-access-blocked", Pack: Security, Level: Mandatory, Anchor: "FSBP S3.8, CKV2_AWS_6",
+			Summary: "S3 buckets have a public access block with all four settings on", Stack: checkBucketPublicAccess},
+		{Name: "s3-encrypted", Pack: Security, Level: Mandatory, Anchor: "CKV_AWS_145, FSBP S3.17",
+			Summary: "S3 buckets have a server-side encryption configuration", Stack: checkBucketEncryption},
+		{Name: "cloudfront-https-only", Pack: Security, Level: Mandatory, Anchor: "FSBP CloudFront.3, CKV_AWS_34",
+			Summary: "CloudFront behaviours redirect or refuse plain HTTP", Types: []string{TypeDistribution},
+			Resource: func(c *Check, r analyzed.Resource) {
+				for _, b := range cloudFrontBehaviours(r) {
+					if p := b.Get("viewerProtocolPolicy"); c.Known(r, p, "viewerProtocolPolicy") && p.String() == "allow-all" {
+						c.Violate(r, "behaviour %q allows plain HTTP", b.Get("pathPattern").String())
+					}
+				}
+			}},
+		{Name: "cloudfront-tls-1-2", Pack: Security, Level: Mandatory, Anchor: "CKV_AWS_174",
+			Summary: "CloudFront serves custom domains with TLSv1.2_2021 or newer", Types: []string{TypeDistribution},
+			Resource: func(c *Check, r analyzed.Resource) {
+				cert := r.Get("viewerCertificate")
+				if !c.Known(r, cert, "viewerCertificate") || cert.Get("cloudfrontDefaultCertificate").Bool() {
+					return
+				}
+				if v := cert.Get("minimumProtocolVersion").String(); v != "TLSv1.2_2021" && v != "TLSv1.3_2025" {
+					c.Violate(r, "minimumProtocolVersion is %q", v)
+				}
+			}},
+		{Name: "cloudfront-waf", Pack: Security, Level: Mandatory, Anchor: "FSBP CloudFront.6, CKV_AWS_68",
+			Summary: "CloudFront distributions are protected by a WAF web ACL", Types: []string{TypeDistribution},
+			Resource: func(c *Check, r analyzed.Resource) {
+				if f := r.Get("webAclId"); c.Known(r, f, "webAclId") && f.Absent() {
+					c.Violate(r, "webAclId is not set")
+				}
+			}},
+		{Name: "waf-logging", Pack: Security, Level: Mandatory, Anchor: "FSBP WAF.11, CKV2_AWS_31",
+			Summary: "WAF web ACLs log to a destination", Stack: checkWAFLogging},
+
+		// IAM
+		{Name: "iam-no-admin-access", Pack: Security, Level: Mandatory, Anchor: "FSBP IAM.1, CKV_AWS_62, CKV_AWS_274",
+			Summary: "No role gets AdministratorAccess or an inline policy allowing * on *", Types: []string{TypeRole, TypeRolePolicy, TypeRoleAttachment},
+			Resource: checkNoAdmin},
+		{Name: "iam-trust-no-wildcard-principal", Pack: Security, Level: Mandatory, Anchor: "CKV_AWS_60",
+			Summary: "Role trust policies name their principals (no * principal)", Types: []string{TypeRole},
+			Resource: func(c *Check, r analyzed.Resource) {
+				f := r.Get("assumeRolePolicy")
+				if !c.Known(r, f, "assumeRolePolicy") {
+					return
+				}
+				for _, st := range statements(f.String()) {
+					if st.Effect == "Allow" && (string(st.Principal) == `"*"` || strings.Contains(string(st.Principal), `"AWS":"*"`)) {
+						c.Violate(r, "the trust policy allows any principal")
+					}
+				}
+			}},
+
+		// Kubernetes (Pod Security Standards, restricted profile)
+		{Name: "k8s-pod-security-restricted", Pack: Security, Level: Mandatory, Anchor: "Pod Security Standards (restricted), CKV_K8S_16/20/23/28/30",
+			Summary: "Workloads run non-root, without privilege escalation, host namespaces or added capabilities", Types: []string{TypeK8sDeployment, TypeK8sStatefulSet, TypeK8sDaemonSet, TypeK8sPod},
+			Resource: checkPodSecurity},
+	}
+}
+
+// dependencyOf finds the resource of one of types that r depends on (the analyzer passes each
+// resource's dependencies, so a database finds its parameter group even when the group's name
+// is auto-generated and unknown during preview).
+func dependencyOf(rs []analyzed.Resource, r analyzed.Resource, types ...string) (analyzed.Resource, bool) {
+	for _, d := range ofType(rs, types...) {
+		if slices.Contains(r.Dependencies, d.URN) {
+			return d, true
+		}
+	}
+	return analyzed.Resource{}, false
+}
+
+// dependentsOf are the resources of one of types that depend on r.
+func dependentsOf(rs []analyzed.Resource, r analyzed.Resource, types ...string) []analyzed.Resource {
+	var out []analyzed.Resource
+	for _, d := range ofType(rs, types...) {
+		if slices.Contains(d.Dependencies, r.URN) {
+			out = append(out, d)
+		}
+	}
+	return out
+}
+
+func checkForceSSL(c *Check, rs []analyzed.Resource) {
+	for _, db := range ofType(rs, TypeDBInstance) {
+		if e := db.Get("engine").String(); e != "" && e != "postgres" {
+			continue
+		}
+		name := db.Get("parameterGroupName")
+		g, ok := dependencyOf(rs, db, TypeDBParamGroup)
+		if !ok && !c.Known(db, name, "parameterGroupName") {
+			continue
+		}
+		if !ok {
+			c.Violate(db, "parameter group %q is not managed by this stack (default groups allow plaintext)", name.String())
+			continue
+		}
+		params := g.Get("parameters")
+		if !c.Known(db, params, "the parameter group's parameters") {
+			continue
+		}
+		forced := false
+		for _, p := range params.Items() {
+			if p.Get("name").String() == forceSSLParameter && p.Get("value").String() == "1" {
+				forced = true
+			}
+		}
+		if !forced {
+			c.Violate(db, "parameter group %q does not set rds.force_ssl=1", name.String())
+		}
+	}
+}
+
+func checkOpenIngress(c *Check, r analyzed.Resource) {
+	open := func(cidrs []string) bool { return slices.Contains(cidrs, openIPv4) || slices.Contains(cidrs, openIPv6) }
+	webOnly := func(rule analyzed.Field) bool {
+		from, to := rule.Get("fromPort").Int(), rule.Get("toPort").Int()
+		return (from == 443 && to == 443) || (from == 80 && to == 80)
+	}
+	check := func(rule analyzed.Field) {
+		cidrs := append(rule.Get("cidrBlocks").Strings(), rule.Get("ipv6CidrBlocks").Strings()...)
+		if open(cidrs) && !webOnly(rule) {
+			c.Violate(r, "ingress %d-%d/%s is open to the internet", rule.Get("fromPort").Int(), rule.Get("toPort").Int(), rule.Get("protocol").String())
+		}
+	}
+	if r.Type == TypeSGRule {
+		if r.Get("type").String() != "ingress" {
+			return
+		}
+		if !c.Known(r, r.Get("cidrBlocks"), "cidrBlocks") {
+			return
+		}
+		check(r.Root()) // a standalone rule reads like an inline one
+		return
+	}
+	ingress := r.Get("ingress")
+	if !c.Known(r, ingress, "ingress") {
+		return
+	}
+	for _, rule := range ingress.Items() {
+		check(rule)
+	}
+}
+
+func checkDefaultSGs(c *Check, rs []analyzed.Resource) {
+	for _, sg := range ofType(rs, TypeDefaultSG) {
+		if len(sg.Get("ingress").Items())+len(sg.Get("egress").Items()) > 0 {
+			c.Violate(sg, "the default security group has rules")
+		}
+	}
+	for _, vpc := range ofType(rs, TypeVPC) {
+		if len(dependentsOf(rs, vpc, TypeDefaultSG)) == 0 {
+			c.Violate(vpc, "the VPC's default security group is not managed (AWS's default allows all traffic within it)")
+		}
+	}
+}
+
+func checkFlowLogs(c *Check, rs []analyzed.Resource) {
+	for _, vpc := range ofType(rs, TypeVPC) {
+		if len(dependentsOf(rs, vpc, TypeFlowLog)) == 0 {
+			c.Violate(vpc, "no flow log is attached to the VPC")
+		}
+	}
+}
+
+func checkVaultLocks(c *Check, rs []analyzed.Resource) {
+	if !c.T.RequireVaultLock {
+		return
+	}
+	for _, v := range ofType(rs, TypeBackupVault) {
+		if len(dependentsOf(rs, v, TypeVaultLock)) == 0 {
+			c.Violate(v, "the vault has no lock configuration; %s requires one", c.T.Tier)
+		}
+	}
+}
+
+func checkBucketPublicAccess(c *Check, rs []analyzed.Resource) {
+	for _, b := range ofType(rs, TypeBucket) {
+		blocks := dependentsOf(rs, b, TypeBucketPAB)
+		if len(blocks) == 0 {
+			c.Violate(b, "no public access block is attached to the bucket")
+			continue
+		}
+		for _, f := range []string{"blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets"} {
+			if v := blocks[0].Get(f); c.Known(blocks[0], v, f) && !v.Bool() {
+				c.Violate(b, "the public access block does not set %s", f)
+			}
+		}
+	}
+}
+
+func checkBucketEncryption(c *Check, rs []analyzed.Resource) {
+	for _, b := range ofType(rs, TypeBucket) {
+		if len(dependentsOf(rs, b, TypeBucketSSE)) == 0 {
+			c.Violate(b, "no server-side encryption configuration is attached to the bucket")
+		}
+	}
+}
+
+func checkWAFLogging(c *Check, rs []analyzed.Resource) {
+	for _, acl := range ofType(rs, TypeWebACL) {
+		if len(dependentsOf(rs, acl, TypeWebACLLogging)) == 0 {
+			c.Violate(acl, "the web ACL has no logging configuration")
+		}
+	}
+}
+
+// cloudFrontBehaviours are the default and ordered cache behaviours of a distribution.
+func cloudFrontBehaviours(r analyzed.Resource) []analyzed.Field {
+	return append([]analyzed.Field{r.Get("defaultCacheBehavior")}, r.Get("orderedCacheBehaviors").Items()...)
+}
+
+func checkProtected(c *Check, rs []analyzed.Resource) {
+	if !c.T.RequireProtect {
+		return
+	}
+	for _, r := range ofType(rs, TypeDBInstance, TypeCache, TypeKMSKey, TypeSecret, TypeBackupVault, TypeCluster) {
+		if !r.Protect {
+			c.Violate(r, "%s is not protected; %s protects stateful resources", r.Name, c.T.Tier)
+		}
+	}
+}
+
+// statement is the part of an IAM policy statement the rules read.
+type statement struct {
+	Effect    string
+	Action    json.RawMessage
+	Resource  json.RawMessage
+	Principal json.RawMessage
+}
+
+func statements(doc string) []statement {
+	var d struct {
+		Statement json.RawMessage
+	}
+	if json.Unmarshal([]byte(doc), &d) != nil {
+		return nil
+	}
+	var list []statement
+	if json.Unmarshal(d.Statement, &list) != nil {
+		var one statement
+		if json.Unmarshal(d.Statement, &one) == nil {
+			list = []statement{one}
+		}
+	}
+	return list
+}
+
+// hasStar reports whether a JSON string or string array is, or contains, "*".
+func hasStar(raw json.RawMessage) bool {
+	var one string
+	if json.Unmarshal(raw, &one) == nil {
+		return one == "*"
+	}
+	var many []string
+	return json.Unmarshal(raw, &many) == nil && slices.Contains(many, "*")
+}
+
+func checkNoAdmin(c *Check, r analyzed.Resource) {
+	var docs []analyzed.Field
+	switch r.Type {
+	case TypeRoleAttachment:
+		if f := r.Get("policyArn"); c.Known(r, f, "policyArn") && strings.HasSuffix(f.String(), adminPolicySuffix) {
+			c.Violate(r, "attaches AdministratorAccess")
+		}
+		return
+	case TypeRole:
+		if f := r.Get("managedPolicyArns"); c.Known(r, f, "managedPolicyArns") {
+			for _, arn := range f.Strings() {
+				if strings.HasSuffix(arn, adminPolicySuffix) {
+					c.Violate(r, "attaches AdministratorAccess")
+				}
+			}
+		}
+		for _, p := range r.Get("inlinePolicies").Items() {
+			docs = append(docs, p.Get("policy"))
+		}
+	case TypeRolePolicy:
+		docs = append(docs, r.Get("policy"))
+	}
+	for _, d := range docs {
+		if !c.Known(r, d, "policy") {
+			continue
+		}
+		for _, st := range statements(d.String()) {
+			if st.Effect == "Allow" && hasStar(st.Action) && hasStar(st.Resource) {
+				c.Violate(r, "an inline policy allows * on *")
+			}
+		}
+	}
+}
+
+func checkPodSecurity(c *Check, r analyzed.Resource) {
+	spec := r.Get("spec", "template", "spec")
+	if r.Type == TypeK8sPod {
+		spec = r.Get("spec")
+	}
+	if !c.Known(r, spec, "spec") {
+		return
+	}
+	for _, host := range []string{"hostNetwork", "hostPID", "hostIPC"} {
+		if spec.Get(host).Bool() {
+			c.Violate(r, "%s is true", host)
+		}
+	}
+	podNonRoot := spec.Get("securityContext", "runAsNonRoot").Bool()
+	containers := append(spec.Get("containers").Items(), spec.Get("initContainers").Items()...)
+	for _, ctr := range containers {
+		name := ctr.Get("name").String()
+		sc := ctr.Get("securityContext")
+		if sc.Get("privileged").Bool() {
+			c.Violate(r, "container %s is privileged", name)
+		}
+		if ape := sc.Get("allowPrivilegeEscalation"); ape.Absent() || ape.Bool() {
+			c.Violate(r, "container %s does not set allowPrivilegeEscalation: false", name)
+		}
+		if !podNonRoot && !sc.Get("runAsNonRoot").Bool() {
+			c.Violate(r, "container %s may run as root (runAsNonRoot not true)", name)
+		}
+		drop := sc.Get("capabilities", "drop").Strings()
+		if !slices.Contains(drop, "ALL") {
+			c.Violate(r, "container %s does not drop ALL capabilities", name)
+		}
+		if add := sc.Get("capabilities", "add").Strings(); len(add) > 0 && !(len(add) == 1 && add[0] == "NET_BIND_SERVICE") {
+			c.Violate(r, "container %s adds capabilities %v", name, add)
+		}
+	}
+}

@@ -1,0 +1,249 @@
+package tests
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/property"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/scalemate/infra/policies/analyzed"
+	"github.com/scalemate/infra/policies/costmodel"
+	"github.com/scalemate/infra/policies/rules"
+	"github.com/scalemate/infra/stacks"
+)
+
+// evaluate runs every rule of both packs over a stack as the packs would see it.
+func evaluate(t *testing.T, stack string, rs []analyzed.Resource) []rules.Finding {
+	t.Helper()
+	th, err := rules.ForStack(stack, nil)
+	require.NoError(t, err)
+	return rules.Evaluate(rules.All(), rs, th)
+}
+
+func mandatoryViolations(fs []rules.Finding) []string {
+	var out []string
+	for _, f := range fs {
+		if !f.Unknown && f.Level == rules.Mandatory {
+			out = append(out, f.String())
+		}
+	}
+	return out
+}
+
+// The three real stacks raise no mandatory violation in either pack.
+func TestStacksPassPolicies(t *testing.T) {
+	for _, stack := range []string{"dev", "staging", "prod"} {
+		t.Run(stack, func(t *testing.T) {
+			fs := evaluate(t, stack, mustRunStack(t, stack).Analyzed())
+			assert.Empty(t, mandatoryViolations(fs))
+		})
+	}
+}
+
+// Estimates per stack stay within budget and equal what the README publishes (update both
+// on purpose).
+func TestStackCostEstimates(t *testing.T) {
+	want := map[string]float64{"dev": 229.72, "staging": 1070.65, "prod": 3437.60}
+	for stack, usd := range want {
+		est := costmodel.Estimate(mustRunStack(t, stack).Analyzed())
+		assert.InDelta(t, usd, est.Total, 0.01, "%s\n%s", stack, est.Table())
+		th, _ := rules.ForStack(stack, nil)
+		assert.Less(t, est.Total, th.MonthlyBudgetUSD, stack)
+		assert.Empty(t, est.Unpriced, "%s: every sized resource has a price", stack)
+	}
+}
+
+// --- careless changes -------------------------------------------------------------------
+
+type mutation func(rs []analyzed.Resource) []analyzed.Resource
+
+// setPath returns m with the value at path replaced (maps are created as needed).
+func setPath(m property.Map, path []string, v property.Value) property.Map {
+	if len(path) == 1 {
+		return m.Set(path[0], v)
+	}
+	inner := property.Map{}
+	if cur, ok := m.GetOk(path[0]); ok && cur.IsMap() {
+		inner = cur.AsMap()
+	}
+	return m.Set(path[0], property.New(setPath(inner, path[1:], v)))
+}
+
+// set changes a property of every resource of one type, as a careless code change would.
+func set(typ, path string, v any) mutation {
+	return func(rs []analyzed.Resource) []analyzed.Resource {
+		for i, r := range rs {
+			if r.Type == typ {
+				rs[i].Props = setPath(r.Props, strings.Split(path, "."), toValue(v))
+			}
+		}
+		return rs
+	}
+}
+
+func toValue(v any) property.Value {
+	switch v := v.(type) {
+	case nil:
+		return property.New(property.Null)
+	case bool:
+		return property.New(v)
+	case int:
+		return property.New(float64(v))
+	case string:
+		return property.New(v)
+	case []string:
+		var vs []property.Value
+		for _, s := range v {
+			vs = append(vs, property.New(s))
+		}
+		return property.New(property.NewArray(vs))
+	case []any:
+		var vs []property.Value
+		for _, x := range v {
+			vs = append(vs, toValue(x))
+		}
+		return property.New(property.NewArray(vs))
+	case map[string]any:
+		m := map[string]property.Value{}
+		for k, x := range v {
+			m[k] = toValue(x)
+		}
+		return property.New(property.NewMap(m))
+	}
+	panic(fmt.Sprintf("toValue: %T", v))
+}
+
+// drop removes every resource of one type.
+func drop(typ string) mutation {
+	return func(rs []analyzed.Resource) []analyzed.Resource {
+		return slices.DeleteFunc(rs, func(r analyzed.Resource) bool { return r.Type == typ })
+	}
+}
+
+// add appends a resource someone added without the guard rails.
+func add(typ string, props map[string]any) mutation {
+	return func(rs []analyzed.Resource) []analyzed.Resource {
+		return append(rs, analyzed.Resource{Type: typ, Name: "added", URN: "urn:pulumi:x::scalemate::" + typ + "::added",
+			Props: toValue(props).AsMap()})
+	}
+}
+
+// unprotect drops the protect option of every resource of one type.
+func unprotect(typ string) mutation {
+	return func(rs []analyzed.Resource) []analyzed.Resource {
+		for i := range rs {
+			if rs[i].Type == typ {
+				rs[i].Protect = false
+			}
+		}
+		return rs
+	}
+}
+
+type careless struct {
+	stack string
+	// config edits a real stack's config (a careless pull request to Pulumi.<stack>.yaml);
+	// mutate edits what the program registers (a careless code change).
+	config map[string]string
+	mutate mutation
+}
+
+var carelessChanges = map[string]careless{
+	// config changes the stack validation allows but the tier's policy refuses
+	"rds-multi-az":                 {stack: "staging", config: map[string]string{stacks.KeyPostgres: `{"multiAz":false}`}},
+	"rds-backup-retention":         {stack: "staging", config: map[string]string{stacks.KeyPostgres: `{"backupRetentionDays":3}`}},
+	"elasticache-snapshots":        {stack: "prod", config: map[string]string{stacks.KeyRedis: `{"snapshotRetentionDays":3}`}},
+	"eks-endpoint-restricted":      {stack: "prod", config: map[string]string{stacks.KeyCluster: `{"publicAccessCidrs":["198.51.100.0/24"]}`}},
+	"log-group-retention":          {stack: "prod", config: map[string]string{stacks.KeyLogRetentionDays: "90"}},
+	"backup-vault-locked":          {stack: "prod", config: map[string]string{stacks.KeyBackup: `{"vaultLock":"none"}`}},
+	"spot-workers":                 {stack: "dev", config: map[string]string{stacks.KeyNodePools: `{"workers":{"capacityType":"ON_DEMAND"}}`}},
+	"allowed-node-instance-types":  {stack: "dev", config: map[string]string{stacks.KeyNodePools: `{"workers":{"instanceTypes":["m6i.4xlarge","m6a.4xlarge"]}}`}},
+	"allowed-db-instance-classes":  {stack: "dev", config: map[string]string{stacks.KeyPostgres: `{"instanceClass":"db.r7g.xlarge"}`}},
+	"allowed-cache-node-types":     {stack: "dev", config: map[string]string{stacks.KeyRedis: `{"nodeType":"cache.r7g.large"}`}},
+	"node-pool-caps":               {stack: "dev", config: map[string]string{stacks.KeyNodePools: `{"workers":{"maxSize":20}}`}},
+	"db-replica-cap":               {stack: "dev", config: map[string]string{stacks.KeyPostgres: `{"readReplicas":1}`}},
+	"nat-gateway-count":            {stack: "dev", config: map[string]string{stacks.KeyNetwork: `{"natGateways":"perAz"}`}},
+	"log-retention-cap":            {stack: "dev", config: map[string]string{stacks.KeyLogRetentionDays: "365"}},
+	"monthly-budget":               {stack: "staging", config: map[string]string{stacks.KeyRedis: `{"shards":4,"replicasPerShard":2}`, stacks.KeyPostgres: `{"readReplicas":1,"instanceClass":"db.r6g.large"}`}},
+	"stateful-resources-protected": {stack: "prod", mutate: unprotect(rules.TypeDBInstance)},
+
+	// code changes
+	"rds-storage-encrypted":             {stack: "prod", mutate: set(rules.TypeDBInstance, "storageEncrypted", false)},
+	"rds-not-public":                    {stack: "dev", mutate: set(rules.TypeDBInstance, "publiclyAccessible", true)},
+	"rds-deletion-protection":           {stack: "prod", mutate: set(rules.TypeDBInstance, "deletionProtection", false)},
+	"rds-iam-authentication":            {stack: "dev", mutate: set(rules.TypeDBInstance, "iamDatabaseAuthenticationEnabled", false)},
+	"rds-auto-minor-upgrade":            {stack: "dev", mutate: set(rules.TypeDBInstance, "autoMinorVersionUpgrade", false)},
+	"rds-copy-tags-to-snapshot":         {stack: "dev", mutate: set(rules.TypeDBInstance, "copyTagsToSnapshot", false)},
+	"rds-log-exports":                   {stack: "dev", mutate: set(rules.TypeDBInstance, "enabledCloudwatchLogsExports", []string{"upgrade"})},
+	"rds-custom-master-username":        {stack: "dev", mutate: set(rules.TypeDBInstance, "username", "postgres")},
+	"rds-force-ssl":                     {stack: "dev", mutate: drop(rules.TypeDBParamGroup)},
+	"rds-proxy-tls":                     {stack: "staging", mutate: set(rules.TypeDBProxy, "requireTls", false)},
+	"elasticache-encryption-at-rest":    {stack: "dev", mutate: set(rules.TypeCache, "atRestEncryptionEnabled", false)},
+	"elasticache-encryption-in-transit": {stack: "dev", mutate: set(rules.TypeCache, "transitEncryptionEnabled", false)},
+	"elasticache-auth":                  {stack: "dev", mutate: set(rules.TypeCache, "authToken", nil)},
+	"elasticache-automatic-failover":    {stack: "prod", mutate: set(rules.TypeCache, "automaticFailoverEnabled", false)},
+	"elasticache-auto-minor-upgrade":    {stack: "dev", mutate: set(rules.TypeCache, "autoMinorVersionUpgrade", false)},
+	"eks-secrets-encryption":            {stack: "dev", mutate: set(rules.TypeCluster, "encryptionConfig", nil)},
+	"eks-control-plane-logging":         {stack: "dev", mutate: set(rules.TypeCluster, "enabledClusterLogTypes", []string{"api"})},
+	"eks-nodegroup-no-ssh":              {stack: "dev", mutate: set(rules.TypeNodeGroup, "remoteAccess", map[string]any{"ec2SshKey": "ops"})},
+	"launch-template-imdsv2":            {stack: "dev", mutate: set(rules.TypeLaunchTemplate, "metadataOptions.httpTokens", "optional")},
+	"launch-template-ebs-encrypted": {stack: "dev", mutate: set(rules.TypeLaunchTemplate, "blockDeviceMappings",
+		[]any{map[string]any{"deviceName": "/dev/xvda", "ebs": map[string]any{"volumeType": "gp3", "volumeSize": 50}}})},
+	"gp3-volumes":                     {stack: "dev", mutate: set(rules.TypeDBInstance, "storageType", "gp2")},
+	"security-group-no-open-ingress":  {stack: "dev", mutate: add(rules.TypeSGRule, map[string]any{"type": "ingress", "fromPort": 22, "toPort": 22, "protocol": "tcp", "cidrBlocks": []string{"0.0.0.0/0"}})},
+	"default-security-group-closed":   {stack: "dev", mutate: drop(rules.TypeDefaultSG)},
+	"vpc-flow-logs":                   {stack: "dev", mutate: drop(rules.TypeFlowLog)},
+	"subnet-no-public-ip-on-launch":   {stack: "dev", mutate: set(rules.TypeSubnet, "mapPublicIpOnLaunch", true)},
+	"kms-key-rotation":                {stack: "dev", mutate: set(rules.TypeKMSKey, "enableKeyRotation", false)},
+	"secret-kms-cmk":                  {stack: "dev", mutate: set(rules.TypeSecret, "kmsKeyId", nil)},
+	"alarm-has-action":                {stack: "dev", mutate: add(rules.TypeMetricAlarm, map[string]any{"alarmName": "cpu"})},
+	"sns-topic-encrypted":             {stack: "dev", mutate: add(rules.TypeSNSTopic, map[string]any{"name": "alerts"})},
+	"backup-vault-encrypted":          {stack: "dev", mutate: set(rules.TypeBackupVault, "kmsKeyArn", nil)},
+	"s3-public-access-blocked":        {stack: "dev", mutate: add(rules.TypeBucket, map[string]any{"bucket": "assets"})},
+	"s3-encrypted":                    {stack: "dev", mutate: add(rules.TypeBucket, map[string]any{"bucket": "assets"})},
+	"cloudfront-https-only":           {stack: "dev", mutate: add(rules.TypeDistribution, map[string]any{"webAclId": "arn:acl", "defaultCacheBehavior": map[string]any{"viewerProtocolPolicy": "allow-all"}})},
+	"cloudfront-tls-1-2":              {stack: "dev", mutate: add(rules.TypeDistribution, map[string]any{"webAclId": "arn:acl", "viewerCertificate": map[string]any{"acmCertificateArn": "arn:cert", "minimumProtocolVersion": "TLSv1"}})},
+	"cloudfront-waf":                  {stack: "dev", mutate: add(rules.TypeDistribution, map[string]any{"defaultCacheBehavior": map[string]any{"viewerProtocolPolicy": "redirect-to-https"}})},
+	"cdn-price-class":                 {stack: "dev", mutate: add(rules.TypeDistribution, map[string]any{"priceClass": "PriceClass_All"})},
+	"waf-logging":                     {stack: "dev", mutate: add(rules.TypeWebACL, map[string]any{"scope": "CLOUDFRONT"})},
+	"iam-no-admin-access":             {stack: "dev", mutate: add(rules.TypeRoleAttachment, map[string]any{"policyArn": "arn:aws:iam::aws:policy/AdministratorAccess"})},
+	"iam-trust-no-wildcard-principal": {stack: "dev", mutate: set(rules.TypeRole, "assumeRolePolicy", `{"Statement":[{"Effect":"Allow","Principal":{"AWS":"*"},"Action":"sts:AssumeRole"}]}`)},
+	"k8s-pod-security-restricted": {stack: "dev", mutate: add(rules.TypeK8sDeployment, map[string]any{"spec": map[string]any{"template": map[string]any{"spec": map[string]any{
+		"containers": []any{map[string]any{"name": "app", "securityContext": map[string]any{"privileged": true}}}}}}})},
+}
+
+// For every mandatory rule, a careless change to a real stack is reported by that rule.
+func TestCarelessChangesAreReported(t *testing.T) {
+	for _, r := range rules.All() {
+		if r.Level != rules.Mandatory {
+			continue
+		}
+		c, ok := carelessChanges[r.Name]
+		if !assert.True(t, ok, "mandatory rule %s has no careless-change test", r.Name) {
+			continue
+		}
+		t.Run(r.Name, func(t *testing.T) {
+			rec, err := runStack(t, c.stack, func(cfg map[string]string) {
+				for k, v := range c.config {
+					cfg[k] = v
+				}
+			})
+			require.NoError(t, err, "the stack validation lets this change through; the policy must catch it")
+			rs := rec.Analyzed()
+			if c.mutate != nil {
+				rs = c.mutate(rs)
+			}
+			var hits []string
+			for _, f := range evaluate(t, c.stack, rs) {
+				if f.Rule == r.Name && !f.Unknown {
+					hits = append(hits, f.Message)
+				}
+			}
+			assert.NotEmpty(t, hits, "%s does not catch the change", r.Name)
+		})
+	}
+}
