@@ -1,14 +1,19 @@
 # Common tasks. `make help` lists them.
 STACK ?= dev
 GO    ?= go
+POLICY_CONFIG ?=
 
-.PHONY: help deps build test plan check fmt
+.PHONY: help deps build test test-unit test-engine preview plan check fmt packs cli
 
 help:
-	@echo "make deps             download Go modules"
-	@echo "make plan STACK=dev   offline plan of a stack under mocks (no cloud account, no Pulumi CLI)"
-	@echo "make test             the whole test suite (gofmt, go vet, go test ./...)"
-	@echo "make build            build the Pulumi program to .pulumi/bin/scalemate (Pulumi.yaml buildTarget)"
+	@echo "make preview STACK=dev  offline engine preview with both policy packs and the cost estimate (no AWS account)"
+	@echo "make test               the whole test suite: test-unit, then test-engine"
+	@echo "make test-unit          gofmt, go vet, go test ./... (mocks, rules, components; about 15 s warm)"
+	@echo "make test-engine        the real Pulumi CLI and engine, offline (builds the CLI once: ~9 min cold)"
+	@echo "make plan STACK=dev     mock plan: resource tree, policy verdicts and cost, without the engine"
+	@echo "make packs              build the policy packs to bin/scalemate-security and bin/scalemate-cost"
+	@echo "make build              build the Pulumi program to .pulumi/bin/scalemate (Pulumi.yaml buildTarget)"
+	@echo "make cli                print the path of the pinned Pulumi CLI (building it if needed)"
 
 deps:
 	$(GO) mod download
@@ -16,16 +21,33 @@ deps:
 build: deps
 	$(GO) build -o .pulumi/bin/scalemate .
 
+cli:
+	@scripts/pulumi-cli.sh
+
+preview: deps
+	$(GO) run ./cmd/preview -stack $(STACK) $(if $(POLICY_CONFIG),-policy-config $(POLICY_CONFIG))
+
 plan: deps
-	$(GO) run ./cmd/mockplan -stack $(STACK)
+	$(GO) run ./cmd/mockplan -stack $(STACK) $(if $(POLICY_CONFIG),-policy-config $(POLICY_CONFIG))
+
+packs: deps
+	$(GO) build -o bin/scalemate-security ./policies/security
+	$(GO) build -o bin/scalemate-cost ./policies/cost
 
 check:
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	if [ -n "$$unformatted" ]; then echo "gofmt needed: $$unformatted"; exit 1; fi
 	$(GO) vet ./...
+	$(GO) vet -tags engine ./tests/engine/
 
-test: deps check
+test: test-unit test-engine
+
+test-unit: deps check
 	$(GO) test ./...
+	@$(GO) test -count=1 -v -run 'TestRuleCount$$' ./policies/rules | grep 'pack:' | sed 's/^ *rules_test.go:[0-9]*: /rules: /'
+
+test-engine: deps
+	$(GO) test -tags engine -count=1 -timeout 60m ./tests/engine/
 
 fmt:
 	gofmt -w $$(git ls-files '*.go')

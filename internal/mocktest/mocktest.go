@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"os"
 	"sort"
-	"strings"
 	"sync"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
@@ -16,11 +15,9 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 	"gopkg.in/yaml.v3"
 
+	"github.com/scalemate/infra/internal/fakecloud"
 	"github.com/scalemate/infra/policies/analyzed"
 )
-
-// AccountID is the fake AWS account every fake ARN belongs to.
-const AccountID = "123456789012"
 
 // Resource is one registration seen by the mock monitor.
 type Resource struct {
@@ -62,76 +59,16 @@ func (r *Recorder) NewResource(args pulumi.MockResourceArgs) (string, resource.P
 	r.resources = append(r.resources, rec)
 	r.mu.Unlock()
 
-	id := args.Name + "-id"
-	state := args.Inputs.Copy()
+	state := args.Inputs
 	if args.Custom {
-		fakeOutputs(args.TypeToken, args.Name, state)
+		state = fakecloud.Outputs(args.TypeToken, args.Name, args.Inputs)
 	}
-	return id, state, nil
+	return args.Name + "-id", state, nil
 }
 
 // Call answers the few invokes the program makes; any other invoke fails loudly.
 func (r *Recorder) Call(args pulumi.MockCallArgs) (resource.PropertyMap, error) {
-	switch args.Token {
-	case "aws:eks/getAddonVersion:getAddonVersion":
-		// AWS's default addon version for a Kubernetes version, faked from both names.
-		addon, version := args.Args["addonName"].StringValue(), args.Args["kubernetesVersion"].StringValue()
-		out := args.Args.Copy()
-		out["version"] = resource.NewPropertyValue("v" + version + ".0-" + addon + "-eksbuild.1")
-		return out, nil
-	}
-	return nil, fmt.Errorf("mocktest: unexpected invoke %s", args.Token)
-}
-
-func fakeOutputs(token, name string, state resource.PropertyMap) {
-	set := func(k string, v any) {
-		if _, ok := state[resource.PropertyKey(k)]; ok {
-			return
-		}
-		if pv, ok := v.(resource.PropertyValue); ok {
-			state[resource.PropertyKey(k)] = pv
-		} else {
-			state[resource.PropertyKey(k)] = resource.NewPropertyValue(v)
-		}
-	}
-	service := "mock"
-	if parts := strings.Split(token, ":"); len(parts) == 3 {
-		service = strings.Split(parts[1], "/")[0]
-	}
-	set("arn", fmt.Sprintf("arn:aws:%s:us-west-2:%s:%s", service, AccountID, name))
-	switch token {
-	case "aws:eks/cluster:Cluster":
-		set("endpoint", "https://"+strings.ToUpper(name)+".gr7.us-west-2.eks.amazonaws.com")
-		set("certificateAuthority", map[string]any{"data": "LS0tLS1CRUdJTi1GQUtFLUNBLS0tLS0="})
-		set("identities", []any{map[string]any{"oidcs": []any{map[string]any{
-			"issuer": "https://oidc.eks.us-west-2.amazonaws.com/id/" + strings.ToUpper(name)}}}})
-		if vpc, ok := state["vpcConfig"]; ok && vpc.IsObject() {
-			vpc.ObjectValue()["clusterSecurityGroupId"] = resource.NewPropertyValue("sg-" + name)
-		}
-	case "aws:ec2/launchTemplate:LaunchTemplate":
-		set("latestVersion", 1)
-	case "aws:kms/key:Key":
-		set("keyId", name+"-key-id")
-	case "aws:iam/role:Role":
-		set("name", name)
-	case "random:index/randomPassword:RandomPassword":
-		set("result", resource.MakeSecret(resource.NewPropertyValue("fake-"+name+"-Aa1!")))
-	case "random:index/randomId:RandomId":
-		set("hex", "a1b2c3d4")
-	case "aws:rds/instance:Instance":
-		set("identifier", name)
-		set("address", name+".abc123.us-west-2.rds.amazonaws.com")
-	case "aws:rds/proxy:Proxy":
-		set("name", name)
-		set("endpoint", name+".proxy-abc123.us-west-2.rds.amazonaws.com")
-	case "aws:elasticache/replicationGroup:ReplicationGroup":
-		set("configurationEndpointAddress", "clustercfg."+name+".abc123.usw2.cache.amazonaws.com")
-		set("primaryEndpointAddress", "master."+name+".abc123.usw2.cache.amazonaws.com")
-		set("readerEndpointAddress", "replica."+name+".abc123.usw2.cache.amazonaws.com")
-	case "aws:backup/vault:Vault", "aws:rds/subnetGroup:SubnetGroup", "aws:rds/parameterGroup:ParameterGroup",
-		"aws:elasticache/subnetGroup:SubnetGroup", "aws:elasticache/parameterGroup:ParameterGroup":
-		set("name", name)
-	}
+	return fakecloud.Invoke(args.Token, args.Args)
 }
 
 // Run executes program under mocks with the given stack name and config (keys like

@@ -2,6 +2,7 @@ package costmodel
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
@@ -149,9 +150,11 @@ func (res *Result) nodeGroup(r analyzed.Resource, lts map[string]analyzed.Resour
 	if capacity.String() == "SPOT" {
 		factor, kind = SpotFactor, "spot"
 	}
+	// The root volume comes from the group's launch template: the one it depends on, or (where
+	// dependencies are not reported, as in engine events) the one with the same logical name.
 	disk := 20.0
-	for _, dep := range r.Dependencies {
-		if lt, ok := lts[dep]; ok {
+	for _, lt := range lts {
+		if slices.Contains(r.Dependencies, lt.URN) || lt.Name == r.Name {
 			for _, m := range lt.Get("blockDeviceMappings").Items() {
 				disk = m.Get("ebs", "volumeSize").Number()
 			}

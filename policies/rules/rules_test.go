@@ -2,6 +2,7 @@ package rules
 
 import (
 	"fmt"
+	"os"
 	"strings"
 	"testing"
 
@@ -377,4 +378,15 @@ func TestThresholdOverrides(t *testing.T) {
 	assert.ErrorContains(t, err, `unknown field "monthlyBudget"`)
 	_, err = ForStack("dev", map[string]any{"tier": "qa"})
 	assert.ErrorContains(t, err, `tier "qa" is not one of dev, staging, prod`)
+}
+
+// The README's rule table lists every rule with its pack, level and anchor.
+func TestReadmeListsEveryRule(t *testing.T) {
+	raw, err := os.ReadFile("../../README.md")
+	require.NoError(t, err)
+	readme := string(raw)
+	for _, r := range All() {
+		row := fmt.Sprintf("| `%s` | %s | %s | %s | %s |", r.Name, r.Pack, r.Level, r.Summary, r.Anchor)
+		assert.Contains(t, readme, row, "README rule table is out of date for %s", r.Name)
+	}
 }
