@@ -1,0 +1,115 @@
+// Command preview is the README's main command: `pulumi preview` of one stack through the real
+// Pulumi CLI and engine, with both policy packs, then the policy summary and the monthly cost
+// estimate. Offline by default (no cloud account): the pinned CLI, the provider stand-ins, a
+// local file backend under the cache directory. With -offline=false it uses your CLI login,
+// AWS credentials and real provider plugins instead, and previews against AWS for real.
+//
+//	go run ./cmd/preview -stack dev [-policy-config cost.json] [-offline=false]
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/auto"
+	"github.com/pulumi/pulumi/sdk/v3/go/auto/events"
+	"github.com/pulumi/pulumi/sdk/v3/go/auto/optpreview"
+	"github.com/pulumi/pulumi/sdk/v3/go/common/apitype"
+
+	"github.com/scalemate/infra/engine/offline"
+	"github.com/scalemate/infra/infra"
+	"github.com/scalemate/infra/policies/costmodel"
+)
+
+func main() {
+	stack := flag.String("stack", "dev", "stack to preview")
+	policyConfig := flag.String("policy-config", "", "--policy-pack-config file applied to both packs")
+	isOffline := flag.Bool("offline", true, "use the offline stand-ins and a local backend (no AWS account)")
+	flag.Parse()
+	if err := preview(context.Background(), *stack, *policyConfig, *isOffline); err != nil {
+		fmt.Fprintln(os.Stderr, "error:", err)
+		os.Exit(1)
+	}
+}
+
+func preview(ctx context.Context, stackName, policyConfig string, isOffline bool) error {
+	root, err := os.Getwd()
+	if err != nil {
+		return err
+	}
+	tools, err := offline.Prepare(ctx, root)
+	if err != nil {
+		return err
+	}
+	var stack auto.Stack
+	if isOffline {
+		stack, err = tools.Stack(ctx, stackName, offline.StackOptions{})
+	} else {
+		stack, err = auto.UpsertStackInlineSource(ctx, stackName, "scalemate", infra.Run, auto.WorkDir(root))
+	}
+	if err != nil {
+		return err
+	}
+	ch := make(chan events.EngineEvent)
+	collected := make(chan collector)
+	go func() { collected <- collect(ch) }()
+	opts := []optpreview.Option{optpreview.ProgressStreams(os.Stdout), optpreview.EventStreams(ch), optpreview.PolicyPacks(tools.Packs...)}
+	if policyConfig != "" {
+		abs, _ := filepath.Abs(policyConfig)
+		opts = append(opts, optpreview.PolicyPackConfigs(abs, abs))
+	}
+	_, perr := stack.Preview(ctx, opts...)
+	c := <-collected
+	c.print(stackName)
+	return perr
+}
+
+type collector struct {
+	policies []apitype.PolicyEvent
+	steps    []apitype.StepEventMetadata
+}
+
+func collect(ch <-chan events.EngineEvent) collector {
+	var c collector
+	for e := range ch {
+		switch {
+		case e.PolicyEvent != nil:
+			c.policies = append(c.policies, *e.PolicyEvent)
+		case e.ResourcePreEvent != nil:
+			c.steps = append(c.steps, e.ResourcePreEvent.Metadata)
+		}
+	}
+	return c
+}
+
+func (c collector) print(stack string) {
+	counts := map[string]int{}
+	for _, p := range c.policies {
+		counts[p.PolicyPackName+" "+p.EnforcementLevel]++
+	}
+	fmt.Printf("\nPolicy summary (%s): %d finding(s)\n", stack, len(c.policies))
+	keys := make([]string, 0, len(counts))
+	for k := range counts {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		fmt.Printf("  %-40s %d\n", k, counts[k])
+	}
+	for _, p := range c.policies {
+		fmt.Printf("  [%s] %s/%s: %s\n", p.EnforcementLevel, p.PolicyPackName, p.PolicyName, firstLine(p.Message, p.PolicyName))
+	}
+	fmt.Printf("\nEstimated monthly cost (%s, from the preview's resource inputs):\n%s", stack,
+		costmodel.Estimate(offline.Resources(c.steps)).Table())
+}
+
+// firstLine is the violation's own line (the engine prefixes the policy description).
+func firstLine(msg, policy string) string {
+	lines := strings.Split(strings.TrimSpace(msg), "\n")
+	return lines[len(lines)-1]
+}

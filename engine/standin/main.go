@@ -1,0 +1,240 @@
+// Command standin is an OFFLINE STAND-IN for the aws, kubernetes and random Pulumi provider
+// plugins, for previews and updates on a machine with no cloud account. It creates nothing:
+// resources get deterministic fake ids and the ARNs, endpoints and secrets that
+// internal/fakecloud invents, diffs compare inputs, and a short table of create-only
+// properties marks replacements. Invokes other than the program's few are refused.
+//
+// It is installed under the plugin names (pulumi-resource-aws, ...) in a private directory that
+// only the offline tooling and engine tests put first on PATH; never on a user's PATH, where it
+// would shadow the real plugins. The plugin name it serves is taken from its file name.
+package main
+
+import (
+	"context"
+	"crypto/sha1"
+	"encoding/hex"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strings"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
+	"github.com/pulumi/pulumi/sdk/v3/go/common/resource/plugin"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi/provider"
+	pulumirpc "github.com/pulumi/pulumi/sdk/v3/proto/go"
+	"google.golang.org/protobuf/types/known/emptypb"
+	"google.golang.org/protobuf/types/known/structpb"
+
+	"github.com/scalemate/infra/internal/fakecloud"
+)
+
+// Versions the stand-ins report, set at build time from go.mod (engine/offline does it).
+var (
+	awsVersion        = "0.0.0"
+	kubernetesVersion = "0.0.0"
+	randomVersion     = "0.0.0"
+)
+
+func main() {
+	name := strings.TrimSuffix(strings.TrimPrefix(filepath.Base(os.Args[0]), "pulumi-resource-"), ".exe")
+	version, ok := map[string]string{"aws": awsVersion, "kubernetes": kubernetesVersion, "random": randomVersion}[name]
+	if !ok {
+		fmt.Fprintf(os.Stderr, "standin: %q is not a provider this stand-in serves (aws, kubernetes, random)\n", name)
+		os.Exit(1)
+	}
+	err := provider.Main(name, func(*provider.HostClient) (pulumirpc.ResourceProviderServer, error) {
+		return &standin{name: name, version: version}, nil
+	})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+}
+
+type standin struct {
+	pulumirpc.UnimplementedResourceProviderServer
+	name, version string
+}
+
+var opts = plugin.MarshalOptions{KeepUnknowns: true, KeepSecrets: true, SkipNulls: true}
+
+func unmarshal(s *structpb.Struct) (resource.PropertyMap, error) {
+	return plugin.UnmarshalProperties(s, opts)
+}
+func marshal(m resource.PropertyMap) (*structpb.Struct, error) {
+	return plugin.MarshalProperties(m, opts)
+}
+
+// createOnly are the properties whose change replaces the resource (the providers' ForceNew),
+// for the types this program creates; any other change updates in place.
+var createOnly = map[string][]string{
+	"aws:ec2/vpc:Vpc":                                          {"cidrBlock"},
+	"aws:ec2/subnet:Subnet":                                    {"vpcId", "cidrBlock", "availabilityZone"},
+	"aws:ec2/natGateway:NatGateway":                            {"subnetId", "allocationId"},
+	"aws:ec2/routeTableAssociation:RouteTableAssociation":      {"subnetId"},
+	"aws:ec2/securityGroup:SecurityGroup":                      {"vpcId", "description", "name"},
+	"aws:ec2/securityGroupRule:SecurityGroupRule":              {"type", "securityGroupId", "sourceSecurityGroupId", "protocol", "fromPort", "toPort", "cidrBlocks", "description"},
+	"aws:ec2/vpcEndpoint:VpcEndpoint":                          {"vpcId", "serviceName", "vpcEndpointType"},
+	"aws:ec2/flowLog:FlowLog":                                  {"vpcId", "logDestination", "trafficType", "maxAggregationInterval", "iamRoleArn"},
+	"aws:eks/cluster:Cluster":                                  {"name", "roleArn", "kubernetesNetworkConfig", "bootstrapSelfManagedAddons"},
+	"aws:eks/nodeGroup:NodeGroup":                              {"clusterName", "nodeGroupName", "subnetIds", "instanceTypes", "capacityType", "amiType", "nodeRoleArn"},
+	"aws:eks/addon:Addon":                                      {"clusterName", "addonName"},
+	"aws:eks/accessEntry:AccessEntry":                          {"clusterName", "principalArn", "type"},
+	"aws:iam/openIdConnectProvider:OpenIdConnectProvider":      {"url"},
+	"aws:iam/role:Role":                                        {"name", "path"},
+	"aws:cloudwatch/logGroup:LogGroup":                         {"name"},
+	"aws:kms/alias:Alias":                                      {"name"},
+	"aws:rds/instance:Instance":                                {"identifier", "engine", "kmsKeyId", "storageEncrypted", "username", "dbName", "snapshotIdentifier", "restoreToPointInTime", "replicateSourceDb"},
+	"aws:rds/parameterGroup:ParameterGroup":                    {"family", "name", "description"},
+	"aws:rds/subnetGroup:SubnetGroup":                          {"name"},
+	"aws:rds/proxy:Proxy":                                      {"name", "engineFamily"},
+	"aws:elasticache/replicationGroup:ReplicationGroup":        {"replicationGroupId", "snapshotName", "atRestEncryptionEnabled", "kmsKeyId", "subnetGroupName", "port"},
+	"aws:elasticache/parameterGroup:ParameterGroup":            {"family", "name", "description"},
+	"aws:elasticache/subnetGroup:SubnetGroup":                  {"name"},
+	"aws:secretsmanager/secret:Secret":                         {"name"},
+	"aws:backup/vault:Vault":                                   {"name", "kmsKeyArn"},
+	"aws:backup/vaultLockConfiguration:VaultLockConfiguration": {"backupVaultName", "minRetentionDays", "maxRetentionDays", "changeableForDays"},
+	"aws:backup/restoreTestingPlan:RestoreTestingPlan":         {"name"},
+	"random:index/randomPassword:RandomPassword":               {"length", "special", "overrideSpecial", "keepers", "upper", "lower", "numeric"},
+	"random:index/randomId:RandomId":                           {"byteLength", "keepers", "prefix"},
+}
+
+func (p *standin) Handshake(context.Context, *pulumirpc.ProviderHandshakeRequest) (*pulumirpc.ProviderHandshakeResponse, error) {
+	return &pulumirpc.ProviderHandshakeResponse{AcceptSecrets: true}, nil
+}
+
+func (p *standin) GetPluginInfo(context.Context, *emptypb.Empty) (*pulumirpc.PluginInfo, error) {
+	return &pulumirpc.PluginInfo{Version: p.version}, nil
+}
+
+func (p *standin) GetSchema(context.Context, *pulumirpc.GetSchemaRequest) (*pulumirpc.GetSchemaResponse, error) {
+	return &pulumirpc.GetSchemaResponse{Schema: fmt.Sprintf(`{"name":%q,"version":%q}`, p.name, p.version)}, nil
+}
+
+func (p *standin) CheckConfig(_ context.Context, req *pulumirpc.CheckRequest) (*pulumirpc.CheckResponse, error) {
+	return &pulumirpc.CheckResponse{Inputs: req.GetNews()}, nil
+}
+
+func (p *standin) DiffConfig(context.Context, *pulumirpc.DiffRequest) (*pulumirpc.DiffResponse, error) {
+	return &pulumirpc.DiffResponse{Changes: pulumirpc.DiffResponse_DIFF_NONE}, nil
+}
+
+func (p *standin) Configure(context.Context, *pulumirpc.ConfigureRequest) (*pulumirpc.ConfigureResponse, error) {
+	return &pulumirpc.ConfigureResponse{AcceptSecrets: true, SupportsPreview: false}, nil
+}
+
+func (p *standin) Check(_ context.Context, req *pulumirpc.CheckRequest) (*pulumirpc.CheckResponse, error) {
+	return &pulumirpc.CheckResponse{Inputs: req.GetNews()}, nil
+}
+
+// Diff compares the new inputs with the old ones, key by key.
+func (p *standin) Diff(_ context.Context, req *pulumirpc.DiffRequest) (*pulumirpc.DiffResponse, error) {
+	olds, err := unmarshal(req.GetOldInputs())
+	if err != nil {
+		return nil, err
+	}
+	news, err := unmarshal(req.GetNews())
+	if err != nil {
+		return nil, err
+	}
+	var diffs, replaces []string
+	keys := map[resource.PropertyKey]bool{}
+	for k := range olds {
+		keys[k] = true
+	}
+	for k := range news {
+		keys[k] = true
+	}
+	for k := range keys {
+		o, n := olds[k], news[k]
+		if n.ContainsUnknowns() || !o.DeepEquals(n) {
+			diffs = append(diffs, string(k))
+			if slices.Contains(createOnly[req.GetType()], string(k)) {
+				replaces = append(replaces, string(k))
+			}
+		}
+	}
+	sort.Strings(diffs)
+	sort.Strings(replaces)
+	changes := pulumirpc.DiffResponse_DIFF_NONE
+	if len(diffs) > 0 {
+		changes = pulumirpc.DiffResponse_DIFF_SOME
+	}
+	return &pulumirpc.DiffResponse{Changes: changes, Diffs: diffs, Replaces: replaces}, nil
+}
+
+// id is deterministic: the logical name and a hash of the URN.
+func id(urn string) string {
+	sum := sha1.Sum([]byte(urn))
+	return resource.URN(urn).Name() + "-" + hex.EncodeToString(sum[:4])
+}
+
+func (p *standin) Create(_ context.Context, req *pulumirpc.CreateRequest) (*pulumirpc.CreateResponse, error) {
+	news, err := unmarshal(req.GetProperties())
+	if err != nil {
+		return nil, err
+	}
+	urn := resource.URN(req.GetUrn())
+	out, err := marshal(fakecloud.Outputs(string(urn.Type()), urn.Name(), news))
+	if err != nil {
+		return nil, err
+	}
+	return &pulumirpc.CreateResponse{Id: id(req.GetUrn()), Properties: out}, nil
+}
+
+func (p *standin) Read(_ context.Context, req *pulumirpc.ReadRequest) (*pulumirpc.ReadResponse, error) {
+	return &pulumirpc.ReadResponse{Id: req.GetId(), Properties: req.GetProperties(), Inputs: req.GetInputs()}, nil
+}
+
+func (p *standin) Update(_ context.Context, req *pulumirpc.UpdateRequest) (*pulumirpc.UpdateResponse, error) {
+	olds, err := unmarshal(req.GetOlds())
+	if err != nil {
+		return nil, err
+	}
+	news, err := unmarshal(req.GetNews())
+	if err != nil {
+		return nil, err
+	}
+	urn := resource.URN(req.GetUrn())
+	state := fakecloud.Outputs(string(urn.Type()), urn.Name(), news)
+	for k, v := range olds { // computed outputs survive an update
+		if _, ok := state[k]; !ok {
+			state[k] = v
+		}
+	}
+	out, err := marshal(state)
+	if err != nil {
+		return nil, err
+	}
+	return &pulumirpc.UpdateResponse{Properties: out}, nil
+}
+
+func (p *standin) Delete(context.Context, *pulumirpc.DeleteRequest) (*emptypb.Empty, error) {
+	return &emptypb.Empty{}, nil
+}
+
+func (p *standin) Invoke(_ context.Context, req *pulumirpc.InvokeRequest) (*pulumirpc.InvokeResponse, error) {
+	args, err := unmarshal(req.GetArgs())
+	if err != nil {
+		return nil, err
+	}
+	result, err := fakecloud.Invoke(req.GetTok(), args)
+	if err != nil {
+		return nil, err
+	}
+	out, err := marshal(result)
+	if err != nil {
+		return nil, err
+	}
+	return &pulumirpc.InvokeResponse{Return: out}, nil
+}
+
+func (p *standin) Cancel(context.Context, *emptypb.Empty) (*emptypb.Empty, error) {
+	return &emptypb.Empty{}, nil
+}
+
+func (p *standin) Attach(context.Context, *pulumirpc.PluginAttach) (*emptypb.Empty, error) {
+	return &emptypb.Empty{}, nil
+}
