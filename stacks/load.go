@@ -2,6 +2,7 @@ package stacks
 
 import (
 	"bytes"
+	"maps"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -32,6 +33,14 @@ func Load(ctx *pulumi.Context) (*Spec, error) {
 // decoding or validation, is returned in one error.
 func Resolve(project, stack string, cfg map[string]string) (*Spec, error) {
 	var p validate.Problems
+	// Pulumi.yaml declares defaults that mean "unset" ("" for the tier, 0 for the retention),
+	// because the CLI requires declared keys without a default.
+	cfg = maps.Clone(cfg)
+	for _, key := range []string{KeyTier, KeyLogRetentionDays} {
+		if v, ok := cfg[key]; ok && (v == "" || v == "0") {
+			delete(cfg, key)
+		}
+	}
 	tier := Tier(stack)
 	if v, ok := cfg[KeyTier]; ok {
 		tier = Tier(v)

@@ -91,6 +91,14 @@ func TestNullRemovesTierPool(t *testing.T) {
 	assert.Equal(t, []string{"system"}, s.NodePoolNames())
 }
 
+// Pulumi.yaml's defaults ("" tier, 0 retention, {} objects) mean "the tier's values".
+func TestProjectDefaultsMeanUnset(t *testing.T) {
+	s := resolve(t, "staging", map[string]string{KeyTier: "", KeyLogRetentionDays: "0", KeyNetwork: "{}", KeyNodePools: "{}", KeyOwner: "platform-team"})
+	assert.Equal(t, Staging, s.Tier)
+	assert.Equal(t, 30, s.LogRetentionDays)
+	assert.Equal(t, []string{"system", "workers"}, s.NodePoolNames())
+}
+
 func TestTierFromConfigForNonTierStackName(t *testing.T) {
 	s := resolve(t, "dev-alice", map[string]string{KeyTier: "dev"})
 	assert.Equal(t, Dev, s.Tier)

@@ -220,6 +220,8 @@ func TestStackFilesUseKnownKeys(t *testing.T) {
 		for key := range cfg {
 			assert.True(t, slices.Contains(stacks.Keys, key), "Pulumi.%s.yaml sets %s, which the program does not read", stack, key)
 		}
+		// The CLI requires a declared key without a default: every declared key has one.
+		assert.Contains(t, cfg, stacks.KeyPostgres, "Pulumi.yaml's defaults reach the program")
 	}
 }
 

@@ -17,9 +17,7 @@ import (
 	"strings"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/auto"
-	"github.com/pulumi/pulumi/sdk/v3/go/auto/events"
 	"github.com/pulumi/pulumi/sdk/v3/go/auto/optpreview"
-	"github.com/pulumi/pulumi/sdk/v3/go/common/apitype"
 
 	"github.com/scalemate/infra/engine/offline"
 	"github.com/scalemate/infra/infra"
@@ -55,44 +53,25 @@ func preview(ctx context.Context, stackName, policyConfig string, isOffline bool
 	if err != nil {
 		return err
 	}
-	ch := make(chan events.EngineEvent)
-	collected := make(chan collector)
-	go func() { collected <- collect(ch) }()
+	ch, reported := offline.Watch()
 	opts := []optpreview.Option{optpreview.ProgressStreams(os.Stdout), optpreview.EventStreams(ch), optpreview.PolicyPacks(tools.Packs...)}
 	if policyConfig != "" {
 		abs, _ := filepath.Abs(policyConfig)
 		opts = append(opts, optpreview.PolicyPackConfigs(abs, abs))
 	}
 	_, perr := stack.Preview(ctx, opts...)
-	c := <-collected
-	c.print(stackName)
+	summarize(stackName, reported())
 	return perr
 }
 
-type collector struct {
-	policies []apitype.PolicyEvent
-	steps    []apitype.StepEventMetadata
-}
-
-func collect(ch <-chan events.EngineEvent) collector {
-	var c collector
-	for e := range ch {
-		switch {
-		case e.PolicyEvent != nil:
-			c.policies = append(c.policies, *e.PolicyEvent)
-		case e.ResourcePreEvent != nil:
-			c.steps = append(c.steps, e.ResourcePreEvent.Metadata)
-		}
-	}
-	return c
-}
-
-func (c collector) print(stack string) {
+// summarize prints the policy findings by pack and level, and the cost estimate of the
+// resources the preview would keep or create.
+func summarize(stack string, ev offline.Events) {
 	counts := map[string]int{}
-	for _, p := range c.policies {
+	for _, p := range ev.Policies {
 		counts[p.PolicyPackName+" "+p.EnforcementLevel]++
 	}
-	fmt.Printf("\nPolicy summary (%s): %d finding(s)\n", stack, len(c.policies))
+	fmt.Printf("\nPolicy summary (%s): %d finding(s)\n", stack, len(ev.Policies))
 	keys := make([]string, 0, len(counts))
 	for k := range counts {
 		keys = append(keys, k)
@@ -101,11 +80,11 @@ func (c collector) print(stack string) {
 	for _, k := range keys {
 		fmt.Printf("  %-40s %d\n", k, counts[k])
 	}
-	for _, p := range c.policies {
+	for _, p := range ev.Policies {
 		fmt.Printf("  [%s] %s/%s: %s\n", p.EnforcementLevel, p.PolicyPackName, p.PolicyName, firstLine(p.Message, p.PolicyName))
 	}
 	fmt.Printf("\nEstimated monthly cost (%s, from the preview's resource inputs):\n%s", stack,
-		costmodel.Estimate(offline.Resources(c.steps)).Table())
+		costmodel.Estimate(offline.Resources(ev.Steps)).Table())
 }
 
 // firstLine is the violation's own line (the engine prefixes the policy description).

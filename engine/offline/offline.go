@@ -16,6 +16,8 @@ import (
 	"strings"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/auto"
+	"github.com/pulumi/pulumi/sdk/v3/go/auto/optpreview"
+	"github.com/pulumi/pulumi/sdk/v3/go/auto/optup"
 	"gopkg.in/yaml.v3"
 
 	"github.com/scalemate/infra/infra"
@@ -209,4 +211,15 @@ func writeStackFile(from, to string, edit func(map[string]any)) error {
 		return err
 	}
 	return os.WriteFile(to, out, 0o644)
+}
+
+// Up is `pulumi up` as the CLI runs it interactively: a preview with the policy packs first,
+// and the update only when the preview passed. The Automation API's Up alone passes
+// --skip-preview, so a mandatory violation found on one resource would stop the update only
+// after the resources registered before it were created.
+func (t *Tools) Up(ctx context.Context, s auto.Stack, opts ...optup.Option) (auto.UpResult, error) {
+	if _, err := s.Preview(ctx, optpreview.PolicyPacks(t.Packs...)); err != nil {
+		return auto.UpResult{}, fmt.Errorf("preview with policies failed; nothing was changed: %w", err)
+	}
+	return s.Up(ctx, append([]optup.Option{optup.PolicyPacks(t.Packs...)}, opts...)...)
 }

@@ -177,11 +177,32 @@ func (p *standin) Create(_ context.Context, req *pulumirpc.CreateRequest) (*pulu
 		return nil, err
 	}
 	urn := resource.URN(req.GetUrn())
-	out, err := marshal(fakecloud.Outputs(string(urn.Type()), urn.Name(), news))
+	state := fakecloud.Outputs(string(urn.Type()), urn.Name(), news)
+	if req.GetPreview() {
+		// Like a real provider: during a preview what AWS computes is not known yet.
+		out, err := marshal(unknownOutputs(news, state))
+		return &pulumirpc.CreateResponse{Properties: out}, err
+	}
+	out, err := marshal(state)
 	if err != nil {
 		return nil, err
 	}
 	return &pulumirpc.CreateResponse{Id: id(req.GetUrn()), Properties: out}, nil
+}
+
+// unknownOutputs is state with every value the inputs did not set marked unknown.
+func unknownOutputs(inputs, state resource.PropertyMap) resource.PropertyMap {
+	out := state.Copy()
+	for k, v := range state {
+		if _, set := inputs[k]; !set {
+			out[k] = resource.MakeComputed(resource.NewStringProperty(""))
+		} else if k == "vpcConfig" && v.IsObject() { // the cluster security group nests in an input
+			cfg := v.ObjectValue().Copy()
+			cfg["clusterSecurityGroupId"] = resource.MakeComputed(resource.NewStringProperty(""))
+			out[k] = resource.NewObjectProperty(cfg)
+		}
+	}
+	return out
 }
 
 func (p *standin) Read(_ context.Context, req *pulumirpc.ReadRequest) (*pulumirpc.ReadResponse, error) {
@@ -205,6 +226,9 @@ func (p *standin) Update(_ context.Context, req *pulumirpc.UpdateRequest) (*pulu
 		}
 	}
 	out, err := marshal(state)
+	if req.GetPreview() {
+		return &pulumirpc.UpdateResponse{Properties: out}, err
+	}
 	if err != nil {
 		return nil, err
 	}

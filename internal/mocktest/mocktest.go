@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"path/filepath"
 	"sort"
 	"sync"
 
@@ -138,33 +139,63 @@ func plain(v resource.PropertyValue) any {
 	return v.Mappable()
 }
 
-// StackConfig reads a Pulumi.<stack>.yaml and returns its config the way the CLI hands it to a
-// program: scalar values as strings, structured values as JSON.
+// StackConfig reads a Pulumi.<stack>.yaml, and the defaults Pulumi.yaml beside it declares,
+// and returns the config the way the CLI hands it to a program: scalar values as strings,
+// structured values as JSON, project defaults under "<project>:<key>" unless the stack sets them.
 func StackConfig(path string) (map[string]string, error) {
-	raw, err := os.ReadFile(path)
-	if err != nil {
-		return nil, err
-	}
-	var file struct {
+	var stack struct {
 		Config map[string]any `yaml:"config"`
 	}
-	if err := yaml.Unmarshal(raw, &file); err != nil {
-		return nil, fmt.Errorf("parsing %s: %w", path, err)
+	if err := readYAML(path, &stack); err != nil {
+		return nil, err
 	}
-	out := make(map[string]string, len(file.Config))
-	for k, v := range file.Config {
+	var project struct {
+		Name   string `yaml:"name"`
+		Config map[string]struct {
+			Default any `yaml:"default"`
+		} `yaml:"config"`
+	}
+	if err := readYAML(filepath.Join(filepath.Dir(path), "Pulumi.yaml"), &project); err != nil {
+		return nil, err
+	}
+	out := map[string]string{}
+	add := func(k string, v any) error {
 		switch v := v.(type) {
 		case map[string]any, []any:
 			b, err := json.Marshal(v)
 			if err != nil {
-				return nil, fmt.Errorf("%s: %s: %w", path, k, err)
+				return fmt.Errorf("%s: %s: %w", path, k, err)
 			}
 			out[k] = string(b)
 		default:
 			out[k] = fmt.Sprint(v)
 		}
+		return nil
+	}
+	for k, decl := range project.Config {
+		if decl.Default != nil {
+			if err := add(project.Name+":"+k, decl.Default); err != nil {
+				return nil, err
+			}
+		}
+	}
+	for k, v := range stack.Config {
+		if err := add(k, v); err != nil {
+			return nil, err
+		}
 	}
 	return out, nil
+}
+
+func readYAML(path string, into any) error {
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	if err := yaml.Unmarshal(raw, into); err != nil {
+		return fmt.Errorf("parsing %s: %w", path, err)
+	}
+	return nil
 }
 
 // Analyzed is what the policy packs would see of the run: every registration with its

@@ -6,16 +6,15 @@ package engine
 
 import (
 	"context"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/auto"
-	"github.com/pulumi/pulumi/sdk/v3/go/auto/events"
 	"github.com/pulumi/pulumi/sdk/v3/go/auto/optdestroy"
 	"github.com/pulumi/pulumi/sdk/v3/go/auto/optpreview"
-	"github.com/pulumi/pulumi/sdk/v3/go/auto/optup"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/apitype"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -44,32 +43,9 @@ func stack(t *testing.T, name string, config func(map[string]any)) auto.Stack {
 	return s
 }
 
-type run struct {
-	policies []apitype.PolicyEvent
-	steps    []apitype.StepEventMetadata
-}
-
-func watch() (chan events.EngineEvent, <-chan run) {
-	ch := make(chan events.EngineEvent)
-	done := make(chan run, 1)
-	go func() {
-		var r run
-		for e := range ch {
-			if e.PolicyEvent != nil {
-				r.policies = append(r.policies, *e.PolicyEvent)
-			}
-			if e.ResourcePreEvent != nil {
-				r.steps = append(r.steps, e.ResourcePreEvent.Metadata)
-			}
-		}
-		done <- r
-	}()
-	return ch, done
-}
-
-func mandatory(r run) []string {
+func mandatory(r offline.Events) []string {
 	var out []string
-	for _, p := range r.policies {
+	for _, p := range r.Policies {
 		if p.EnforcementLevel == "mandatory" {
 			out = append(out, p.PolicyName+": "+p.Message)
 		}
@@ -92,15 +68,15 @@ func TestPreviewEveryStackWithPolicies(t *testing.T) {
 	for _, name := range []string{"dev", "staging", "prod"} {
 		t.Run(name, func(t *testing.T) {
 			s := stack(t, name, nil)
-			ch, done := watch()
+			ch, reported := offline.Watch()
 			res, err := s.Preview(context.Background(), optpreview.PolicyPacks(tools.Packs...), optpreview.EventStreams(ch))
-			r := <-done
+			r := reported()
 			require.NoError(t, err, res.StdErr)
 			assert.Empty(t, mandatory(r))
 			creates := res.ChangeSummary[apitype.OpCreate]
-			assert.Equal(t, mockCount(t, name)+2, creates, "engine creates = mock registrations + stack + default random provider")
+			assert.Equal(t, mockCount(t, name)+1, creates, "engine creates = mock registrations + the stack itself")
 			var packs []string
-			for _, p := range r.policies {
+			for _, p := range r.Policies {
 				packs = append(packs, p.PolicyPackName)
 			}
 			assert.Contains(t, strings.Join(packs, " "), "scalemate-", "the packs ran (preview unknowns are reported as advisory)")
@@ -114,11 +90,11 @@ func TestUpThenPullRequestDiff(t *testing.T) {
 	backend := t.TempDir()
 	s, err := tools.Stack(ctx, "dev", offline.StackOptions{Backend: backend})
 	require.NoError(t, err)
-	up, err := s.Up(ctx, optup.PolicyPacks(tools.Packs...))
+	up, err := tools.Up(ctx, s)
 	require.NoError(t, err, up.StdErr)
 	assert.Equal(t, "succeeded", up.Summary.Result)
 
-	again, err := s.Up(ctx, optup.PolicyPacks(tools.Packs...))
+	again, err := tools.Up(ctx, s)
 	require.NoError(t, err)
 	for op, n := range *again.Summary.ResourceChanges {
 		if op != string(apitype.OpSame) {
@@ -130,12 +106,12 @@ func TestUpThenPullRequestDiff(t *testing.T) {
 		cfg["scalemate:nodePools"] = map[string]any{"workers": map[string]any{"maxSize": 4}}
 	}})
 	require.NoError(t, err)
-	ch, done := watch()
+	ch, reported := offline.Watch()
 	pr, err := changed.Preview(ctx, optpreview.PolicyPacks(tools.Packs...), optpreview.EventStreams(ch), optpreview.Diff())
-	r := <-done
+	r := reported()
 	require.NoError(t, err, pr.StdErr)
 	var updated []string
-	for _, st := range r.steps {
+	for _, st := range r.Steps {
 		if st.Op != apitype.OpSame && st.Op != apitype.OpRead {
 			updated = append(updated, string(st.Op)+" "+st.URN)
 		}
@@ -152,24 +128,43 @@ func TestViolationBlocksUp(t *testing.T) {
 	s := stack(t, "dev", func(cfg map[string]any) {
 		cfg["scalemate:logRetentionDays"] = 365 // valid CloudWatch value, but dev keeps logs 30 days at most
 	})
-	_, err := s.Up(ctx, optup.PolicyPacks(tools.Packs...))
+	_, err := tools.Up(ctx, s)
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "log-retention-cap")
-	dep, err := s.Export(ctx)
+	assert.Contains(t, err.Error(), "dev keeps logs at most 30 days", "the rule's own message reaches the user")
+	assert.Empty(t, cloudResources(t, s), "no cloud resource may exist after a blocked up")
+}
+
+// cloudResources lists the custom resources in a stack's state other than providers.
+func cloudResources(t *testing.T, s auto.Stack) []string {
+	t.Helper()
+	dep, err := s.Export(context.Background())
 	require.NoError(t, err)
-	assert.NotContains(t, string(dep.Deployment), "aws:", "no AWS resource may exist after a blocked up")
+	var state struct {
+		Resources []struct {
+			URN    string `json:"urn"`
+			Type   string `json:"type"`
+			Custom bool   `json:"custom"`
+		} `json:"resources"`
+	}
+	require.NoError(t, json.Unmarshal(dep.Deployment, &state))
+	var out []string
+	for _, r := range state.Resources {
+		if r.Custom && !strings.HasPrefix(r.Type, "pulumi:providers:") {
+			out = append(out, r.URN)
+		}
+	}
+	return out
 }
 
 // Protected prod data stores make `destroy` fail; they stay in the state.
 func TestDestroyRefusedForProtectedProd(t *testing.T) {
 	ctx := context.Background()
 	s := stack(t, "prod", nil)
-	up, err := s.Up(ctx, optup.PolicyPacks(tools.Packs...))
+	up, err := tools.Up(ctx, s)
 	require.NoError(t, err, up.StdErr)
 	_, err = s.Destroy(ctx, optdestroy.ProgressStreams(os.Stderr))
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "protected")
-	dep, err := s.Export(ctx)
-	require.NoError(t, err)
-	assert.Contains(t, string(dep.Deployment), "aws:rds/instance:Instance")
+	assert.Contains(t, strings.Join(cloudResources(t, s), " "), "aws:rds/instance:Instance::scalemate-prod", "the protected primary survives")
 }
