@@ -3,7 +3,9 @@ STACK ?= dev
 GO    ?= go
 POLICY_CONFIG ?=
 
-.PHONY: help deps build test test-unit test-engine preview plan check fmt packs cli
+ACTIONLINT ?= github.com/rhysd/actionlint/cmd/actionlint@v1.7.12
+
+.PHONY: help deps build test test-unit test-engine preview plan check fmt packs cli lint-workflows
 
 help:
 	@echo "make preview STACK=dev  offline engine preview with both policy packs and the cost estimate (no AWS account)"
@@ -14,6 +16,7 @@ help:
 	@echo "make packs              build the policy packs to bin/scalemate-security and bin/scalemate-cost"
 	@echo "make build              build the Pulumi program to .pulumi/bin/scalemate (Pulumi.yaml buildTarget)"
 	@echo "make cli                print the path of the pinned Pulumi CLI (building it if needed)"
+	@echo "make lint-workflows     actionlint on .github/workflows"
 
 deps:
 	$(GO) mod download
@@ -51,3 +54,6 @@ test-engine: deps
 
 fmt:
 	gofmt -w $$(git ls-files '*.go')
+
+lint-workflows:
+	$(GO) run $(ACTIONLINT) -shellcheck= .github/workflows/*.yml

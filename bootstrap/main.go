@@ -1,0 +1,202 @@
+// Command bootstrap is the Pulumi program for what the ScaleMate stacks stand on, created once
+// per AWS account: an S3 state bucket (versioned, KMS-encrypted, public access blocked, TLS
+// only, old versions expired), the KMS key the stacks use as their secrets provider
+// (awskms://alias/scalemate-pulumi), the GitHub Actions OIDC provider, and per environment a
+// deploy role (assumable only by workflows running in that GitHub environment) plus one
+// read-only preview role for pull requests.
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/iam"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/kms"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/s3"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi/config"
+
+	"github.com/scalemate/infra/internal/iampolicy"
+)
+
+const (
+	githubIssuer = "token.actions.githubusercontent.com"
+	// SecretsKeyAlias is what the stacks pass to --secrets-provider awskms://alias/...
+	SecretsKeyAlias = "alias/scalemate-pulumi"
+	// NoncurrentStateDays keeps old state versions this long (state history for rollbacks).
+	NoncurrentStateDays = 90
+)
+
+func main() { pulumi.Run(run) }
+
+func run(ctx *pulumi.Context) error {
+	cfg := config.New(ctx, "")
+	repo := cfg.Require("githubRepository")
+	var envs []string
+	if err := cfg.TryObject("environments", &envs); err != nil || len(envs) == 0 {
+		envs = []string{"dev", "staging", "prod"}
+	}
+	keep := []pulumi.ResourceOption{pulumi.Protect(true), pulumi.RetainOnDelete(true)}
+
+	key, err := kms.NewKey(ctx, "pulumi", &kms.KeyArgs{
+		Description:       pulumi.String("Pulumi state bucket and stack secrets of ScaleMate"),
+		EnableKeyRotation: pulumi.Bool(true), DeletionWindowInDays: pulumi.Int(30),
+	}, keep...)
+	if err != nil {
+		return err
+	}
+	if _, err := kms.NewAlias(ctx, "pulumi", &kms.AliasArgs{Name: pulumi.String(SecretsKeyAlias), TargetKeyId: key.KeyId}); err != nil {
+		return err
+	}
+
+	bucket, err := stateBucket(ctx, key, keep)
+	if err != nil {
+		return err
+	}
+
+	oidc, err := iam.NewOpenIdConnectProvider(ctx, "github", &iam.OpenIdConnectProviderArgs{
+		Url:           pulumi.String("https://" + githubIssuer),
+		ClientIdLists: pulumi.StringArray{pulumi.String("sts.amazonaws.com")},
+	})
+	if err != nil {
+		return err
+	}
+	state := pulumi.All(bucket.Arn, key.Arn).ApplyT(func(v []any) string {
+		return stateAccess(v[0].(string), v[1].(string))
+	}).(pulumi.StringOutput)
+
+	roles := pulumi.StringMap{}
+	for _, env := range envs {
+		// Only a workflow job running in GitHub environment <env> gets this sub claim; prod's
+		// environment carries the required reviewers and allows the main branch only.
+		role, err := githubRole(ctx, "deploy-"+env, oidc.Arn, "repo:"+repo+":environment:"+env,
+			"ScaleMate "+env+" deployments from GitHub Actions", []string{"PowerUserAccess"}, state, scopedIAM())
+		if err != nil {
+			return err
+		}
+		roles[env] = role.Arn
+	}
+	preview, err := githubRole(ctx, "preview", oidc.Arn, "repo:"+repo+":environment:*-preview",
+		"ScaleMate pull-request previews and drift checks (read-only)", []string{"ReadOnlyAccess"}, state, nil)
+	if err != nil {
+		return err
+	}
+
+	ctx.Export("stateBucket", bucket.Bucket)
+	ctx.Export("backendUrl", pulumi.Sprintf("s3://%s", bucket.Bucket))
+	ctx.Export("secretsProvider", pulumi.String("awskms://"+SecretsKeyAlias))
+	ctx.Export("deployRoleArns", roles)
+	ctx.Export("previewRoleArn", preview.Arn)
+	return nil
+}
+
+// stateBucket is the versioned, KMS-encrypted, private, TLS-only bucket that holds state.
+func stateBucket(ctx *pulumi.Context, key *kms.Key, keep []pulumi.ResourceOption) (*s3.BucketV2, error) {
+	bucket, err := s3.NewBucketV2(ctx, "state", &s3.BucketV2Args{BucketPrefix: pulumi.String("scalemate-pulumi-state-")}, keep...)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := s3.NewBucketVersioningV2(ctx, "state", &s3.BucketVersioningV2Args{
+		Bucket:                  bucket.ID(),
+		VersioningConfiguration: s3.BucketVersioningV2VersioningConfigurationArgs{Status: pulumi.String("Enabled")},
+	}); err != nil {
+		return nil, err
+	}
+	if _, err := s3.NewBucketServerSideEncryptionConfigurationV2(ctx, "state", &s3.BucketServerSideEncryptionConfigurationV2Args{
+		Bucket: bucket.ID(),
+		Rules: s3.BucketServerSideEncryptionConfigurationV2RuleArray{s3.BucketServerSideEncryptionConfigurationV2RuleArgs{
+			ApplyServerSideEncryptionByDefault: s3.BucketServerSideEncryptionConfigurationV2RuleApplyServerSideEncryptionByDefaultArgs{
+				SseAlgorithm: pulumi.String("aws:kms"), KmsMasterKeyId: key.Arn,
+			},
+			BucketKeyEnabled: pulumi.Bool(true),
+		}},
+	}); err != nil {
+		return nil, err
+	}
+	if _, err := s3.NewBucketPublicAccessBlock(ctx, "state", &s3.BucketPublicAccessBlockArgs{
+		Bucket: bucket.ID(), BlockPublicAcls: pulumi.Bool(true), BlockPublicPolicy: pulumi.Bool(true),
+		IgnorePublicAcls: pulumi.Bool(true), RestrictPublicBuckets: pulumi.Bool(true),
+	}); err != nil {
+		return nil, err
+	}
+	if _, err := s3.NewBucketLifecycleConfigurationV2(ctx, "state", &s3.BucketLifecycleConfigurationV2Args{
+		Bucket: bucket.ID(),
+		Rules: s3.BucketLifecycleConfigurationV2RuleArray{s3.BucketLifecycleConfigurationV2RuleArgs{
+			Id: pulumi.String("expire-old-state-versions"), Status: pulumi.String("Enabled"),
+			Filter:                      s3.BucketLifecycleConfigurationV2RuleFilterArgs{Prefix: pulumi.String("")},
+			NoncurrentVersionExpiration: s3.BucketLifecycleConfigurationV2RuleNoncurrentVersionExpirationArgs{NoncurrentDays: pulumi.Int(NoncurrentStateDays)},
+			AbortIncompleteMultipartUpload: s3.BucketLifecycleConfigurationV2RuleAbortIncompleteMultipartUploadArgs{
+				DaysAfterInitiation: pulumi.Int(7),
+			},
+		}},
+	}); err != nil {
+		return nil, err
+	}
+	if _, err := s3.NewBucketPolicy(ctx, "state", &s3.BucketPolicyArgs{
+		Bucket: bucket.ID(),
+		Policy: bucket.Arn.ApplyT(func(arn string) (string, error) {
+			b, err := json.Marshal(map[string]any{"Version": "2012-10-17", "Statement": []any{map[string]any{
+				"Sid": "TLSOnly", "Effect": "Deny", "Principal": "*", "Action": "s3:*",
+				"Resource":  []string{arn, arn + "/*"},
+				"Condition": map[string]any{"Bool": map[string]string{"aws:SecureTransport": "false"}},
+			}}})
+			return string(b), err
+		}).(pulumi.StringOutput),
+	}); err != nil {
+		return nil, err
+	}
+	return bucket, nil
+}
+
+// stateAccess lets a role read and write the state bucket and use the key.
+func stateAccess(bucketARN, keyARN string) string {
+	return iampolicy.Document{Version: "2012-10-17", Statement: []iampolicy.Statement{
+		{Effect: "Allow", Action: []string{"s3:ListBucket", "s3:GetBucketVersioning"}, Resource: bucketARN},
+		{Effect: "Allow", Action: []string{"s3:GetObject", "s3:PutObject", "s3:DeleteObject"}, Resource: bucketARN + "/*"},
+		{Effect: "Allow", Action: []string{"kms:Encrypt", "kms:Decrypt", "kms:GenerateDataKey", "kms:DescribeKey"}, Resource: keyARN},
+	}}.JSON()
+}
+
+// scopedIAM lets deploy roles manage only the program's own IAM roles, policies and OIDC
+// providers (PowerUserAccess excludes IAM).
+func scopedIAM() pulumi.StringInput {
+	return pulumi.String(iampolicy.Document{Version: "2012-10-17", Statement: []iampolicy.Statement{{
+		Effect: "Allow",
+		Action: []string{"iam:*Role*", "iam:*RolePolicy*", "iam:*OpenIDConnectProvider*", "iam:PassRole", "iam:TagRole", "iam:UntagRole", "iam:ListAttachedRolePolicies"},
+		Resource: []string{"arn:aws:iam::*:role/scalemate-*", "arn:aws:iam::*:oidc-provider/oidc.eks.*",
+			"arn:aws:iam::*:role/aws-service-role/*"},
+	}}}.JSON())
+}
+
+// githubRole is a role that GitHub Actions jobs whose OIDC subject matches sub may assume.
+func githubRole(ctx *pulumi.Context, name string, provider pulumi.StringOutput, sub, description string,
+	managed []string, state pulumi.StringOutput, extra pulumi.StringInput,
+) (*iam.Role, error) {
+	trust := provider.ApplyT(func(arn string) string {
+		return iampolicy.Document{Version: "2012-10-17", Statement: []iampolicy.Statement{{
+			Effect: "Allow", Principal: map[string]any{"Federated": arn},
+			Action: []string{"sts:AssumeRoleWithWebIdentity"},
+			Condition: map[string]map[string]string{
+				"StringEquals": {githubIssuer + ":aud": "sts.amazonaws.com"},
+				"StringLike":   {githubIssuer + ":sub": sub},
+			},
+		}}}.JSON()
+	}).(pulumi.StringOutput)
+	var arns pulumi.StringArray
+	for _, m := range managed {
+		arns = append(arns, pulumi.String(iampolicy.ManagedPolicyARN("aws", m)))
+	}
+	inline := iam.RoleInlinePolicyArray{iam.RoleInlinePolicyArgs{Name: pulumi.String("pulumi-state"), Policy: state}}
+	if extra != nil {
+		inline = append(inline, iam.RoleInlinePolicyArgs{Name: pulumi.String("scoped-iam"), Policy: extra})
+	}
+	role, err := iam.NewRole(ctx, name, &iam.RoleArgs{
+		Name: pulumi.String("scalemate-github-" + name), Description: pulumi.String(description),
+		AssumeRolePolicy: trust, ManagedPolicyArns: arns, InlinePolicies: inline,
+		MaxSessionDuration: pulumi.Int(3600),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("creating role %s: %w", name, err)
+	}
+	return role, nil
+}
