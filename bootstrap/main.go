@@ -61,23 +61,26 @@ func run(ctx *pulumi.Context) error {
 	if err != nil {
 		return err
 	}
-	state := pulumi.All(bucket.Arn, key.Arn).ApplyT(func(v []any) string {
-		return stateAccess(v[0].(string), v[1].(string))
-	}).(pulumi.StringOutput)
-
 	roles := pulumi.StringMap{}
 	for _, env := range envs {
+		env := env
 		// Only a workflow job running in GitHub environment <env> gets this sub claim; prod's
 		// environment carries the required reviewers and allows the main branch only.
+		access := pulumi.All(bucket.Arn, key.Arn).ApplyT(func(v []any) string {
+			return deployAccess(env, v[0].(string), v[1].(string))
+		}).(pulumi.StringOutput)
 		role, err := githubRole(ctx, "deploy-"+env, oidc.Arn, "repo:"+repo+":environment:"+env,
-			"ScaleMate "+env+" deployments from GitHub Actions", []string{"PowerUserAccess"}, state, scopedIAM())
+			"ScaleMate "+env+" deployments from GitHub Actions", []string{"PowerUserAccess"}, access)
 		if err != nil {
 			return err
 		}
 		roles[env] = role.Arn
 	}
+	readOnly := pulumi.All(bucket.Arn, key.Arn).ApplyT(func(v []any) string {
+		return previewAccess(v[0].(string), v[1].(string))
+	}).(pulumi.StringOutput)
 	preview, err := githubRole(ctx, "preview", oidc.Arn, "repo:"+repo+":environment:*-preview",
-		"ScaleMate pull-request previews and drift checks (read-only)", []string{"ReadOnlyAccess"}, state, nil)
+		"ScaleMate pull-request previews and drift checks (read-only)", []string{"ReadOnlyAccess"}, readOnly)
 	if err != nil {
 		return err
 	}
@@ -148,29 +151,44 @@ func stateBucket(ctx *pulumi.Context, key *kms.Key, keep []pulumi.ResourceOption
 	return bucket, nil
 }
 
-// stateAccess lets a role read and write the state bucket and use the key.
-func stateAccess(bucketARN, keyARN string) string {
+// deployAccess is what a deploy role adds to PowerUserAccess (which excludes IAM): read and
+// write its own stack's state and decrypt with the key; manage only its own environment's IAM
+// roles (the program names them scalemate-<env>-...); and, explicitly denied, anything that
+// would let it escape: the GitHub roles, the state bucket's configuration, the key's
+// administration.
+func deployAccess(env, bucketARN, keyARN string) string {
+	stack := "scalemate/" + env
 	return iampolicy.Document{Version: "2012-10-17", Statement: []iampolicy.Statement{
-		{Effect: "Allow", Action: []string{"s3:ListBucket", "s3:GetBucketVersioning"}, Resource: bucketARN},
-		{Effect: "Allow", Action: []string{"s3:GetObject", "s3:PutObject", "s3:DeleteObject"}, Resource: bucketARN + "/*"},
-		{Effect: "Allow", Action: []string{"kms:Encrypt", "kms:Decrypt", "kms:GenerateDataKey", "kms:DescribeKey"}, Resource: keyARN},
+		{Sid: "ListState", Effect: "Allow", Action: []string{"s3:ListBucket", "s3:GetBucketVersioning"}, Resource: bucketARN},
+		{Sid: "ReadAllStateMeta", Effect: "Allow", Action: []string{"s3:GetObject"}, Resource: bucketARN + "/.pulumi/meta.yaml"},
+		{Sid: "OwnState", Effect: "Allow", Action: []string{"s3:GetObject", "s3:PutObject", "s3:DeleteObject"}, Resource: []string{
+			bucketARN + "/.pulumi/stacks/" + stack + ".json*", bucketARN + "/.pulumi/history/" + stack + "/*",
+			bucketARN + "/.pulumi/backups/" + stack + "/*", bucketARN + "/.pulumi/locks/*",
+		}},
+		{Sid: "StateKey", Effect: "Allow", Action: []string{"kms:Encrypt", "kms:Decrypt", "kms:GenerateDataKey", "kms:DescribeKey"}, Resource: keyARN},
+		{Sid: "OwnIAM", Effect: "Allow",
+			Action:   []string{"iam:*Role*", "iam:*RolePolicy*", "iam:PassRole", "iam:TagRole", "iam:UntagRole"},
+			Resource: "arn:aws:iam::*:role/scalemate-" + env + "-*"},
+		{Sid: "ClusterOIDC", Effect: "Allow", Action: []string{"iam:*OpenIDConnectProvider*"}, Resource: "arn:aws:iam::*:oidc-provider/oidc.eks.*"},
+		{Sid: "NoEscape", Effect: "Deny", Action: []string{"iam:*"}, Resource: "arn:aws:iam::*:role/scalemate-github-*"},
+		{Sid: "NoStateBucketChanges", Effect: "Deny", Action: []string{"s3:PutBucket*", "s3:DeleteBucket*", "s3:PutLifecycleConfiguration", "s3:PutEncryptionConfiguration"}, Resource: bucketARN},
+		{Sid: "NoKeyAdmin", Effect: "Deny", Action: []string{"kms:ScheduleKeyDeletion", "kms:DisableKey", "kms:PutKeyPolicy", "kms:CreateGrant", "kms:RevokeGrant"}, Resource: keyARN},
 	}}.JSON()
 }
 
-// scopedIAM lets deploy roles manage only the program's own IAM roles, policies and OIDC
-// providers (PowerUserAccess excludes IAM).
-func scopedIAM() pulumi.StringInput {
-	return pulumi.String(iampolicy.Document{Version: "2012-10-17", Statement: []iampolicy.Statement{{
-		Effect: "Allow",
-		Action: []string{"iam:*Role*", "iam:*RolePolicy*", "iam:*OpenIDConnectProvider*", "iam:PassRole", "iam:TagRole", "iam:UntagRole", "iam:ListAttachedRolePolicies"},
-		Resource: []string{"arn:aws:iam::*:role/scalemate-*", "arn:aws:iam::*:oidc-provider/oidc.eks.*",
-			"arn:aws:iam::*:role/aws-service-role/*"},
-	}}}.JSON())
+// previewAccess lets previews read every stack's state and take locks, nothing more.
+func previewAccess(bucketARN, keyARN string) string {
+	return iampolicy.Document{Version: "2012-10-17", Statement: []iampolicy.Statement{
+		{Effect: "Allow", Action: []string{"s3:ListBucket"}, Resource: bucketARN},
+		{Effect: "Allow", Action: []string{"s3:GetObject"}, Resource: bucketARN + "/*"},
+		{Effect: "Allow", Action: []string{"s3:PutObject", "s3:DeleteObject"}, Resource: bucketARN + "/.pulumi/locks/*"},
+		{Effect: "Allow", Action: []string{"kms:Decrypt", "kms:DescribeKey"}, Resource: keyARN},
+	}}.JSON()
 }
 
 // githubRole is a role that GitHub Actions jobs whose OIDC subject matches sub may assume.
 func githubRole(ctx *pulumi.Context, name string, provider pulumi.StringOutput, sub, description string,
-	managed []string, state pulumi.StringOutput, extra pulumi.StringInput,
+	managed []string, access pulumi.StringOutput,
 ) (*iam.Role, error) {
 	trust := provider.ApplyT(func(arn string) string {
 		return iampolicy.Document{Version: "2012-10-17", Statement: []iampolicy.Statement{{
@@ -186,10 +204,7 @@ func githubRole(ctx *pulumi.Context, name string, provider pulumi.StringOutput, 
 	for _, m := range managed {
 		arns = append(arns, pulumi.String(iampolicy.ManagedPolicyARN("aws", m)))
 	}
-	inline := iam.RoleInlinePolicyArray{iam.RoleInlinePolicyArgs{Name: pulumi.String("pulumi-state"), Policy: state}}
-	if extra != nil {
-		inline = append(inline, iam.RoleInlinePolicyArgs{Name: pulumi.String("scoped-iam"), Policy: extra})
-	}
+	inline := iam.RoleInlinePolicyArray{iam.RoleInlinePolicyArgs{Name: pulumi.String("scalemate-access"), Policy: access}}
 	role, err := iam.NewRole(ctx, name, &iam.RoleArgs{
 		Name: pulumi.String("scalemate-github-" + name), Description: pulumi.String(description),
 		AssumeRolePolicy: trust, ManagedPolicyArns: arns, InlinePolicies: inline,

@@ -44,13 +44,14 @@ package tools
 import _ "github.com/pulumi/pulumi/pkg/v3/cmd/pulumi"
 GO
 mkdir -p "$(dirname "$bin")"
+tmp=$(mktemp "$(dirname "$bin")/pulumi.XXXXXX") # concurrent builds never share a file
 (
 	cd "$work"
 	GOFLAGS=-mod=mod go mod tidy >&2
-	GOFLAGS=-mod=mod go build -o "$bin.tmp" \
+	GOFLAGS=-mod=mod go build -o "$tmp" \
 		-ldflags "-X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=$version" \
 		github.com/pulumi/pulumi/pkg/v3/cmd/pulumi >&2
 )
-mv "$bin.tmp" "$bin"
+mv "$tmp" "$bin"
 matches "$bin" || { echo "pulumi-cli: built $bin but it reports '$("$bin" version)', not $version" >&2; exit 1; }
 echo "$bin"

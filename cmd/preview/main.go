@@ -40,15 +40,20 @@ func preview(ctx context.Context, stackName, policyConfig string, isOffline bool
 	if err != nil {
 		return err
 	}
-	tools, err := offline.Prepare(ctx, root)
-	if err != nil {
-		return err
-	}
+	var tools *offline.Tools
 	var stack auto.Stack
 	if isOffline {
+		if tools, err = offline.Prepare(ctx, root); err != nil {
+			return err
+		}
 		stack, err = tools.Stack(ctx, stackName, offline.StackOptions{})
 	} else {
-		stack, err = auto.UpsertStackInlineSource(ctx, stackName, "scalemate", infra.Run, auto.WorkDir(root))
+		// Your CLI, login, credentials and real plugins; the stack must exist (created with
+		// its secrets provider, see README), it is never created here.
+		if tools, err = offline.PreparePacks(ctx, root); err != nil {
+			return err
+		}
+		stack, err = auto.SelectStackInlineSource(ctx, stackName, "scalemate", infra.Run, auto.WorkDir(root))
 	}
 	if err != nil {
 		return err

@@ -125,6 +125,17 @@ func Prepare(ctx context.Context, root string) (*Tools, error) {
 			return nil, fmt.Errorf("installing the %s stand-in: %w", p, err)
 		}
 	}
+	packs, err := PreparePacks(ctx, root)
+	if err != nil {
+		return nil, err
+	}
+	t.Packs = packs.Packs
+	return t, nil
+}
+
+// PreparePacks builds only the two policy pack binaries (for previews with a real CLI).
+func PreparePacks(ctx context.Context, root string) (*Tools, error) {
+	t := &Tools{Root: root, Cache: CacheDir()}
 	for _, p := range []string{"security", "cost"} {
 		out := filepath.Join(t.Cache, "packs", "scalemate-"+p)
 		if _, err := run(ctx, root, "go", "build", "-o", out, "./policies/"+p); err != nil {

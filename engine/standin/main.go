@@ -101,6 +101,24 @@ var createOnly = map[string][]string{
 	"random:index/randomId:RandomId":                           {"byteLength", "keepers", "prefix"},
 }
 
+// updateOnly are the other types the program creates: every change updates them in place.
+// With createOnly, they are the types the stand-ins know; any other type is refused.
+var updateOnly = []string{
+	"aws:backup/plan:Plan", "aws:backup/restoreTestingSelection:RestoreTestingSelection", "aws:backup/selection:Selection",
+	"aws:ec2/defaultSecurityGroup:DefaultSecurityGroup", "aws:ec2/eip:Eip", "aws:ec2/internetGateway:InternetGateway",
+	"aws:ec2/launchTemplate:LaunchTemplate", "aws:ec2/routeTable:RouteTable", "aws:eks/accessPolicyAssociation:AccessPolicyAssociation",
+	"aws:iam/rolePolicy:RolePolicy", "aws:iam/rolePolicyAttachment:RolePolicyAttachment", "aws:kms/key:Key",
+	"aws:rds/proxyDefaultTargetGroup:ProxyDefaultTargetGroup", "aws:rds/proxyTarget:ProxyTarget",
+	"aws:secretsmanager/secretVersion:SecretVersion",
+}
+
+func known(typ string) error {
+	if _, ok := createOnly[typ]; ok || slices.Contains(updateOnly, typ) {
+		return nil
+	}
+	return fmt.Errorf("offline stand-in: resource type %s is not known; add it to engine/standin (createOnly or updateOnly)", typ)
+}
+
 func (p *standin) Handshake(context.Context, *pulumirpc.ProviderHandshakeRequest) (*pulumirpc.ProviderHandshakeResponse, error) {
 	return &pulumirpc.ProviderHandshakeResponse{AcceptSecrets: true}, nil
 }
@@ -121,11 +139,16 @@ func (p *standin) DiffConfig(context.Context, *pulumirpc.DiffRequest) (*pulumirp
 	return &pulumirpc.DiffResponse{Changes: pulumirpc.DiffResponse_DIFF_NONE}, nil
 }
 
+// Configure asks the engine to call Create and Update during previews too, so outputs AWS
+// would compute show as unknown, as with the real providers.
 func (p *standin) Configure(context.Context, *pulumirpc.ConfigureRequest) (*pulumirpc.ConfigureResponse, error) {
-	return &pulumirpc.ConfigureResponse{AcceptSecrets: true, SupportsPreview: false}, nil
+	return &pulumirpc.ConfigureResponse{AcceptSecrets: true, SupportsPreview: true}, nil
 }
 
 func (p *standin) Check(_ context.Context, req *pulumirpc.CheckRequest) (*pulumirpc.CheckResponse, error) {
+	if err := known(req.GetType()); err != nil {
+		return nil, err
+	}
 	return &pulumirpc.CheckResponse{Inputs: req.GetNews()}, nil
 }
 
@@ -218,11 +241,17 @@ func (p *standin) Update(_ context.Context, req *pulumirpc.UpdateRequest) (*pulu
 	if err != nil {
 		return nil, err
 	}
+	oldInputs, err := unmarshal(req.GetOldInputs())
+	if err != nil {
+		return nil, err
+	}
 	urn := resource.URN(req.GetUrn())
 	state := fakecloud.Outputs(string(urn.Type()), urn.Name(), news)
-	for k, v := range olds { // computed outputs survive an update
-		if _, ok := state[k]; !ok {
-			state[k] = v
+	for k, v := range olds { // computed outputs survive an update; removed inputs do not
+		if _, wasInput := oldInputs[k]; !wasInput {
+			if _, ok := state[k]; !ok {
+				state[k] = v
+			}
 		}
 	}
 	out, err := marshal(state)

@@ -62,6 +62,7 @@ func Outputs(token, name string, inputs resource.PropertyMap) resource.PropertyM
 		set("hex", "a1b2c3d4")
 	case "aws:rds/instance:Instance":
 		set("identifier", name)
+		set("replicateSourceDb", "") // the real provider reads it back as "" on a primary
 		set("address", name+".abc123."+Region+".rds.amazonaws.com")
 	case "aws:elasticache/replicationGroup:ReplicationGroup":
 		set("configurationEndpointAddress", "clustercfg."+name+".abc123.usw2.cache.amazonaws.com")

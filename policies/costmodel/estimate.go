@@ -59,6 +59,19 @@ func truncate(s string, n int) string {
 	return s[:n-1] + "~"
 }
 
+// IsReplica reports an RDS read replica. Inputs leave replicateSourceDb unset on a primary and
+// set it (unknown until the primary exists) on a replica; outputs carry "" on a primary and
+// are unknown for both during a preview. So an unknown source decides by the storage size,
+// which a primary always sets and a replica inherits.
+func IsReplica(r analyzed.Resource) bool {
+	f := r.Get("replicateSourceDb")
+	if f.Unknown() {
+		storage := r.Get("allocatedStorage")
+		return storage.Absent() || storage.Unknown()
+	}
+	return f.String() != ""
+}
+
 // CacheNodes is an ElastiCache replication group's node count.
 func CacheNodes(r analyzed.Resource) int {
 	if shards := r.Get("numNodeGroups").Int(); shards > 0 {
@@ -87,7 +100,7 @@ func Estimate(rs []analyzed.Resource) Result {
 		switch {
 		case r.Type == "aws:ec2/launchTemplate:LaunchTemplate":
 			launchTemplates[r.URN] = r
-		case r.Type == "aws:rds/instance:Instance" && r.Get("replicateSourceDb").Absent():
+		case r.Type == "aws:rds/instance:Instance" && !IsReplica(r):
 			primaryGB = max(primaryGB, r.Get("allocatedStorage").Number())
 		}
 	}
@@ -103,6 +116,10 @@ func Estimate(rs []analyzed.Resource) Result {
 			add(r, "NAT gateway + public IPv4", MonthlyNATGateway())
 		case "aws:ec2/vpcEndpoint:VpcEndpoint":
 			if r.Get("vpcEndpointType").String() == "Interface" {
+				if r.Get("subnetIds").Unknown() {
+					res.Unknown = append(res.Unknown, r.URN)
+					continue
+				}
 				azs := len(r.Get("subnetIds").Items())
 				add(r, fmt.Sprintf("interface endpoint x %d AZ", azs), float64(azs)*InterfaceEndpoint.USD*HoursPerMonth)
 			}
@@ -156,7 +173,11 @@ func (res *Result) nodeGroup(r analyzed.Resource, lts map[string]analyzed.Resour
 	for _, lt := range lts {
 		if slices.Contains(r.Dependencies, lt.URN) || lt.Name == r.Name {
 			for _, m := range lt.Get("blockDeviceMappings").Items() {
-				disk = m.Get("ebs", "volumeSize").Number()
+				if size := m.Get("ebs", "volumeSize"); size.Unknown() {
+					res.Unknown = append(res.Unknown, r.URN)
+				} else if size.Number() > 0 {
+					disk = size.Number()
+				}
 			}
 		}
 	}
@@ -182,7 +203,7 @@ func (res *Result) database(r analyzed.Resource, primaryGB float64, add func(ana
 		copies, az = 2, "Multi-AZ"
 	}
 	gb := storage.Number()
-	if !r.Get("replicateSourceDb").Absent() {
+	if IsReplica(r) {
 		gb = primaryGB
 	}
 	add(r, fmt.Sprintf("%s %s + %.0f GB gp3", class.String(), az, gb), copies*(p.USD*HoursPerMonth+gb*RDSgp3.USD))
@@ -192,7 +213,7 @@ func (res *Result) proxy(r analyzed.Resource, rs []analyzed.Resource, add func(a
 	// Priced on the primary's vCPUs: the proxy's target in this program.
 	vcpus := 2
 	for _, db := range rs {
-		if db.Type == "aws:rds/instance:Instance" && db.Get("replicateSourceDb").Absent() {
+		if db.Type == "aws:rds/instance:Instance" && !IsReplica(db) {
 			if v, ok := RDSvCPUs[db.Get("instanceClass").String()]; ok {
 				vcpus = max(v, 2)
 			}
@@ -203,7 +224,7 @@ func (res *Result) proxy(r analyzed.Resource, rs []analyzed.Resource, add func(a
 
 func (res *Result) cache(r analyzed.Resource, add func(analyzed.Resource, string, float64)) {
 	nodeType, shards := r.Get("nodeType"), r.Get("numNodeGroups")
-	if nodeType.Unknown() || shards.Unknown() {
+	if nodeType.Unknown() || shards.Unknown() || r.Get("replicasPerNodeGroup").Unknown() || r.Get("numCacheClusters").Unknown() {
 		res.Unknown = append(res.Unknown, r.URN)
 		return
 	}

@@ -82,3 +82,19 @@ func TestEstimateUnknownAndUnpriced(t *testing.T) {
 	assert.Zero(t, est.Total)
 	assert.Contains(t, est.Table(), "not priced until update")
 }
+
+// Inputs leave replicateSourceDb unset on a primary; the outputs a stack policy sees after an
+// update carry it as "". Neither is a replica.
+func TestReplicaDetection(t *testing.T) {
+	assert.False(t, IsReplica(res("aws:rds/instance:Instance", "p1", nil)))
+	assert.False(t, IsReplica(res("aws:rds/instance:Instance", "p2", map[string]any{"replicateSourceDb": ""})))
+	assert.True(t, IsReplica(res("aws:rds/instance:Instance", "r", map[string]any{"replicateSourceDb": "p1"})))
+
+	// During a preview the source is unknown on both; the primary sets its storage.
+	primary := res("aws:rds/instance:Instance", "p", map[string]any{"allocatedStorage": 100})
+	primary.Props = primary.Props.Set("replicateSourceDb", property.New(property.Computed))
+	replica := res("aws:rds/instance:Instance", "r", nil)
+	replica.Props = replica.Props.Set("replicateSourceDb", property.New(property.Computed))
+	assert.False(t, IsReplica(primary))
+	assert.True(t, IsReplica(replica))
+}

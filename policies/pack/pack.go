@@ -7,6 +7,7 @@ package pack
 import (
 	"context"
 	"fmt"
+	"maps"
 	"sync"
 
 	"github.com/blang/semver"
@@ -29,6 +30,7 @@ func Name(pack string) string { return "scalemate-" + pack }
 type settings struct {
 	mu        sync.Mutex
 	stack     string
+	tier      string // the stack's scalemate:tier, as the program reads it ("" = from the name)
 	overrides map[string]any
 }
 
@@ -41,7 +43,15 @@ func (s *settings) set(cfg map[string]any) {
 func (s *settings) thresholds() (rules.Thresholds, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return rules.ForStack(s.stack, s.overrides)
+	o := s.overrides
+	if _, set := o["tier"]; !set && s.tier != "" {
+		o = maps.Clone(o)
+		if o == nil {
+			o = map[string]any{}
+		}
+		o["tier"] = s.tier
+	}
+	return rules.ForStack(s.stack, o)
 }
 
 func level(l string) policyx.EnforcementLevel {
@@ -66,12 +76,17 @@ func report(m policyx.PolicyManager, findings []rules.Finding, unknowns bool) {
 	}
 }
 
-// New builds the pack for the stack the engine analyzes.
+// TierKey is the program's config key for the tier; the engine hands the pack the stack's config.
+const TierKey = "scalemate:tier"
+
+// New builds the pack for the stack the engine analyzes. The tier is the one the program uses:
+// scalemate:tier when the stack sets it, else the stack name (prefix).
 func New(ctx *pulumi.Context, pack string) (policyx.PolicyPack, error) {
-	if _, err := rules.ForStack(ctx.Stack(), nil); err != nil {
+	tier, _ := ctx.GetConfig(TierKey)
+	s := &settings{stack: ctx.Stack(), tier: tier}
+	if _, err := s.thresholds(); err != nil {
 		return nil, err
 	}
-	s := &settings{stack: ctx.Stack()}
 	ruleSet := rules.OfPack(pack)
 
 	policies := []policyx.Policy{

@@ -18,9 +18,13 @@ type manager struct{ violations []string }
 
 func (m *manager) ReportViolation(message, urn string) { m.violations = append(m.violations, message) }
 
-func newPack(t *testing.T, stack, name string) map[string]policyx.Policy {
+func newPack(t *testing.T, stack, name string, config ...string) map[string]policyx.Policy {
 	t.Helper()
-	ctx, err := pulumi.NewContext(context.Background(), pulumi.RunInfo{Project: "scalemate", Stack: stack})
+	cfg := map[string]string{}
+	for i := 0; i+1 < len(config); i += 2 {
+		cfg[config[i]] = config[i+1]
+	}
+	ctx, err := pulumi.NewContext(context.Background(), pulumi.RunInfo{Project: "scalemate", Stack: stack, Config: cfg})
 	require.NoError(t, err)
 	p, err := New(ctx, name)
 	require.NoError(t, err)
@@ -84,6 +88,12 @@ func TestThresholdsFromStackAndSettings(t *testing.T) {
 
 	prod := newPack(t, "prod", rules.Cost)
 	assert.Empty(t, validate(t, prod["spot-workers"], nodeGroup("ON_DEMAND"), nil), "prod may run on-demand workers")
+
+	// The tier the program uses wins over the stack name, as it does in the program.
+	sandbox := newPack(t, "sandbox", rules.Cost, TierKey, "dev")
+	assert.Len(t, validate(t, sandbox["spot-workers"], nodeGroup("ON_DEMAND"), nil), 1, "sandbox is a dev stack by scalemate:tier")
+	named := newPack(t, "staging-2", rules.Cost, TierKey, "prod")
+	assert.Empty(t, validate(t, named["spot-workers"], nodeGroup("ON_DEMAND"), nil))
 }
 
 // During a preview an unknown value is no violation of the mandatory rule; the advisory
@@ -102,4 +112,24 @@ func TestBadSettingsFailLoudly(t *testing.T) {
 	err := pols["eks-nodegroup-no-ssh"].(policyx.ResourceValidationPolicy).Validate(context.Background(),
 		policyx.ResourceValidationArgs{Manager: &manager{}, Resource: nodeGroup("SPOT")})
 	assert.ErrorContains(t, err, `unknown field "minBackupRetention"`)
+}
+
+func TestConfigFormsTheEngineAccepts(t *testing.T) {
+	c, err := ParseConfig([]byte(`{"all": "advisory", "spot-workers": "disabled", "monthly-budget": {"enforcementLevel": "mandatory"},
+		"cost-settings": {"monthlyBudgetUsd": 900}}`))
+	require.NoError(t, err)
+	levels := map[string]string{}
+	for _, r := range c.Apply(rules.OfPack(rules.Cost)) {
+		levels[r.Name] = r.Level
+	}
+	assert.NotContains(t, levels, "spot-workers", "disabled rules do not run")
+	assert.Equal(t, rules.Mandatory, levels["monthly-budget"], "a rule's own level beats all")
+	assert.Equal(t, rules.Advisory, levels["nat-gateway-count"], "all applies to the others")
+	assert.Equal(t, map[string]any{"monthlyBudgetUsd": 900.0}, c.Settings(rules.Cost))
+
+	v2, err := ParseConfig([]byte(`{"version": 2, "policies": {"nat-gateway-count": "advisory"}}`))
+	require.NoError(t, err)
+	assert.Equal(t, "advisory", v2["nat-gateway-count"]["enforcementLevel"])
+	_, err = ParseConfig([]byte(`{"x": 3}`))
+	assert.ErrorContains(t, err, `policy config "x": want a level or an object`)
 }

@@ -37,6 +37,10 @@ func CostRules() []Rule {
 				if f := r.Get("nodeType"); c.Known(r, f, "nodeType") && !matchAny(f.String(), c.T.AllowedCacheNodeTypes) {
 					c.Violate(r, "node type %s is not allowed in %s (allowed: %s)", f.String(), c.T.Tier, strings.Join(c.T.AllowedCacheNodeTypes, ", "))
 				}
+				shards, replicas := r.Get("numNodeGroups"), r.Get("replicasPerNodeGroup")
+				if !c.Known(r, shards, "numNodeGroups") || !c.Known(r, replicas, "replicasPerNodeGroup") {
+					return
+				}
 				if n := costmodel.CacheNodes(r); n > c.T.MaxCacheNodes {
 					c.Violate(r, "%d cache nodes exceed %s's cap of %d", n, c.T.Tier, c.T.MaxCacheNodes)
 				}

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/scalemate/infra/policies/analyzed"
+	"github.com/scalemate/infra/policies/costmodel"
 )
 
 // Resource type tokens the rules know.
@@ -56,8 +57,9 @@ const (
 // requiredEKSLogs are the control-plane logs every cluster keeps.
 var requiredEKSLogs = []string{"api", "audit", "authenticator"}
 
-// isReplica reports an RDS read replica (it inherits backups, credentials and storage).
-func isReplica(r analyzed.Resource) bool { return !r.Get("replicateSourceDb").Absent() }
+// isReplica reports an RDS read replica (it inherits backups, credentials and storage). The
+// engine hands stack policies the outputs, where a primary has replicateSourceDb "".
+func isReplica(r analyzed.Resource) bool { return costmodel.IsReplica(r) }
 
 // boolRule builds a resource rule that requires a boolean input to be true.
 func boolRule(name, anchor, summary, typ, field, message string, applies func(Thresholds, analyzed.Resource) bool) Rule {
@@ -446,7 +448,7 @@ func checkOpenIngress(c *Check, r analyzed.Resource) {
 		if r.Get("type").String() != "ingress" {
 			return
 		}
-		if !c.Known(r, r.Get("cidrBlocks"), "cidrBlocks") {
+		if !c.Known(r, r.Get("cidrBlocks"), "cidrBlocks") || !c.Known(r, r.Get("ipv6CidrBlocks"), "ipv6CidrBlocks") {
 			return
 		}
 		check(r.Root()) // a standalone rule reads like an inline one
@@ -463,6 +465,9 @@ func checkOpenIngress(c *Check, r analyzed.Resource) {
 
 func checkDefaultSGs(c *Check, rs []analyzed.Resource) {
 	for _, sg := range ofType(rs, TypeDefaultSG) {
+		if !c.Known(sg, sg.Get("ingress"), "ingress") || !c.Known(sg, sg.Get("egress"), "egress") {
+			continue
+		}
 		if len(sg.Get("ingress").Items())+len(sg.Get("egress").Items()) > 0 {
 			c.Violate(sg, "the default security group has rules")
 		}

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"reflect"
+	"slices"
 	"strings"
 )
 
@@ -64,7 +65,7 @@ var kubernetesVersions = []string{"1.33", "1.34", "1.35"}
 func ForTier(tier string) (Thresholds, error) {
 	base := Thresholds{
 		Tier:                 tier,
-		KubernetesVersions:   kubernetesVersions,
+		KubernetesVersions:   slices.Clone(kubernetesVersions), // overrides decode into it
 		MinCacheSnapshotDays: 1,
 	}
 	switch tier {

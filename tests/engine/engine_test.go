@@ -15,6 +15,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/auto"
 	"github.com/pulumi/pulumi/sdk/v3/go/auto/optdestroy"
 	"github.com/pulumi/pulumi/sdk/v3/go/auto/optpreview"
+	"github.com/pulumi/pulumi/sdk/v3/go/auto/optup"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/apitype"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -122,17 +123,37 @@ func TestUpThenPullRequestDiff(t *testing.T) {
 	assert.Contains(t, pr.StdOut, "maxSize", "the PR diff shows the changed field")
 }
 
-// A config that a mandatory rule refuses fails `up` with the rule's message and creates nothing.
+// A config that a mandatory rule refuses fails `up` with the rule's message and creates
+// nothing: a resource rule (log retention) and a stack rule (NAT gateway count).
 func TestViolationBlocksUp(t *testing.T) {
 	ctx := context.Background()
-	s := stack(t, "dev", func(cfg map[string]any) {
-		cfg["scalemate:logRetentionDays"] = 365 // valid CloudWatch value, but dev keeps logs 30 days at most
-	})
-	_, err := tools.Up(ctx, s)
+	for rule, c := range map[string]struct {
+		key     string
+		value   any
+		message string
+	}{
+		"log-retention-cap": {"scalemate:logRetentionDays", 365, "dev keeps logs at most 30 days"},
+		"nat-gateway-count": {"scalemate:network", map[string]any{"natGateways": "perAz"}, "2 NAT gateways; dev allows 1"},
+	} {
+		t.Run(rule, func(t *testing.T) {
+			s := stack(t, "dev", func(cfg map[string]any) { cfg[c.key] = c.value })
+			_, err := tools.Up(ctx, s)
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), rule)
+			assert.Contains(t, err.Error(), c.message, "the rule's own message reaches the user")
+			assert.Empty(t, cloudResources(t, s), "no cloud resource may exist after a blocked up")
+		})
+	}
+}
+
+// Why tools.Up previews first: the Automation API's Up passes --skip-preview, and then a
+// resource-rule violation stops the update only after earlier resources were created.
+func TestSkipPreviewCreatesBeforeTheViolation(t *testing.T) {
+	s := stack(t, "dev", func(cfg map[string]any) { cfg["scalemate:logRetentionDays"] = 365 })
+	_, err := s.Up(context.Background(), optup.PolicyPacks(tools.Packs...))
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "log-retention-cap")
-	assert.Contains(t, err.Error(), "dev keeps logs at most 30 days", "the rule's own message reaches the user")
-	assert.Empty(t, cloudResources(t, s), "no cloud resource may exist after a blocked up")
+	assert.NotEmpty(t, cloudResources(t, s), "if this ever fails, the engine now blocks before creating and tools.Up can drop its preview")
 }
 
 // cloudResources lists the custom resources in a stack's state other than providers.
