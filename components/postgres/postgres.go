@@ -222,15 +222,7 @@ func (a Args) Check(name string) error {
 
 func (a Args) validate(name string) error {
 	var p validate.Problems
-	if a.VPCID == nil {
-		p.Addf("VPCID", "must be set")
-	}
-	if a.SubnetIDs == nil {
-		p.Addf("SubnetIDs", "must be set")
-	}
-	if len(a.ClientSecurityGroupIDs) == 0 {
-		p.Addf("ClientSecurityGroupIDs", "must list at least one security group (nothing could connect)")
-	}
+	p.Placement(a.VPCID != nil, a.SubnetIDs != nil, len(a.ClientSecurityGroupIDs))
 	a.check(&p, name)
 	return p.Err(fmt.Sprintf("invalid postgres args for %q", name))
 }

@@ -122,3 +122,17 @@ func (p *Problems) PublicAccessCIDRs(field string, cidrs []string) {
 		}
 	}
 }
+
+// Placement records problems with the network placement a data store needs: a VPC, subnets and
+// at least one client security group (set reports whether each input was given).
+func (p *Problems) Placement(vpcSet, subnetsSet bool, clients int) {
+	if !vpcSet {
+		p.Addf("VPCID", "must be set")
+	}
+	if !subnetsSet {
+		p.Addf("SubnetIDs", "must be set")
+	}
+	if clients == 0 {
+		p.Addf("ClientSecurityGroupIDs", "must list at least one security group (nothing could connect)")
+	}
+}

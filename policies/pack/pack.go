@@ -8,6 +8,7 @@ import (
 	"context"
 	"fmt"
 	"maps"
+	"os"
 	"sync"
 
 	"github.com/blang/semver"
@@ -52,6 +53,21 @@ func (s *settings) thresholds() (rules.Thresholds, error) {
 		o["tier"] = s.tier
 	}
 	return rules.ForStack(s.stack, o)
+}
+
+// runStack runs fn over the whole stack with the current thresholds and reports its findings
+// (violations, or with unknowns the values that could not be checked).
+func (s *settings) runStack(args policyx.StackValidationArgs, unknowns bool, fn func([]analyzed.Resource, rules.Thresholds) []rules.Finding) error {
+	t, err := s.thresholds()
+	if err != nil {
+		return err
+	}
+	var rs []analyzed.Resource
+	for _, res := range args.Resources {
+		rs = append(rs, View(res))
+	}
+	report(args.Manager, fn(rs, t), unknowns)
+	return nil
 }
 
 func level(l string) policyx.EnforcementLevel {
@@ -108,16 +124,7 @@ func New(ctx *pulumi.Context, pack string) (policyx.PolicyPack, error) {
 				Description:      r.Description(),
 				EnforcementLevel: level(r.Level),
 				ValidateStack: func(_ context.Context, args policyx.StackValidationArgs) error {
-					t, err := s.thresholds()
-					if err != nil {
-						return err
-					}
-					var rs []analyzed.Resource
-					for _, res := range args.Resources {
-						rs = append(rs, View(res))
-					}
-					report(args.Manager, r.Run(rs, t), false)
-					return nil
+					return s.runStack(args, false, r.Run)
 				},
 			}))
 			continue
@@ -139,17 +146,19 @@ func New(ctx *pulumi.Context, pack string) (policyx.PolicyPack, error) {
 		Description:      "Values the " + pack + " rules need are unknown during this preview; they are checked for real during update",
 		EnforcementLevel: policyx.EnforcementLevelAdvisory,
 		ValidateStack: func(_ context.Context, args policyx.StackValidationArgs) error {
-			t, err := s.thresholds()
-			if err != nil {
-				return err
-			}
-			var rs []analyzed.Resource
-			for _, res := range args.Resources {
-				rs = append(rs, View(res))
-			}
-			report(args.Manager, rules.Evaluate(ruleSet, rs, t), true)
-			return nil
+			return s.runStack(args, true, func(rs []analyzed.Resource, t rules.Thresholds) []rules.Finding {
+				return rules.Evaluate(ruleSet, rs, t)
+			})
 		},
 	}))
 	return policyx.NewPolicyPack(Name(pack), Version, policyx.EnforcementLevelAdvisory, policies)
+}
+
+// Serve runs a pack binary: the analyzer protocol's server for the stack the engine names.
+func Serve(pack string) {
+	err := policyx.Main(func(ctx *pulumi.Context) (policyx.PolicyPack, error) { return New(ctx, pack) })
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
 }

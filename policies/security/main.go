@@ -3,22 +3,8 @@
 package main
 
 import (
-	"fmt"
-	"os"
-
-	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
-	"github.com/pulumi/pulumi/sdk/v3/go/pulumi/policyx"
-
 	"github.com/scalemate/infra/policies/pack"
 	"github.com/scalemate/infra/policies/rules"
 )
 
-func main() {
-	err := policyx.Main(func(ctx *pulumi.Context) (policyx.PolicyPack, error) {
-		return pack.New(ctx, rules.Security)
-	})
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-}
+func main() { pack.Serve(rules.Security) }
