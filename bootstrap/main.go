@@ -7,7 +7,6 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/iam"
@@ -17,6 +16,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi/config"
 
 	"github.com/scalemate/infra/internal/iampolicy"
+	"github.com/scalemate/infra/internal/s3bucket"
 )
 
 const (
@@ -49,7 +49,7 @@ func run(ctx *pulumi.Context) error {
 		return err
 	}
 
-	bucket, err := stateBucket(ctx, key, keep)
+	bucket, err := stateBucket(ctx, key)
 	if err != nil {
 		return err
 	}
@@ -94,61 +94,10 @@ func run(ctx *pulumi.Context) error {
 }
 
 // stateBucket is the versioned, KMS-encrypted, private, TLS-only bucket that holds state.
-func stateBucket(ctx *pulumi.Context, key *kms.Key, keep []pulumi.ResourceOption) (*s3.BucketV2, error) {
-	bucket, err := s3.NewBucketV2(ctx, "state", &s3.BucketV2Args{BucketPrefix: pulumi.String("scalemate-pulumi-state-")}, keep...)
-	if err != nil {
-		return nil, err
-	}
-	if _, err := s3.NewBucketVersioningV2(ctx, "state", &s3.BucketVersioningV2Args{
-		Bucket:                  bucket.ID(),
-		VersioningConfiguration: s3.BucketVersioningV2VersioningConfigurationArgs{Status: pulumi.String("Enabled")},
-	}); err != nil {
-		return nil, err
-	}
-	if _, err := s3.NewBucketServerSideEncryptionConfigurationV2(ctx, "state", &s3.BucketServerSideEncryptionConfigurationV2Args{
-		Bucket: bucket.ID(),
-		Rules: s3.BucketServerSideEncryptionConfigurationV2RuleArray{s3.BucketServerSideEncryptionConfigurationV2RuleArgs{
-			ApplyServerSideEncryptionByDefault: s3.BucketServerSideEncryptionConfigurationV2RuleApplyServerSideEncryptionByDefaultArgs{
-				SseAlgorithm: pulumi.String("aws:kms"), KmsMasterKeyId: key.Arn,
-			},
-			BucketKeyEnabled: pulumi.Bool(true),
-		}},
-	}); err != nil {
-		return nil, err
-	}
-	if _, err := s3.NewBucketPublicAccessBlock(ctx, "state", &s3.BucketPublicAccessBlockArgs{
-		Bucket: bucket.ID(), BlockPublicAcls: pulumi.Bool(true), BlockPublicPolicy: pulumi.Bool(true),
-		IgnorePublicAcls: pulumi.Bool(true), RestrictPublicBuckets: pulumi.Bool(true),
-	}); err != nil {
-		return nil, err
-	}
-	if _, err := s3.NewBucketLifecycleConfigurationV2(ctx, "state", &s3.BucketLifecycleConfigurationV2Args{
-		Bucket: bucket.ID(),
-		Rules: s3.BucketLifecycleConfigurationV2RuleArray{s3.BucketLifecycleConfigurationV2RuleArgs{
-			Id: pulumi.String("expire-old-state-versions"), Status: pulumi.String("Enabled"),
-			Filter:                      s3.BucketLifecycleConfigurationV2RuleFilterArgs{Prefix: pulumi.String("")},
-			NoncurrentVersionExpiration: s3.BucketLifecycleConfigurationV2RuleNoncurrentVersionExpirationArgs{NoncurrentDays: pulumi.Int(NoncurrentStateDays)},
-			AbortIncompleteMultipartUpload: s3.BucketLifecycleConfigurationV2RuleAbortIncompleteMultipartUploadArgs{
-				DaysAfterInitiation: pulumi.Int(7),
-			},
-		}},
-	}); err != nil {
-		return nil, err
-	}
-	if _, err := s3.NewBucketPolicy(ctx, "state", &s3.BucketPolicyArgs{
-		Bucket: bucket.ID(),
-		Policy: bucket.Arn.ApplyT(func(arn string) (string, error) {
-			b, err := json.Marshal(map[string]any{"Version": "2012-10-17", "Statement": []any{map[string]any{
-				"Sid": "TLSOnly", "Effect": "Deny", "Principal": "*", "Action": "s3:*",
-				"Resource":  []string{arn, arn + "/*"},
-				"Condition": map[string]any{"Bool": map[string]string{"aws:SecureTransport": "false"}},
-			}}})
-			return string(b), err
-		}).(pulumi.StringOutput),
-	}); err != nil {
-		return nil, err
-	}
-	return bucket, nil
+func stateBucket(ctx *pulumi.Context, key *kms.Key) (*s3.BucketV2, error) {
+	return s3bucket.New(ctx, "state", s3bucket.Args{
+		Prefix: "scalemate-pulumi-state-", KMSKeyARN: key.Arn, Versioning: true, NoncurrentDays: NoncurrentStateDays, Protect: true,
+	})
 }
 
 // deployAccess is what a deploy role adds to PowerUserAccess (which excludes IAM): read and

@@ -36,6 +36,8 @@ func TestStateBucketIsPrivateVersionedEncrypted(t *testing.T) {
 	}
 	lc, _ := rec.Named("aws:s3/bucketLifecycleConfigurationV2:BucketLifecycleConfigurationV2", "state")
 	assert.Equal(t, map[string]any{"noncurrentDays": 90.0}, lc.Input("rules").([]any)[0].(map[string]any)["noncurrentVersionExpiration"])
+	own, _ := rec.Named("aws:s3/bucketOwnershipControls:BucketOwnershipControls", "state")
+	assert.Equal(t, map[string]any{"objectOwnership": "BucketOwnerEnforced"}, own.Input("rule"), "ACLs disabled")
 	pol, _ := rec.Named("aws:s3/bucketPolicy:BucketPolicy", "state")
 	assert.Contains(t, pol.Input("policy"), `"aws:SecureTransport":"false"`)
 	key, _ := rec.Named("aws:kms/key:Key", "pulumi")

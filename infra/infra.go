@@ -68,6 +68,10 @@ func Deploy(ctx *pulumi.Context, spec *stacks.Spec) error {
 	if err != nil {
 		return err
 	}
+	front, err := planEdge(spec)
+	if err != nil {
+		return err
+	}
 	p, err := NewProviders(ctx, spec)
 	if err != nil {
 		return err
@@ -150,6 +154,11 @@ func Deploy(ctx *pulumi.Context, spec *stacks.Spec) error {
 	if err != nil {
 		return err
 	}
+	// The edge does not wait for the cluster or the data tier: it only needs the origin's name.
+	cdnOut, wafOut, err := deployEdge(ctx, front, p)
+	if err != nil {
+		return err
+	}
 
 	ctx.Export("tier", pulumi.String(string(spec.Tier)))
 	ctx.Export("region", pulumi.String(spec.Region))
@@ -172,5 +181,11 @@ func Deploy(ctx *pulumi.Context, spec *stacks.Spec) error {
 	ctx.Export("redisPort", db.redis.Port)
 	ctx.Export("redisSecretArn", db.redis.SecretARN)
 	ctx.Export("appRoleArn", db.appRole)
+	ctx.Export("cdnDomainName", cdnOut.DomainName)
+	ctx.Export("cdnDistributionId", cdnOut.DistributionID)
+	ctx.Export("assetsBucket", cdnOut.AssetsBucket)
+	ctx.Export("certificateValidationRecords", cdnOut.ValidationRecords)
+	ctx.Export("originVerifySecret", cdnOut.OriginVerifySecret)
+	ctx.Export("wafWebAclArn", wafOut.WebACLARN)
 	return nil
 }

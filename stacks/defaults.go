@@ -66,12 +66,14 @@ func defaults(t Tier) Spec {
 	}
 	s.Redis = Redis{Engine: "valkey", SnapshotWindow: "05:00-06:00", MaintenanceWindow: "sun:07:00-sun:08:00", AuthTokenVersion: 1, AuthTokenUpdateStrategy: "ROTATE"}
 	s.Backup = Backup{VaultLock: "none", StartHourUTC: 1}
+	s.Edge = Edge{PriceClass: "PriceClass_100", WAF: EdgeWAF{Action: "block", RateLimit: 2000}}
 	switch t {
 	case Dev:
 		s.Postgres.InstanceClass, s.Postgres.AllocatedStorageGiB, s.Postgres.MaxAllocatedStorageGiB = "db.t4g.medium", 20, 100
 		s.Postgres.BackupRetentionDays, s.Postgres.SlowQueryMillis = 1, 1000
 		s.Redis.NodeType, s.Redis.Shards, s.Redis.ReplicasPerShard, s.Redis.SnapshotRetentionDays = "cache.t4g.small", 1, 1, 1
 		s.Backup.DailyRetentionDays = 7
+		s.Edge.WAF.Action = "count" // tune rules on real traffic before they block
 		s.LogRetentionDays = 7
 		s.Network.AZCount = 2
 		s.NodePools = map[string]NodePool{
@@ -82,6 +84,7 @@ func defaults(t Tier) Spec {
 		s.Postgres.MultiAZ, s.Postgres.ReadReplicas, s.Postgres.BackupRetentionDays, s.Postgres.Proxy = true, 1, 7, true
 		s.Redis.NodeType, s.Redis.Shards, s.Redis.ReplicasPerShard, s.Redis.SnapshotRetentionDays = "cache.m7g.large", 2, 1, 7
 		s.Backup.DailyRetentionDays, s.Backup.WeeklyRetentionDays, s.Backup.RestoreTesting = 14, 35, true
+		s.Edge.WAF.RateLimit = 500 // as prod, smaller limits
 		s.LogRetentionDays = 30
 		s.NodePools = map[string]NodePool{
 			"system":  systemPool("m6i.large", 2, 3),
@@ -94,6 +97,9 @@ func defaults(t Tier) Spec {
 		s.Redis.NodeType, s.Redis.Shards, s.Redis.ReplicasPerShard, s.Redis.SnapshotRetentionDays = "cache.r7g.large", 3, 2, 14
 		s.Backup.DailyRetentionDays, s.Backup.WeeklyRetentionDays, s.Backup.MonthlyRetentionDays = 35, 90, 365
 		s.Backup.VaultLock, s.Backup.RestoreTesting = "governance", true
+		s.Edge.PriceClass = "PriceClass_All"
+		s.Edge.WAF.ManagedRuleGroups = []string{"AWSManagedRulesCommonRuleSet", "AWSManagedRulesKnownBadInputsRuleSet",
+			"AWSManagedRulesSQLiRuleSet", "AWSManagedRulesAmazonIpReputationList", "AWSManagedRulesAnonymousIpList"}
 		s.LogRetentionDays = 365
 		s.Network.NATGateways = "perAz"
 		s.Network.FlowLogAggregationSeconds = 60

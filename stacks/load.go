@@ -77,7 +77,7 @@ func Resolve(project, stack string, cfg map[string]string) (*Spec, error) {
 		dst any
 	}{
 		{KeyNetwork, &spec.Network}, {KeyCluster, &spec.Cluster},
-		{KeyPostgres, &spec.Postgres}, {KeyRedis, &spec.Redis}, {KeyBackup, &spec.Backup},
+		{KeyPostgres, &spec.Postgres}, {KeyRedis, &spec.Redis}, {KeyBackup, &spec.Backup}, {KeyEdge, &spec.Edge},
 	} {
 		if raw, ok := cfg[kv.key]; ok {
 			decodeStrict(&p, kv.key, raw, kv.dst)

@@ -29,10 +29,11 @@ const (
 	KeyPostgres         = "scalemate:postgres"
 	KeyRedis            = "scalemate:redis"
 	KeyBackup           = "scalemate:backup"
+	KeyEdge             = "scalemate:edge"
 )
 
 // Keys lists every config key the program reads.
-var Keys = []string{KeyRegion, KeyTier, KeyOwner, KeyLogRetentionDays, KeyNetwork, KeyCluster, KeyNodePools, KeyPostgres, KeyRedis, KeyBackup}
+var Keys = []string{KeyRegion, KeyTier, KeyOwner, KeyLogRetentionDays, KeyNetwork, KeyCluster, KeyNodePools, KeyPostgres, KeyRedis, KeyBackup, KeyEdge}
 
 // Spec is the complete, validated settings of one environment.
 type Spec struct {
@@ -61,6 +62,8 @@ type Spec struct {
 	Redis Redis
 	// Backup is scalemate:backup.
 	Backup Backup
+	// Edge is scalemate:edge.
+	Edge Edge
 }
 
 // Network is the VPC layout (scalemate:network).

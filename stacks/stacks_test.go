@@ -13,6 +13,9 @@ func resolve(t *testing.T, stack string, cfg map[string]string) *Spec {
 	if _, ok := cfg[KeyRegion]; !ok {
 		cfg[KeyRegion] = "us-west-2"
 	}
+	if _, ok := cfg[KeyEdge]; !ok {
+		cfg[KeyEdge] = `{"originDomainName":"alb.example.com"}`
+	}
 	s, err := Resolve("scalemate", stack, cfg)
 	require.NoError(t, err)
 	return s
@@ -189,6 +192,9 @@ func TestValidationErrors(t *testing.T) {
 			if _, ok := c.cfg[KeyRegion]; !ok {
 				c.cfg[KeyRegion] = "us-west-2"
 			}
+			if _, ok := c.cfg[KeyEdge]; !ok {
+				c.cfg[KeyEdge] = `{"originDomainName":"alb.example.com"}`
+			}
 			_, err := Resolve("scalemate", c.stack, c.cfg)
 			require.Error(t, err)
 			assert.Contains(t, err.Error(), c.want)
@@ -204,6 +210,7 @@ func TestValidationReportsEveryProblemAtOnce(t *testing.T) {
 		KeyNetwork:   `{"azCount":2,"natGateways":"single"}`,
 		KeyCluster:   `{"version":"1.0"}`,
 		KeyNodePools: `{"workers":{"minSize":40,"maxSize":10}}`,
+		KeyEdge:      `{"originDomainName":"alb.example.com"}`,
 	})
 	require.Error(t, err)
 	for _, want := range []string{"scalemate:network.azCount", "scalemate:network.natGateways", "scalemate:cluster.version", "scalemate:nodePools.workers.minSize"} {
@@ -216,6 +223,7 @@ func TestValidationReportsEveryProblemAtOnce(t *testing.T) {
 		KeyRegion:  "us-west-2",
 		KeyNetwork: `{"azCount":"two"}`,
 		KeyCluster: `{"version":"1.0"}`,
+		KeyEdge:    `{"originDomainName":"alb.example.com"}`,
 	})
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "scalemate:network.azCount: expected int")

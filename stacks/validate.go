@@ -100,6 +100,9 @@ func (s *Spec) validate(p *validate.Problems) {
 	s.validateCluster(p, vpc, vpcOK)
 	s.validateNodePools(p)
 	s.validateData(p)
+	if s.Edge.OriginDomainName == "" {
+		p.Addf(KeyEdge+".originDomainName", "must be set: the application load balancer's DNS name, which CloudFront forwards to")
+	}
 	s.validateTier(p)
 }
 
@@ -298,6 +301,9 @@ func (s *Spec) validateTier(p *validate.Problems) {
 	}
 	if s.Backup.DRRegion == "" {
 		p.Addf(KeyBackup+".drRegion", "prod copies backups to a second region; set one")
+	}
+	if s.Edge.WAF.Action != "block" {
+		p.Addf(KeyEdge+".waf.action", "prod blocks what the WAF rules match; have %q", s.Edge.WAF.Action)
 	}
 }
 

@@ -97,6 +97,8 @@ var createOnly = map[string][]string{
 	"aws:backup/vault:Vault":                                   {"name", "kmsKeyArn"},
 	"aws:backup/vaultLockConfiguration:VaultLockConfiguration": {"backupVaultName", "minRetentionDays", "maxRetentionDays", "changeableForDays"},
 	"aws:backup/restoreTestingPlan:RestoreTestingPlan":         {"name"},
+	"aws:s3/bucketV2:BucketV2":                                 {"bucket", "bucketPrefix"},
+	"aws:acm/certificate:Certificate":                          {"domainName", "subjectAlternativeNames", "validationMethod", "keyAlgorithm"},
 	"random:index/randomPassword:RandomPassword":               {"length", "special", "overrideSpecial", "keepers", "upper", "lower", "numeric"},
 	"random:index/randomId:RandomId":                           {"byteLength", "keepers", "prefix"},
 }
@@ -110,6 +112,13 @@ var updateOnly = []string{
 	"aws:iam/rolePolicy:RolePolicy", "aws:iam/rolePolicyAttachment:RolePolicyAttachment", "aws:kms/key:Key",
 	"aws:rds/proxyDefaultTargetGroup:ProxyDefaultTargetGroup", "aws:rds/proxyTarget:ProxyTarget",
 	"aws:secretsmanager/secretVersion:SecretVersion",
+	"aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock", "aws:s3/bucketServerSideEncryptionConfigurationV2:BucketServerSideEncryptionConfigurationV2",
+	"aws:s3/bucketOwnershipControls:BucketOwnershipControls", "aws:s3/bucketVersioningV2:BucketVersioningV2",
+	"aws:s3/bucketLifecycleConfigurationV2:BucketLifecycleConfigurationV2", "aws:s3/bucketPolicy:BucketPolicy",
+	"aws:cloudfront/distribution:Distribution", "aws:cloudfront/responseHeadersPolicy:ResponseHeadersPolicy",
+	"aws:cloudfront/originAccessControl:OriginAccessControl", "aws:wafv2/webAcl:WebAcl", "aws:wafv2/ipSet:IpSet",
+	"aws:wafv2/webAclLoggingConfiguration:WebAclLoggingConfiguration", "aws:shield/protection:Protection",
+	"aws:route53/record:Record", "aws:acm/certificateValidation:CertificateValidation",
 }
 
 func known(typ string) error {

@@ -56,6 +56,32 @@ func Outputs(token, name string, inputs resource.PropertyMap) resource.PropertyM
 	case "aws:iam/role:Role", "aws:rds/proxy:Proxy", "aws:backup/vault:Vault", "aws:rds/subnetGroup:SubnetGroup",
 		"aws:rds/parameterGroup:ParameterGroup", "aws:elasticache/subnetGroup:SubnetGroup", "aws:elasticache/parameterGroup:ParameterGroup":
 		set("name", name)
+	case "aws:acm/certificate:Certificate":
+		// One DNS validation record per name, as ACM answers.
+		var opts []any
+		names := []resource.PropertyValue{inputs["domainName"]}
+		if sans, ok := inputs["subjectAlternativeNames"]; ok && sans.IsArray() {
+			names = append(names, sans.ArrayValue()...)
+		}
+		for _, n := range names {
+			if !n.IsString() {
+				continue
+			}
+			d := strings.TrimPrefix(n.StringValue(), "*.")
+			opts = append(opts, map[string]any{"domainName": n.StringValue(), "resourceRecordName": "_fake." + d + ".",
+				"resourceRecordType": "CNAME", "resourceRecordValue": "_fake.acm-validations.aws."})
+		}
+		set("domainValidationOptions", opts)
+	case "aws:s3/bucketV2:BucketV2":
+		set("bucket", name+"-a1b2c3")
+		set("bucketDomainName", name+"-a1b2c3.s3.amazonaws.com")
+		set("bucketRegionalDomainName", name+"-a1b2c3.s3."+Region+".amazonaws.com")
+	case "aws:cloudfront/distribution:Distribution":
+		set("domainName", "d"+strings.ToLower(name[:min(len(name), 8)])+".cloudfront.net")
+	case "aws:route53/record:Record":
+		if n, ok := inputs["name"]; ok && n.IsString() {
+			set("fqdn", strings.TrimSuffix(n.StringValue(), "."))
+		}
 	case "random:index/randomPassword:RandomPassword":
 		set("result", resource.MakeSecret(resource.NewPropertyValue("fake-"+name+"-Aa1!")))
 	case "random:index/randomId:RandomId":

@@ -1,0 +1,133 @@
+package cdn
+
+import (
+	"encoding/json"
+	"testing"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/scalemate/infra/internal/mocktest"
+)
+
+func baseArgs() Args {
+	return Args{OriginDomainName: "k8s-app-123.us-west-2.elb.amazonaws.com", WebACLARN: pulumi.String("arn:acl")}
+}
+
+func run(args Args) (*mocktest.Recorder, error) {
+	return mocktest.Run("test", "dev", nil, func(ctx *pulumi.Context) error {
+		_, err := New(ctx, "edge", args)
+		return err
+	})
+}
+
+func distribution(t *testing.T, args Args) (*mocktest.Recorder, mocktest.Resource) {
+	t.Helper()
+	rec, err := run(args)
+	require.NoError(t, err)
+	d, ok := rec.Named("aws:cloudfront/distribution:Distribution", "edge")
+	require.True(t, ok)
+	return rec, d
+}
+
+func TestOriginsAndBehaviours(t *testing.T) {
+	rec, d := distribution(t, baseArgs())
+	assert.Equal(t, "http2and3", d.Input("httpVersion"))
+	assert.Equal(t, "PriceClass_100", d.Input("priceClass"))
+	assert.Equal(t, "arn:acl", d.Input("webAclId"))
+	origins := d.Input("origins").([]any)
+	app := origins[0].(map[string]any)
+	assert.Equal(t, "k8s-app-123.us-west-2.elb.amazonaws.com", app["domainName"])
+	headers := app["customHeaders"].([]any)
+	require.Len(t, headers, 1)
+	assert.Equal(t, "X-Origin-Verify", headers[0].(map[string]any)["name"])
+	assert.True(t, d.Inputs["origins"].ContainsSecrets(), "the origin secret stays a Pulumi secret")
+	assets := origins[1].(map[string]any)
+	assert.Equal(t, "edge-assets-a1b2c3.s3.us-west-2.amazonaws.com", assets["domainName"])
+	assert.Equal(t, "edge-id", assets["originAccessControlId"])
+
+	def := d.Input("defaultCacheBehavior").(map[string]any)
+	assert.Equal(t, "app", def["targetOriginId"])
+	assert.Equal(t, CachingDisabled, def["cachePolicyId"], "API responses are never cached")
+	assert.Equal(t, AllViewerExceptHostHeader, def["originRequestPolicyId"])
+	for _, b := range d.Input("orderedCacheBehaviors").([]any) {
+		m := b.(map[string]any)
+		assert.Equal(t, "assets", m["targetOriginId"])
+		assert.Equal(t, CachingOptimized, m["cachePolicyId"])
+		assert.Equal(t, true, m["compress"])
+	}
+	logging := d.Input("loggingConfig").(map[string]any)
+	assert.Equal(t, "edge-logs-a1b2c3.s3.amazonaws.com", logging["bucket"])
+
+	policy, ok := rec.Named("aws:cloudfront/responseHeadersPolicy:ResponseHeadersPolicy", "edge")
+	require.True(t, ok)
+	hsts := policy.Input("securityHeadersConfig").(map[string]any)["strictTransportSecurity"].(map[string]any)
+	assert.EqualValues(t, 63072000, hsts["accessControlMaxAgeSec"])
+	assert.Equal(t, true, hsts["preload"])
+}
+
+// Only this distribution reads the assets; both buckets are private and encrypted.
+func TestBucketsArePrivate(t *testing.T) {
+	args := baseArgs()
+	args.LogExpirationDays = 7
+	rec, _ := distribution(t, args)
+	pol, ok := rec.Named("aws:s3/bucketPolicy:BucketPolicy", "edge-assets")
+	require.True(t, ok)
+	var doc struct {
+		Statement []struct {
+			Sid       string
+			Principal map[string]any
+			Condition map[string]map[string]string
+		}
+	}
+	require.NoError(t, json.Unmarshal([]byte(pol.Input("policy").(string)), &doc))
+	require.Len(t, doc.Statement, 2)
+	assert.Equal(t, "TLSOnly", doc.Statement[0].Sid)
+	assert.Equal(t, "cloudfront.amazonaws.com", doc.Statement[1].Principal["Service"])
+	assert.Equal(t, "arn:aws:cloudfront:us-west-2:123456789012:edge", doc.Statement[1].Condition["StringEquals"]["AWS:SourceArn"])
+	assert.Len(t, rec.OfType("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock"), 2)
+	assert.Len(t, rec.OfType("aws:s3/bucketServerSideEncryptionConfigurationV2:BucketServerSideEncryptionConfigurationV2"), 2)
+	own, _ := rec.Named("aws:s3/bucketOwnershipControls:BucketOwnershipControls", "edge-logs")
+	assert.Equal(t, map[string]any{"objectOwnership": "BucketOwnerPreferred"}, own.Input("rule"), "CloudFront logs arrive by ACL grant")
+	lc, _ := rec.Named("aws:s3/bucketLifecycleConfigurationV2:BucketLifecycleConfigurationV2", "edge-logs")
+	assert.Equal(t, map[string]any{"days": 7.0}, lc.Input("rules").([]any)[0].(map[string]any)["expiration"])
+}
+
+func TestCertificateAndShield(t *testing.T) {
+	args := baseArgs()
+	args.DomainNames, args.ShieldAdvanced = []string{"app.scalemate.io"}, true
+	args.Geo = GeoRestriction{Type: "blacklist", Locations: []string{"KP"}}
+	rec, d := distribution(t, args)
+	cert, ok := rec.Named("aws:acm/certificate:Certificate", "edge")
+	require.True(t, ok)
+	assert.Equal(t, "DNS", cert.Input("validationMethod"))
+	assert.Empty(t, rec.OfType("aws:route53/record:Record"), "no zone: the records are outputs")
+	assert.Equal(t, "arn:aws:acm:us-west-2:123456789012:edge", d.Input("viewerCertificate").(map[string]any)["acmCertificateArn"])
+	assert.Len(t, rec.OfType("aws:shield/protection:Protection"), 1)
+	assert.Equal(t, map[string]any{"restrictionType": "blacklist", "locations": []any{"KP"}},
+		d.Input("restrictions").(map[string]any)["geoRestriction"])
+}
+
+func TestInvalidArgsRegisterNothing(t *testing.T) {
+	for name, c := range map[string]struct {
+		edit func(*Args)
+		want string
+	}{
+		"origin": {func(a *Args) { a.OriginDomainName = "http://alb" }, `OriginDomainName: "http://alb" is not a DNS name`},
+		"waf":    {func(a *Args) { a.WebACLARN = nil }, "WebACLARN: must be set"},
+		"dup":    {func(a *Args) { a.DomainNames = []string{"a.io", "a.io"} }, `DomainNames[1]: "a.io" is listed twice`},
+		"zone":   {func(a *Args) { a.Route53ZoneID = "Z1" }, "Route53ZoneID: is set but DomainNames is empty"},
+		"geo":    {func(a *Args) { a.Geo = GeoRestriction{Type: "whitelist"} }, "Geo.Locations: must be set exactly when"},
+		"price":  {func(a *Args) { a.PriceClass = "cheap" }, `PriceClass: "cheap" is not allowed`},
+	} {
+		t.Run(name, func(t *testing.T) {
+			args := baseArgs()
+			c.edit(&args)
+			rec, err := run(args)
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), c.want)
+			assert.Empty(t, rec.All())
+		})
+	}
+}

@@ -1,0 +1,65 @@
+package infra
+
+import (
+	"fmt"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/scalemate/infra/components/cdn"
+	"github.com/scalemate/infra/components/waf"
+	"github.com/scalemate/infra/stacks"
+)
+
+// edge holds the CDN and WAF settings from the stack.
+type edge struct {
+	name string
+	cdn  cdn.Args
+	waf  waf.Args
+}
+
+// planEdge turns the Spec into component args and runs their checks before anything exists.
+func planEdge(spec *stacks.Spec) (*edge, error) {
+	e := spec.Edge
+	out := &edge{
+		name: spec.Project + "-" + spec.Stack,
+		cdn: cdn.Args{
+			OriginDomainName: e.OriginDomainName, DomainNames: e.DomainNames, Route53ZoneID: e.Route53ZoneID,
+			PriceClass: e.PriceClass, OriginShieldRegion: e.OriginShieldRegion, LogExpirationDays: spec.LogRetentionDays,
+			ShieldAdvanced: e.ShieldAdvanced, Protect: spec.Tier == stacks.Prod,
+		},
+		waf: waf.Args{
+			Action: e.WAF.Action, RateLimit: e.WAF.RateLimit, ManagedRuleGroups: e.WAF.ManagedRuleGroups,
+			BlockCountries: e.WAF.BlockCountries, AllowIPs: e.WAF.AllowIPs, DenyIPs: e.WAF.DenyIPs,
+			LogRetentionDays: spec.LogRetentionDays,
+		},
+	}
+	if g := e.GeoRestriction; g != nil {
+		out.cdn.Geo = cdn.GeoRestriction{Type: g.Type, Locations: g.Locations}
+	}
+	var errs []error
+	if err := out.cdn.Check(out.name); err != nil {
+		errs = append(errs, fmt.Errorf("%s: %w", stacks.KeyEdge, err))
+	}
+	if err := out.waf.Check(out.name); err != nil {
+		errs = append(errs, fmt.Errorf("%s.waf: %w", stacks.KeyEdge, err))
+	}
+	if len(errs) > 0 {
+		return nil, fmt.Errorf("invalid config for stack %q: %v", spec.Stack, errs)
+	}
+	return out, nil
+}
+
+// deployEdge creates the WAF and the CDN with the us-east-1 provider CloudFront requires.
+func deployEdge(ctx *pulumi.Context, e *edge, p *Providers) (*cdn.CDN, *waf.WAF, error) {
+	onEdge := pulumi.Providers(p.AWSEdge)
+	w, err := waf.New(ctx, e.name, e.waf, onEdge)
+	if err != nil {
+		return nil, nil, err
+	}
+	e.cdn.WebACLARN = w.WebACLARN
+	c, err := cdn.New(ctx, e.name, e.cdn, onEdge)
+	if err != nil {
+		return nil, nil, err
+	}
+	return c, w, nil
+}

@@ -1,0 +1,136 @@
+// Package s3bucket creates private S3 buckets the way every bucket of this project must be:
+// public access blocked, server-side encryption, bucket-owner object ownership, TLS-only
+// access, and optional versioning and lifecycle expiry. Callers add their own policy grants.
+package s3bucket
+
+import (
+	"fmt"
+	"slices"
+
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/s3"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/scalemate/infra/internal/iampolicy"
+)
+
+// Args configures a private bucket.
+type Args struct {
+	// Prefix starts the generated bucket name.
+	Prefix string
+	// KMSKeyARN encrypts objects with a customer managed key; nil uses SSE-S3 (AES256), which
+	// CloudFront origin access and log delivery can read without key grants.
+	KMSKeyARN pulumi.StringInput
+	// Versioning keeps old object versions.
+	Versioning bool
+	// ACLsForLogDelivery keeps ACLs (BucketOwnerPreferred) because CloudFront standard logging
+	// writes through an ACL grant; otherwise ACLs are disabled (BucketOwnerEnforced).
+	ACLsForLogDelivery bool
+	// ExpireDays deletes objects this many days old; 0 keeps them.
+	ExpireDays int
+	// NoncurrentDays deletes old versions this many days after they were replaced; 0 keeps them.
+	NoncurrentDays int
+	// DeferPolicy leaves the bucket policy to a later Policy call, for grants that name
+	// resources created after the bucket (a CloudFront distribution).
+	DeferPolicy bool
+	// Protect guards the bucket against deletion by Pulumi and retains it if it leaves the program.
+	Protect bool
+}
+
+// New creates the bucket and its guard rails; opts (a parent, a provider) apply to all of them.
+func New(ctx *pulumi.Context, name string, args Args, opts ...pulumi.ResourceOption) (*s3.BucketV2, error) {
+	bucket, err := s3.NewBucketV2(ctx, name, &s3.BucketV2Args{BucketPrefix: pulumi.String(args.Prefix)},
+		append(slices.Clone(opts), pulumi.Protect(args.Protect), pulumi.RetainOnDelete(args.Protect))...)
+	if err != nil {
+		return nil, fmt.Errorf("creating bucket %s: %w", name, err)
+	}
+	fail := func(what string, err error) (*s3.BucketV2, error) {
+		return nil, fmt.Errorf("%s of bucket %s: %w", what, name, err)
+	}
+	if _, err := s3.NewBucketPublicAccessBlock(ctx, name, &s3.BucketPublicAccessBlockArgs{
+		Bucket: bucket.ID(), BlockPublicAcls: pulumi.Bool(true), BlockPublicPolicy: pulumi.Bool(true),
+		IgnorePublicAcls: pulumi.Bool(true), RestrictPublicBuckets: pulumi.Bool(true),
+	}, opts...); err != nil {
+		return fail("blocking public access", err)
+	}
+	sse := s3.BucketServerSideEncryptionConfigurationV2RuleApplyServerSideEncryptionByDefaultArgs{SseAlgorithm: pulumi.String("AES256")}
+	if args.KMSKeyARN != nil {
+		sse = s3.BucketServerSideEncryptionConfigurationV2RuleApplyServerSideEncryptionByDefaultArgs{SseAlgorithm: pulumi.String("aws:kms"), KmsMasterKeyId: args.KMSKeyARN}
+	}
+	if _, err := s3.NewBucketServerSideEncryptionConfigurationV2(ctx, name, &s3.BucketServerSideEncryptionConfigurationV2Args{
+		Bucket: bucket.ID(),
+		Rules: s3.BucketServerSideEncryptionConfigurationV2RuleArray{s3.BucketServerSideEncryptionConfigurationV2RuleArgs{
+			ApplyServerSideEncryptionByDefault: sse, BucketKeyEnabled: pulumi.Bool(args.KMSKeyARN != nil),
+		}},
+	}, opts...); err != nil {
+		return fail("encrypting", err)
+	}
+	ownership := "BucketOwnerEnforced"
+	if args.ACLsForLogDelivery {
+		ownership = "BucketOwnerPreferred"
+	}
+	if _, err := s3.NewBucketOwnershipControls(ctx, name, &s3.BucketOwnershipControlsArgs{
+		Bucket: bucket.ID(), Rule: s3.BucketOwnershipControlsRuleArgs{ObjectOwnership: pulumi.String(ownership)},
+	}, opts...); err != nil {
+		return fail("setting object ownership", err)
+	}
+	if args.Versioning {
+		if _, err := s3.NewBucketVersioningV2(ctx, name, &s3.BucketVersioningV2Args{
+			Bucket:                  bucket.ID(),
+			VersioningConfiguration: s3.BucketVersioningV2VersioningConfigurationArgs{Status: pulumi.String("Enabled")},
+		}, opts...); err != nil {
+			return fail("versioning", err)
+		}
+	}
+	if args.ExpireDays > 0 || args.NoncurrentDays > 0 {
+		rule := s3.BucketLifecycleConfigurationV2RuleArgs{
+			Id: pulumi.String("expiry"), Status: pulumi.String("Enabled"),
+			Filter:                         s3.BucketLifecycleConfigurationV2RuleFilterArgs{Prefix: pulumi.String("")},
+			AbortIncompleteMultipartUpload: s3.BucketLifecycleConfigurationV2RuleAbortIncompleteMultipartUploadArgs{DaysAfterInitiation: pulumi.Int(7)},
+		}
+		if args.ExpireDays > 0 {
+			rule.Expiration = s3.BucketLifecycleConfigurationV2RuleExpirationArgs{Days: pulumi.Int(args.ExpireDays)}
+		}
+		if args.NoncurrentDays > 0 {
+			rule.NoncurrentVersionExpiration = s3.BucketLifecycleConfigurationV2RuleNoncurrentVersionExpirationArgs{NoncurrentDays: pulumi.Int(args.NoncurrentDays)}
+		}
+		if _, err := s3.NewBucketLifecycleConfigurationV2(ctx, name, &s3.BucketLifecycleConfigurationV2Args{
+			Bucket: bucket.ID(), Rules: s3.BucketLifecycleConfigurationV2RuleArray{rule},
+		}, opts...); err != nil {
+			return fail("setting lifecycle", err)
+		}
+	}
+	if !args.DeferPolicy {
+		if err := Policy(ctx, name, bucket, nil, opts...); err != nil {
+			return nil, err
+		}
+	}
+	return bucket, nil
+}
+
+// Policy attaches the bucket's one policy: TLS-only access, plus grants (an output of
+// []iampolicy.Statement, or nil).
+func Policy(ctx *pulumi.Context, name string, bucket *s3.BucketV2, grants pulumi.Output, opts ...pulumi.ResourceOption) error {
+	inputs := []any{bucket.Arn}
+	if grants != nil {
+		inputs = append(inputs, grants)
+	}
+	_, err := s3.NewBucketPolicy(ctx, name, &s3.BucketPolicyArgs{
+		Bucket: bucket.ID(),
+		Policy: pulumi.All(inputs...).ApplyT(func(v []any) string {
+			arn := v[0].(string)
+			statements := []iampolicy.Statement{{
+				Sid: "TLSOnly", Effect: "Deny", Principal: map[string]any{"AWS": "*"}, Action: []string{"s3:*"},
+				Resource:  []string{arn, arn + "/*"},
+				Condition: map[string]map[string]string{"Bool": {"aws:SecureTransport": "false"}},
+			}}
+			if len(v) > 1 {
+				statements = append(statements, v[1].([]iampolicy.Statement)...)
+			}
+			return iampolicy.Document{Version: "2012-10-17", Statement: statements}.JSON()
+		}).(pulumi.StringOutput),
+	}, opts...)
+	if err != nil {
+		return fmt.Errorf("setting policy of bucket %s: %w", name, err)
+	}
+	return nil
+}

@@ -1,0 +1,87 @@
+package tests
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/scalemate/infra/stacks"
+)
+
+const (
+	typeDistribution = "aws:cloudfront/distribution:Distribution"
+	typeWebACL       = "aws:wafv2/webAcl:WebAcl"
+)
+
+// Every tier serves HTTPS only with TLS 1.2+ towards viewers and the origin; prod blocks what
+// WAF matches, dev counts.
+func TestEdgePerTier(t *testing.T) {
+	for stack, want := range map[string]struct{ action, priceClass string }{
+		"dev": {"count", "PriceClass_100"}, "staging": {"block", "PriceClass_100"}, "prod": {"block", "PriceClass_All"},
+	} {
+		t.Run(stack, func(t *testing.T) {
+			rec := mustRunStack(t, stack)
+			acl, ok := rec.Named(typeWebACL, "scalemate-"+stack)
+			require.True(t, ok)
+			assert.Equal(t, "CLOUDFRONT", acl.Input("scope"))
+			for _, r := range acl.Input("rules").([]any) {
+				rule := r.(map[string]any)
+				if action, ok := rule["action"].(map[string]any); ok {
+					assert.Contains(t, action, want.action, "rule %s", rule["name"])
+				} else {
+					override := rule["overrideAction"].(map[string]any)
+					wantOverride := map[string]string{"count": "count", "block": "none"}[want.action]
+					assert.Contains(t, override, wantOverride, "managed group %s", rule["name"])
+				}
+			}
+
+			d, ok := rec.Named(typeDistribution, "scalemate-"+stack)
+			require.True(t, ok)
+			assert.Equal(t, want.priceClass, d.Input("priceClass"))
+			assert.Equal(t, "arn:aws:wafv2:us-west-2:123456789012:scalemate-"+stack, d.Input("webAclId"))
+			assert.Equal(t, "redirect-to-https", d.Input("defaultCacheBehavior").(map[string]any)["viewerProtocolPolicy"])
+			for _, b := range d.Input("orderedCacheBehaviors").([]any) {
+				assert.Equal(t, "redirect-to-https", b.(map[string]any)["viewerProtocolPolicy"])
+			}
+			app := d.Input("origins").([]any)[0].(map[string]any)["customOriginConfig"].(map[string]any)
+			assert.Equal(t, "https-only", app["originProtocolPolicy"])
+			assert.Equal(t, []any{"TLSv1.2"}, app["originSslProtocols"])
+			assert.Equal(t, true, d.Input("viewerCertificate").(map[string]any)["cloudfrontDefaultCertificate"], "no domain configured yet")
+		})
+	}
+}
+
+// With domains, viewers get an ACM certificate and TLS 1.2 (2021 policy) at least.
+func TestEdgeCustomDomain(t *testing.T) {
+	rec, err := runStack(t, "prod", func(cfg map[string]string) {
+		cfg[stacks.KeyEdge] = `{"originDomainName":"k8s-app-123.us-west-2.elb.amazonaws.com","domainNames":["app.scalemate.io","www.scalemate.io"],"route53ZoneId":"Z123"}`
+	})
+	require.NoError(t, err)
+	d, _ := rec.Named(typeDistribution, "scalemate-prod")
+	cert := d.Input("viewerCertificate").(map[string]any)
+	assert.Equal(t, "TLSv1.2_2021", cert["minimumProtocolVersion"])
+	assert.Equal(t, "sni-only", cert["sslSupportMethod"])
+	assert.Equal(t, []any{"app.scalemate.io", "www.scalemate.io"}, d.Input("aliases"))
+	assert.Len(t, rec.OfType("aws:route53/record:Record"), 2, "one validation record per domain")
+	assert.Len(t, rec.OfType("aws:acm/certificateValidation:CertificateValidation"), 1)
+}
+
+func TestBadEdgeConfigRegistersNothing(t *testing.T) {
+	for _, c := range []struct{ stack, value, want string }{
+		{"dev", `{"originDomainName":""}`, "scalemate:edge.originDomainName: must be set"},
+		{"dev", `{"originDomainName":"x.example.com","priceClass":"PriceClass_50"}`, `PriceClass: "PriceClass_50" is not allowed`},
+		{"dev", `{"originDomainName":"x.example.com","waf":{"rateLimit":5}}`, "RateLimit: 5 is out of range; allowed 10 to 2000000000"},
+		{"dev", `{"originDomainName":"x.example.com","waf":{"managedRuleGroups":["AWSManagedRulesMagic"]}}`, `"AWSManagedRulesMagic" is not allowed`},
+		{"dev", `{"originDomainName":"x.example.com","domainNames":["App.Example.com"]}`, `DomainNames[0]: "App.Example.com" is not a lower-case DNS name`},
+		{"prod", `{"originDomainName":"x.example.com","waf":{"action":"count"}}`, `scalemate:edge.waf.action: prod blocks what the WAF rules match`},
+	} {
+		t.Run(c.value, func(t *testing.T) {
+			rec, err := runStack(t, c.stack, func(cfg map[string]string) { cfg[stacks.KeyEdge] = c.value })
+			require.Error(t, err)
+			assert.True(t, strings.Contains(err.Error(), c.want), err.Error())
+			assert.Empty(t, rec.All())
+		})
+	}
+}
