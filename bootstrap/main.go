@@ -95,9 +95,13 @@ func run(ctx *pulumi.Context) error {
 
 // stateBucket is the versioned, KMS-encrypted, private, TLS-only bucket that holds state.
 func stateBucket(ctx *pulumi.Context, key *kms.Key) (*s3.BucketV2, error) {
-	return s3bucket.New(ctx, "state", s3bucket.Args{
+	b, err := s3bucket.New(ctx, "state", s3bucket.Args{
 		Prefix: "scalemate-pulumi-state-", KMSKeyARN: key.Arn, Versioning: true, NoncurrentDays: NoncurrentStateDays, Protect: true,
 	})
+	if err != nil {
+		return nil, err
+	}
+	return b.BucketV2, nil
 }
 
 // deployAccess is what a deploy role adds to PowerUserAccess (which excludes IAM): read and

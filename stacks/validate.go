@@ -272,6 +272,9 @@ func (s *Spec) validateTier(p *validate.Problems) {
 	if s.Tier == Dev {
 		return
 	}
+	if len(s.Edge.DomainNames) == 0 {
+		p.Addf(KeyEdge+".domainNames", "%s serves its own domains with an ACM certificate and TLS 1.2 or newer; CloudFront's default certificate (dev only) allows TLS 1.0", s.Tier)
+	}
 	onDemandMin := 0
 	for _, np := range s.NodePools {
 		if np.CapacityType == "ON_DEMAND" {

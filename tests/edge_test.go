@@ -48,7 +48,13 @@ func TestEdgePerTier(t *testing.T) {
 			app := d.Input("origins").([]any)[0].(map[string]any)["customOriginConfig"].(map[string]any)
 			assert.Equal(t, "https-only", app["originProtocolPolicy"])
 			assert.Equal(t, []any{"TLSv1.2"}, app["originSslProtocols"])
-			assert.Equal(t, true, d.Input("viewerCertificate").(map[string]any)["cloudfrontDefaultCertificate"], "no domain configured yet")
+			cert := d.Input("viewerCertificate").(map[string]any)
+			if stack == "dev" {
+				assert.Equal(t, true, cert["cloudfrontDefaultCertificate"], "dev alone may use CloudFront's certificate")
+			} else {
+				assert.Equal(t, "TLSv1.2_2021", cert["minimumProtocolVersion"], "viewers get TLS 1.2 or newer")
+				assert.Equal(t, []any{"app." + stack + ".scalemate.example.com"}, d.Input("aliases"))
+			}
 		})
 	}
 }
@@ -56,7 +62,7 @@ func TestEdgePerTier(t *testing.T) {
 // With domains, viewers get an ACM certificate and TLS 1.2 (2021 policy) at least.
 func TestEdgeCustomDomain(t *testing.T) {
 	rec, err := runStack(t, "prod", func(cfg map[string]string) {
-		cfg[stacks.KeyEdge] = `{"originDomainName":"k8s-app-123.us-west-2.elb.amazonaws.com","domainNames":["app.scalemate.io","www.scalemate.io"],"route53ZoneId":"Z123"}`
+		cfg[stacks.KeyEdge] = `{"originDomainName":"origin.scalemate.io","domainNames":["app.scalemate.io","www.scalemate.io"],"route53ZoneId":"Z123"}`
 	})
 	require.NoError(t, err)
 	d, _ := rec.Named(typeDistribution, "scalemate-prod")
@@ -75,7 +81,8 @@ func TestBadEdgeConfigRegistersNothing(t *testing.T) {
 		{"dev", `{"originDomainName":"x.example.com","waf":{"rateLimit":5}}`, "RateLimit: 5 is out of range; allowed 10 to 2000000000"},
 		{"dev", `{"originDomainName":"x.example.com","waf":{"managedRuleGroups":["AWSManagedRulesMagic"]}}`, `"AWSManagedRulesMagic" is not allowed`},
 		{"dev", `{"originDomainName":"x.example.com","domainNames":["App.Example.com"]}`, `DomainNames[0]: "App.Example.com" is not a lower-case DNS name`},
-		{"prod", `{"originDomainName":"x.example.com","waf":{"action":"count"}}`, `scalemate:edge.waf.action: prod blocks what the WAF rules match`},
+		{"prod", `{"originDomainName":"x.example.com","domainNames":["a.example.com"],"waf":{"action":"count"}}`, `scalemate:edge.waf.action: prod blocks what the WAF rules match`},
+		{"staging", `{"originDomainName":"k8s-app-1.us-west-2.elb.amazonaws.com","domainNames":["a.example.com"]}`, "is the load balancer's own name"},
 	} {
 		t.Run(c.value, func(t *testing.T) {
 			rec, err := runStack(t, c.stack, func(cfg map[string]string) { cfg[stacks.KeyEdge] = c.value })

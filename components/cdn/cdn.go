@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"regexp"
 	"slices"
+	"strings"
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/acm"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/cloudfront"
@@ -42,7 +43,12 @@ var PriceClasses = []string{"PriceClass_100", "PriceClass_200", "PriceClass_All"
 // StaticPaths are served from the assets bucket and cached.
 var StaticPaths = []string{"/static/*", "/assets/*", "/favicon.ico"}
 
-var domainRE = regexp.MustCompile(`^(\*\.)?([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$`)
+var (
+	domainRE   = regexp.MustCompile(`^(\*\.)?([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$`)
+	hostRE     = regexp.MustCompile(`^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$`)
+	countryRE  = regexp.MustCompile(`^[A-Z]{2}$`)
+	awsRegionR = regexp.MustCompile(`^[a-z]{2}(-gov)?-[a-z]+-[0-9]$`)
+)
 
 // GeoRestriction limits who can reach the distribution.
 type GeoRestriction struct {
@@ -54,7 +60,10 @@ type GeoRestriction struct {
 
 // Args configures a CDN.
 type Args struct {
-	// OriginDomainName is the application load balancer's DNS name. Required.
+	// OriginDomainName is a DNS name of the application's load balancer that its TLS
+	// certificate covers (e.g. origin.app.example.com, a CNAME to the load balancer): CloudFront
+	// checks the origin's certificate against it, and no certificate covers *.elb.amazonaws.com.
+	// Required.
 	OriginDomainName string
 	// DomainNames are the distribution's aliases; the first is the certificate's name. Empty
 	// uses CloudFront's default certificate and domain (non-production).
@@ -118,8 +127,11 @@ func (a Args) Check(name string) error {
 
 func (a Args) check(p *validate.Problems) {
 	a = a.withDefaults()
-	if !domainRE.MatchString(a.OriginDomainName) || len(a.OriginDomainName) > 253 {
-		p.Addf("OriginDomainName", "%q is not a DNS name (the load balancer's, e.g. k8s-app-1234.us-west-2.elb.amazonaws.com)", a.OriginDomainName)
+	switch {
+	case !hostRE.MatchString(a.OriginDomainName) || len(a.OriginDomainName) > 253:
+		p.Addf("OriginDomainName", "%q is not a DNS name (a name of the load balancer its certificate covers, e.g. origin.app.example.com)", a.OriginDomainName)
+	case strings.HasSuffix(a.OriginDomainName, ".elb.amazonaws.com"):
+		p.Addf("OriginDomainName", "%q is the load balancer's own name, which no certificate covers: CloudFront's HTTPS to it would fail; use a name of yours (a CNAME to it) that the load balancer's certificate covers", a.OriginDomainName)
 	}
 	for i, d := range a.DomainNames {
 		field := fmt.Sprintf("DomainNames[%d]", i)
@@ -137,6 +149,14 @@ func (a Args) check(p *validate.Problems) {
 	p.OneOf("Geo.Type", a.Geo.Type, "none", "whitelist", "blacklist")
 	if (a.Geo.Type == "none") != (len(a.Geo.Locations) == 0) {
 		p.Addf("Geo.Locations", "must be set exactly when Geo.Type is whitelist or blacklist")
+	}
+	for i, c := range a.Geo.Locations {
+		if !countryRE.MatchString(c) {
+			p.Addf(fmt.Sprintf("Geo.Locations[%d]", i), "%q is not an ISO 3166 alpha-2 code (e.g. DE)", c)
+		}
+	}
+	if a.OriginShieldRegion != "" && !awsRegionR.MatchString(a.OriginShieldRegion) {
+		p.Addf("OriginShieldRegion", "%q is not an AWS region (e.g. us-west-2)", a.OriginShieldRegion)
 	}
 	p.IntRange("LogExpirationDays", a.LogExpirationDays, 1, 3653)
 }
@@ -162,7 +182,9 @@ func New(ctx *pulumi.Context, name string, args Args, opts ...pulumi.ResourceOpt
 	if err != nil {
 		return nil, fmt.Errorf("generating origin verify secret: %w", err)
 	}
-	logs, err := s3bucket.New(ctx, name+"-logs", s3bucket.Args{Prefix: name + "-cdn-logs-", ACLsForLogDelivery: true, ExpireDays: args.LogExpirationDays}, parent)
+	logs, err := s3bucket.New(ctx, name+"-logs", s3bucket.Args{
+		Prefix: name + "-cdn-logs-", ACLsForLogDelivery: true, ExpireDays: args.LogExpirationDays, Protect: args.Protect,
+	}, parent)
 	if err != nil {
 		return nil, err
 	}
@@ -262,13 +284,13 @@ func New(ctx *pulumi.Context, name string, args Args, opts ...pulumi.ResourceOpt
 			Bucket: logs.BucketDomainName, Prefix: pulumi.String(name + "/"), IncludeCookies: pulumi.Bool(false)},
 		Restrictions: cloudfront.DistributionRestrictionsArgs{GeoRestriction: cloudfront.DistributionRestrictionsGeoRestrictionArgs{
 			RestrictionType: pulumi.String(args.Geo.Type), Locations: pulumi.ToStringArray(args.Geo.Locations)}},
-	}, parent)
+	}, parent, pulumi.DependsOn(logs.Settings)) // logging needs the bucket's ACLs enabled first
 	if err != nil {
 		return nil, fmt.Errorf("creating distribution: %w", err)
 	}
 
 	// Only this distribution may read the assets, signed through Origin Access Control.
-	if err := s3bucket.Policy(ctx, name+"-assets", assets, pulumi.All(assets.Arn, dist.Arn).ApplyT(func(v []any) []iampolicy.Statement {
+	if err := s3bucket.Policy(ctx, name+"-assets", assets.BucketV2, pulumi.All(assets.Arn, dist.Arn).ApplyT(func(v []any) []iampolicy.Statement {
 		return []iampolicy.Statement{{
 			Sid: "CloudFrontOnly", Effect: "Allow", Principal: map[string]any{"Service": "cloudfront.amazonaws.com"},
 			Action: []string{"s3:GetObject"}, Resource: v[0].(string) + "/*",
@@ -292,8 +314,23 @@ func New(ctx *pulumi.Context, name string, args Args, opts ...pulumi.ResourceOpt
 	})
 }
 
-// certificate requests the ACM certificate for the domains (nil without domains) and, with a
-// Route 53 zone, creates its validation records and waits for it.
+// validationNames are the names needing a DNS validation record: ACM gives *.d and d the same
+// record, so a wildcard whose apex is listed is dropped (two resources must not own one record).
+func validationNames(domains []string) []string {
+	var out []string
+	for _, d := range domains {
+		if apex, ok := strings.CutPrefix(d, "*."); ok && slices.Contains(domains, apex) {
+			continue
+		}
+		out = append(out, d)
+	}
+	return out
+}
+
+// certificate requests the ACM certificate for the domains (nil without domains) and waits
+// until it is validated: by records it creates in the Route 53 zone, or by records someone
+// creates from the validationRecords output (the update waits for them; CloudFront refuses a
+// certificate that is not issued yet).
 func certificate(ctx *pulumi.Context, name string, args Args, parent pulumi.ResourceOption) (pulumi.StringPtrInput, pulumi.ArrayOutput, error) {
 	none := pulumi.Array{}.ToArrayOutput()
 	if len(args.DomainNames) == 0 {
@@ -310,25 +347,35 @@ func certificate(ctx *pulumi.Context, name string, args Args, parent pulumi.Reso
 	}
 	records := cert.DomainValidationOptions.ApplyT(func(opts []acm.CertificateDomainValidationOption) []any {
 		var out []any
-		for _, o := range opts {
-			out = append(out, map[string]any{"name": deref(o.ResourceRecordName), "type": deref(o.ResourceRecordType), "value": deref(o.ResourceRecordValue)})
+		for _, d := range validationNames(args.DomainNames) {
+			if o, ok := optionFor(opts, d); ok {
+				out = append(out, map[string]any{"name": deref(o.ResourceRecordName), "type": deref(o.ResourceRecordType), "value": deref(o.ResourceRecordValue)})
+			}
 		}
 		return out
 	}).(pulumi.ArrayOutput)
-	if args.Route53ZoneID == "" {
-		return cert.Arn, records, nil
-	}
 	var fqdns pulumi.StringArray
-	for i := range args.DomainNames {
-		o := cert.DomainValidationOptions.Index(pulumi.Int(i))
-		rec, err := route53.NewRecord(ctx, fmt.Sprintf("%s-validation-%d", name, i), &route53.RecordArgs{
-			ZoneId: pulumi.String(args.Route53ZoneID), Name: o.ResourceRecordName().Elem(), Type: o.ResourceRecordType().Elem(),
-			Records: pulumi.StringArray{o.ResourceRecordValue().Elem()}, Ttl: pulumi.Int(300), AllowOverwrite: pulumi.Bool(true),
-		}, parent)
-		if err != nil {
-			return nil, none, fmt.Errorf("creating validation record: %w", err)
+	if args.Route53ZoneID != "" {
+		// One record per name, found by domain (the options are a set: their order is not ours).
+		for _, d := range validationNames(args.DomainNames) {
+			field := func(get func(acm.CertificateDomainValidationOption) *string) pulumi.StringOutput {
+				return cert.DomainValidationOptions.ApplyT(func(opts []acm.CertificateDomainValidationOption) string {
+					o, _ := optionFor(opts, d)
+					return deref(get(o))
+				}).(pulumi.StringOutput)
+			}
+			rec, err := route53.NewRecord(ctx, name+"-validation-"+strings.ReplaceAll(strings.TrimPrefix(d, "*."), ".", "-"), &route53.RecordArgs{
+				ZoneId:  pulumi.String(args.Route53ZoneID),
+				Name:    field(func(o acm.CertificateDomainValidationOption) *string { return o.ResourceRecordName }),
+				Type:    field(func(o acm.CertificateDomainValidationOption) *string { return o.ResourceRecordType }),
+				Records: pulumi.StringArray{field(func(o acm.CertificateDomainValidationOption) *string { return o.ResourceRecordValue })},
+				Ttl:     pulumi.Int(300),
+			}, parent)
+			if err != nil {
+				return nil, none, fmt.Errorf("creating validation record: %w", err)
+			}
+			fqdns = append(fqdns, rec.Fqdn)
 		}
-		fqdns = append(fqdns, rec.Fqdn)
 	}
 	validated, err := acm.NewCertificateValidation(ctx, name, &acm.CertificateValidationArgs{
 		CertificateArn: cert.Arn, ValidationRecordFqdns: fqdns,
@@ -337,6 +384,15 @@ func certificate(ctx *pulumi.Context, name string, args Args, parent pulumi.Reso
 		return nil, none, fmt.Errorf("validating certificate: %w", err)
 	}
 	return validated.CertificateArn, records, nil
+}
+
+func optionFor(opts []acm.CertificateDomainValidationOption, domain string) (acm.CertificateDomainValidationOption, bool) {
+	for _, o := range opts {
+		if deref(o.DomainName) == domain {
+			return o, true
+		}
+	}
+	return acm.CertificateDomainValidationOption{}, false
 }
 
 func deref(s *string) string {

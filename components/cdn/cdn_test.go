@@ -12,7 +12,7 @@ import (
 )
 
 func baseArgs() Args {
-	return Args{OriginDomainName: "k8s-app-123.us-west-2.elb.amazonaws.com", WebACLARN: pulumi.String("arn:acl")}
+	return Args{OriginDomainName: "origin.app.example.com", WebACLARN: pulumi.String("arn:acl")}
 }
 
 func run(args Args) (*mocktest.Recorder, error) {
@@ -38,7 +38,7 @@ func TestOriginsAndBehaviours(t *testing.T) {
 	assert.Equal(t, "arn:acl", d.Input("webAclId"))
 	origins := d.Input("origins").([]any)
 	app := origins[0].(map[string]any)
-	assert.Equal(t, "k8s-app-123.us-west-2.elb.amazonaws.com", app["domainName"])
+	assert.Equal(t, "origin.app.example.com", app["domainName"])
 	headers := app["customHeaders"].([]any)
 	require.Len(t, headers, 1)
 	assert.Equal(t, "X-Origin-Verify", headers[0].(map[string]any)["name"])
@@ -59,6 +59,8 @@ func TestOriginsAndBehaviours(t *testing.T) {
 	}
 	logging := d.Input("loggingConfig").(map[string]any)
 	assert.Equal(t, "edge-logs-a1b2c3.s3.amazonaws.com", logging["bucket"])
+	assert.Contains(t, d.Dependencies, "urn:pulumi:dev::test::scalemate:cdn:CDN$aws:s3/bucketOwnershipControls:BucketOwnershipControls::edge-logs",
+		"CloudFront logging needs the log bucket's ACLs enabled before the distribution")
 
 	policy, ok := rec.Named("aws:cloudfront/responseHeadersPolicy:ResponseHeadersPolicy", "edge")
 	require.True(t, ok)
@@ -96,17 +98,36 @@ func TestBucketsArePrivate(t *testing.T) {
 
 func TestCertificateAndShield(t *testing.T) {
 	args := baseArgs()
-	args.DomainNames, args.ShieldAdvanced = []string{"app.scalemate.io"}, true
+	args.DomainNames, args.ShieldAdvanced, args.Protect = []string{"app.scalemate.io"}, true, true
 	args.Geo = GeoRestriction{Type: "blacklist", Locations: []string{"KP"}}
 	rec, d := distribution(t, args)
 	cert, ok := rec.Named("aws:acm/certificate:Certificate", "edge")
 	require.True(t, ok)
 	assert.Equal(t, "DNS", cert.Input("validationMethod"))
 	assert.Empty(t, rec.OfType("aws:route53/record:Record"), "no zone: the records are outputs")
+	validation, ok := rec.Named("aws:acm/certificateValidation:CertificateValidation", "edge")
+	require.True(t, ok, "the update waits for the certificate: CloudFront refuses one not yet issued")
+	assert.Empty(t, validation.Input("validationRecordFqdns"))
 	assert.Equal(t, "arn:aws:acm:us-west-2:123456789012:edge", d.Input("viewerCertificate").(map[string]any)["acmCertificateArn"])
+	assert.Equal(t, "TLSv1.2_2021", d.Input("viewerCertificate").(map[string]any)["minimumProtocolVersion"])
+	logs, _ := rec.Named("aws:s3/bucketV2:BucketV2", "edge-logs")
+	assert.True(t, logs.Protect && logs.RetainOnDelete, "log buckets are kept in production")
 	assert.Len(t, rec.OfType("aws:shield/protection:Protection"), 1)
 	assert.Equal(t, map[string]any{"restrictionType": "blacklist", "locations": []any{"KP"}},
 		d.Input("restrictions").(map[string]any)["geoRestriction"])
+}
+
+// *.d and d share one validation record: one Route 53 record, owned once.
+func TestWildcardAndApexShareOneRecord(t *testing.T) {
+	args := baseArgs()
+	args.DomainNames, args.Route53ZoneID = []string{"scalemate.io", "*.scalemate.io", "app.other.io"}, "Z1"
+	rec, _ := distribution(t, args)
+	records := rec.OfType("aws:route53/record:Record")
+	require.Len(t, records, 2)
+	assert.Equal(t, "_fake.app.other.io.", records[0].Input("name"), "found by domain, not by position")
+	assert.Equal(t, "_fake.scalemate.io.", records[1].Input("name"))
+	validation, _ := rec.Named("aws:acm/certificateValidation:CertificateValidation", "edge")
+	assert.Len(t, validation.Input("validationRecordFqdns"), 2)
 }
 
 func TestInvalidArgsRegisterNothing(t *testing.T) {
@@ -114,12 +135,14 @@ func TestInvalidArgsRegisterNothing(t *testing.T) {
 		edit func(*Args)
 		want string
 	}{
-		"origin": {func(a *Args) { a.OriginDomainName = "http://alb" }, `OriginDomainName: "http://alb" is not a DNS name`},
-		"waf":    {func(a *Args) { a.WebACLARN = nil }, "WebACLARN: must be set"},
-		"dup":    {func(a *Args) { a.DomainNames = []string{"a.io", "a.io"} }, `DomainNames[1]: "a.io" is listed twice`},
-		"zone":   {func(a *Args) { a.Route53ZoneID = "Z1" }, "Route53ZoneID: is set but DomainNames is empty"},
-		"geo":    {func(a *Args) { a.Geo = GeoRestriction{Type: "whitelist"} }, "Geo.Locations: must be set exactly when"},
-		"price":  {func(a *Args) { a.PriceClass = "cheap" }, `PriceClass: "cheap" is not allowed`},
+		"origin":  {func(a *Args) { a.OriginDomainName = "http://alb" }, `OriginDomainName: "http://alb" is not a DNS name`},
+		"elb":     {func(a *Args) { a.OriginDomainName = "k8s-app-1.us-west-2.elb.amazonaws.com" }, "is the load balancer's own name, which no certificate covers"},
+		"country": {func(a *Args) { a.Geo = GeoRestriction{Type: "whitelist", Locations: []string{"de"}} }, `Geo.Locations[0]: "de" is not an ISO 3166 alpha-2 code`},
+		"waf":     {func(a *Args) { a.WebACLARN = nil }, "WebACLARN: must be set"},
+		"dup":     {func(a *Args) { a.DomainNames = []string{"a.io", "a.io"} }, `DomainNames[1]: "a.io" is listed twice`},
+		"zone":    {func(a *Args) { a.Route53ZoneID = "Z1" }, "Route53ZoneID: is set but DomainNames is empty"},
+		"geo":     {func(a *Args) { a.Geo = GeoRestriction{Type: "whitelist"} }, "Geo.Locations: must be set exactly when"},
+		"price":   {func(a *Args) { a.PriceClass = "cheap" }, `PriceClass: "cheap" is not allowed`},
 	} {
 		t.Run(name, func(t *testing.T) {
 			args := baseArgs()

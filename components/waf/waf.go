@@ -8,6 +8,7 @@ package waf
 import (
 	"fmt"
 	"regexp"
+	"slices"
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/cloudwatch"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/wafv2"
@@ -42,6 +43,13 @@ const (
 )
 
 var countryRE = regexp.MustCompile(`^[A-Z]{2}$`)
+
+// logRetentionValues are the retention periods CloudWatch Logs accepts.
+var logRetentionValues = []int{1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653}
+
+// countedRules are managed rules that would break the application and only count: the Common
+// rule set's 8 KB body limit refuses ordinary API uploads.
+var countedRules = map[string][]string{"AWSManagedRulesCommonRuleSet": {"SizeRestrictions_BODY"}}
 
 // Args configures a WAF.
 type Args struct {
@@ -99,6 +107,9 @@ func (a Args) Check(name string) error {
 	p.IntRange("RateLimit", a.RateLimit, MinRateLimit, MaxRateLimit)
 	for i, g := range a.ManagedRuleGroups {
 		p.OneOf(fmt.Sprintf("ManagedRuleGroups[%d]", i), g, ManagedRuleGroups...)
+		if slices.Index(a.ManagedRuleGroups, g) != i {
+			p.Addf(fmt.Sprintf("ManagedRuleGroups[%d]", i), "%q is listed twice (rule names must be unique)", g)
+		}
 	}
 	for i, c := range a.BlockCountries {
 		if !countryRE.MatchString(c) {
@@ -110,7 +121,9 @@ func (a Args) Check(name string) error {
 			p.CIDR(fmt.Sprintf("%s[%d]", field, i), c)
 		}
 	}
-	p.IntRange("LogRetentionDays", a.LogRetentionDays, 1, 3653)
+	if !slices.Contains(logRetentionValues, a.LogRetentionDays) {
+		p.Addf("LogRetentionDays", "%d is not a CloudWatch retention period", a.LogRetentionDays)
+	}
 	return p.Err(fmt.Sprintf("invalid waf args for %q", name))
 }
 
@@ -191,9 +204,17 @@ func New(ctx *pulumi.Context, name string, args Args, opts ...pulumi.ResourceOpt
 		if args.Action == Count {
 			override = wafv2.WebAclRuleOverrideActionArgs{Count: wafv2.WebAclRuleOverrideActionCountArgs{}}
 		}
+		var overrides wafv2.WebAclRuleStatementManagedRuleGroupStatementRuleActionOverrideArray
+		for _, rule := range countedRules[group] {
+			overrides = append(overrides, wafv2.WebAclRuleStatementManagedRuleGroupStatementRuleActionOverrideArgs{
+				Name: pulumi.String(rule),
+				ActionToUse: wafv2.WebAclRuleStatementManagedRuleGroupStatementRuleActionOverrideActionToUseArgs{
+					Count: wafv2.WebAclRuleStatementManagedRuleGroupStatementRuleActionOverrideActionToUseCountArgs{}},
+			})
+		}
 		add(wafv2.WebAclRuleArgs{Name: pulumi.String(group), OverrideAction: override,
 			Statement: wafv2.WebAclRuleStatementArgs{ManagedRuleGroupStatement: wafv2.WebAclRuleStatementManagedRuleGroupStatementArgs{
-				VendorName: pulumi.String("AWS"), Name: pulumi.String(group)}},
+				VendorName: pulumi.String("AWS"), Name: pulumi.String(group), RuleActionOverrides: overrides}},
 			VisibilityConfig: visibility(group)})
 	}
 

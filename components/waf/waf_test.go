@@ -49,6 +49,9 @@ func TestBlockModeWithListsAndGeo(t *testing.T) {
 	assert.EqualValues(t, 500, rate["limit"])
 	assert.Equal(t, "IP", rate["aggregateKeyType"])
 	assert.Contains(t, rs[4]["overrideAction"], "none", "block mode lets managed groups block")
+	common := rs[4]["statement"].(map[string]any)["managedRuleGroupStatement"].(map[string]any)
+	assert.Equal(t, []any{map[string]any{"name": "SizeRestrictions_BODY", "actionToUse": map[string]any{"count": map[string]any{}}}},
+		common["ruleActionOverrides"], "API uploads over 8 KB are counted, not refused")
 
 	acl, _ := rec.Named("aws:wafv2/webAcl:WebAcl", "edge")
 	assert.Equal(t, "CLOUDFRONT", acl.Input("scope"))
@@ -87,6 +90,8 @@ func TestInvalidArgsRegisterNothing(t *testing.T) {
 		"country": {Args{BlockCountries: []string{"North Korea"}}, `BlockCountries[0]: "North Korea" is not an ISO 3166 alpha-2 country code`},
 		"ip":      {Args{DenyIPs: []string{"1.2.3.4"}}, `DenyIPs[0]: "1.2.3.4" is not a CIDR block`},
 		"action":  {Args{Action: "challenge"}, `Action: "challenge" is not allowed; use one of count, block`},
+		"twice":   {Args{ManagedRuleGroups: []string{"AWSManagedRulesSQLiRuleSet", "AWSManagedRulesSQLiRuleSet"}}, `ManagedRuleGroups[1]: "AWSManagedRulesSQLiRuleSet" is listed twice`},
+		"logs":    {Args{LogRetentionDays: 10}, "LogRetentionDays: 10 is not a CloudWatch retention period"},
 		"scope":   {Args{Scope: "GLOBAL"}, `Scope: "GLOBAL" is not allowed`},
 	} {
 		t.Run(name, func(t *testing.T) {

@@ -36,41 +36,56 @@ type Args struct {
 	Protect bool
 }
 
+// Bucket is a bucket with its guard rails.
+type Bucket struct {
+	*s3.BucketV2
+	// Settings are the ownership, encryption, public-access and policy resources; depend on
+	// them when a service needs the bucket configured (CloudFront logging needs ACLs enabled).
+	Settings []pulumi.Resource
+}
+
 // New creates the bucket and its guard rails; opts (a parent, a provider) apply to all of them.
-func New(ctx *pulumi.Context, name string, args Args, opts ...pulumi.ResourceOption) (*s3.BucketV2, error) {
+func New(ctx *pulumi.Context, name string, args Args, opts ...pulumi.ResourceOption) (*Bucket, error) {
 	bucket, err := s3.NewBucketV2(ctx, name, &s3.BucketV2Args{BucketPrefix: pulumi.String(args.Prefix)},
 		append(slices.Clone(opts), pulumi.Protect(args.Protect), pulumi.RetainOnDelete(args.Protect))...)
 	if err != nil {
 		return nil, fmt.Errorf("creating bucket %s: %w", name, err)
 	}
-	fail := func(what string, err error) (*s3.BucketV2, error) {
+	fail := func(what string, err error) (*Bucket, error) {
 		return nil, fmt.Errorf("%s of bucket %s: %w", what, name, err)
 	}
-	if _, err := s3.NewBucketPublicAccessBlock(ctx, name, &s3.BucketPublicAccessBlockArgs{
+	out := &Bucket{BucketV2: bucket}
+	keep := func(r pulumi.Resource, err error) error {
+		if err == nil {
+			out.Settings = append(out.Settings, r)
+		}
+		return err
+	}
+	if err := keep(s3.NewBucketPublicAccessBlock(ctx, name, &s3.BucketPublicAccessBlockArgs{
 		Bucket: bucket.ID(), BlockPublicAcls: pulumi.Bool(true), BlockPublicPolicy: pulumi.Bool(true),
 		IgnorePublicAcls: pulumi.Bool(true), RestrictPublicBuckets: pulumi.Bool(true),
-	}, opts...); err != nil {
+	}, opts...)); err != nil {
 		return fail("blocking public access", err)
 	}
 	sse := s3.BucketServerSideEncryptionConfigurationV2RuleApplyServerSideEncryptionByDefaultArgs{SseAlgorithm: pulumi.String("AES256")}
 	if args.KMSKeyARN != nil {
 		sse = s3.BucketServerSideEncryptionConfigurationV2RuleApplyServerSideEncryptionByDefaultArgs{SseAlgorithm: pulumi.String("aws:kms"), KmsMasterKeyId: args.KMSKeyARN}
 	}
-	if _, err := s3.NewBucketServerSideEncryptionConfigurationV2(ctx, name, &s3.BucketServerSideEncryptionConfigurationV2Args{
+	if err := keep(s3.NewBucketServerSideEncryptionConfigurationV2(ctx, name, &s3.BucketServerSideEncryptionConfigurationV2Args{
 		Bucket: bucket.ID(),
 		Rules: s3.BucketServerSideEncryptionConfigurationV2RuleArray{s3.BucketServerSideEncryptionConfigurationV2RuleArgs{
 			ApplyServerSideEncryptionByDefault: sse, BucketKeyEnabled: pulumi.Bool(args.KMSKeyARN != nil),
 		}},
-	}, opts...); err != nil {
+	}, opts...)); err != nil {
 		return fail("encrypting", err)
 	}
 	ownership := "BucketOwnerEnforced"
 	if args.ACLsForLogDelivery {
 		ownership = "BucketOwnerPreferred"
 	}
-	if _, err := s3.NewBucketOwnershipControls(ctx, name, &s3.BucketOwnershipControlsArgs{
+	if err := keep(s3.NewBucketOwnershipControls(ctx, name, &s3.BucketOwnershipControlsArgs{
 		Bucket: bucket.ID(), Rule: s3.BucketOwnershipControlsRuleArgs{ObjectOwnership: pulumi.String(ownership)},
-	}, opts...); err != nil {
+	}, opts...)); err != nil {
 		return fail("setting object ownership", err)
 	}
 	if args.Versioning {
@@ -104,7 +119,7 @@ func New(ctx *pulumi.Context, name string, args Args, opts ...pulumi.ResourceOpt
 			return nil, err
 		}
 	}
-	return bucket, nil
+	return out, nil
 }
 
 // Policy attaches the bucket's one policy: TLS-only access, plus grants (an output of

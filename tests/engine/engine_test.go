@@ -15,7 +15,6 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/auto"
 	"github.com/pulumi/pulumi/sdk/v3/go/auto/optdestroy"
 	"github.com/pulumi/pulumi/sdk/v3/go/auto/optpreview"
-	"github.com/pulumi/pulumi/sdk/v3/go/auto/optup"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/apitype"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -144,16 +143,6 @@ func TestViolationBlocksUp(t *testing.T) {
 			assert.Empty(t, cloudResources(t, s), "no cloud resource may exist after a blocked up")
 		})
 	}
-}
-
-// Why tools.Up previews first: the Automation API's Up passes --skip-preview, and then a
-// resource-rule violation stops the update only after earlier resources were created.
-func TestSkipPreviewCreatesBeforeTheViolation(t *testing.T) {
-	s := stack(t, "dev", func(cfg map[string]any) { cfg["scalemate:logRetentionDays"] = 365 })
-	_, err := s.Up(context.Background(), optup.PolicyPacks(tools.Packs...))
-	require.Error(t, err)
-	assert.Contains(t, err.Error(), "log-retention-cap")
-	assert.NotEmpty(t, cloudResources(t, s), "if this ever fails, the engine now blocks before creating and tools.Up can drop its preview")
 }
 
 // cloudResources lists the custom resources in a stack's state other than providers.
