@@ -472,29 +472,26 @@ func checkDefaultSGs(c *Check, rs []analyzed.Resource) {
 			c.Violate(sg, "the default security group has rules")
 		}
 	}
-	for _, vpc := range ofType(rs, TypeVPC) {
-		if len(dependentsOf(rs, vpc, TypeDefaultSG)) == 0 {
-			c.Violate(vpc, "the VPC's default security group is not managed (AWS's default allows all traffic within it)")
+	requireCompanion(c, rs, TypeVPC, TypeDefaultSG, "the VPC's default security group is not managed (AWS's default allows all traffic within it)")
+}
+
+// requireCompanion reports every resource of typ that no resource of companion depends on
+// (a VPC without flow log, a bucket without encryption configuration, ...).
+func requireCompanion(c *Check, rs []analyzed.Resource, typ, companion, message string) {
+	for _, r := range ofType(rs, typ) {
+		if len(dependentsOf(rs, r, companion)) == 0 {
+			c.Violate(r, "%s", message)
 		}
 	}
 }
 
 func checkFlowLogs(c *Check, rs []analyzed.Resource) {
-	for _, vpc := range ofType(rs, TypeVPC) {
-		if len(dependentsOf(rs, vpc, TypeFlowLog)) == 0 {
-			c.Violate(vpc, "no flow log is attached to the VPC")
-		}
-	}
+	requireCompanion(c, rs, TypeVPC, TypeFlowLog, "no flow log is attached to the VPC")
 }
 
 func checkVaultLocks(c *Check, rs []analyzed.Resource) {
-	if !c.T.RequireVaultLock {
-		return
-	}
-	for _, v := range ofType(rs, TypeBackupVault) {
-		if len(dependentsOf(rs, v, TypeVaultLock)) == 0 {
-			c.Violate(v, "the vault has no lock configuration; %s requires one", c.T.Tier)
-		}
+	if c.T.RequireVaultLock {
+		requireCompanion(c, rs, TypeBackupVault, TypeVaultLock, "the vault has no lock configuration; "+c.T.Tier+" requires one")
 	}
 }
 
@@ -514,19 +511,11 @@ func checkBucketPublicAccess(c *Check, rs []analyzed.Resource) {
 }
 
 func checkBucketEncryption(c *Check, rs []analyzed.Resource) {
-	for _, b := range ofType(rs, TypeBucket) {
-		if len(dependentsOf(rs, b, TypeBucketSSE)) == 0 {
-			c.Violate(b, "no server-side encryption configuration is attached to the bucket")
-		}
-	}
+	requireCompanion(c, rs, TypeBucket, TypeBucketSSE, "no server-side encryption configuration is attached to the bucket")
 }
 
 func checkWAFLogging(c *Check, rs []analyzed.Resource) {
-	for _, acl := range ofType(rs, TypeWebACL) {
-		if len(dependentsOf(rs, acl, TypeWebACLLogging)) == 0 {
-			c.Violate(acl, "the web ACL has no logging configuration")
-		}
-	}
+	requireCompanion(c, rs, TypeWebACL, TypeWebACLLogging, "the web ACL has no logging configuration")
 }
 
 // cloudFrontBehaviours are the default and ordered cache behaviours of a distribution.
