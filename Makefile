@@ -5,7 +5,7 @@ POLICY_CONFIG ?=
 
 ACTIONLINT ?= github.com/rhysd/actionlint/cmd/actionlint@v1.7.12
 
-.PHONY: help deps build test test-unit test-engine preview plan check fmt packs cli lint-workflows
+.PHONY: help deps build test test-unit test-engine preview plan check fmt packs cli lint-workflows bench
 
 help:
 	@echo "make preview STACK=dev  offline engine preview with both policy packs and the cost estimate (no AWS account)"
@@ -17,6 +17,7 @@ help:
 	@echo "make build              build the Pulumi program to .pulumi/bin/scalemate (Pulumi.yaml buildTarget)"
 	@echo "make cli                print the path of the pinned Pulumi CLI (building it if needed)"
 	@echo "make lint-workflows     actionlint on .github/workflows"
+	@echo "make bench              benchmark: build, tests, engine previews, policies, critical path (N=3, COLD=1)"
 
 deps:
 	$(GO) mod download
@@ -54,6 +55,9 @@ test-engine: deps
 
 fmt:
 	gofmt -w $$(git ls-files '*.go')
+
+bench: deps
+	bench/run.sh
 
 lint-workflows:
 	$(GO) run $(ACTIONLINT) -shellcheck= .github/workflows/*.yml
