@@ -11,11 +11,8 @@ import (
 func BenchmarkMockRun(b *testing.B) {
 	for _, stack := range []string{"dev", "staging", "prod"} {
 		b.Run(stack, func(b *testing.B) {
-			t := &testing.T{}
 			for i := 0; i < b.N; i++ {
-				if _, err := runStack(t, stack, nil); err != nil {
-					b.Fatal(err)
-				}
+				mustRunStack(b, stack)
 			}
 		})
 	}
@@ -25,11 +22,7 @@ func BenchmarkMockRun(b *testing.B) {
 func BenchmarkPolicies(b *testing.B) {
 	for _, stack := range []string{"dev", "staging", "prod"} {
 		b.Run(stack, func(b *testing.B) {
-			rec, err := runStack(&testing.T{}, stack, nil)
-			if err != nil {
-				b.Fatal(err)
-			}
-			rs := rec.Analyzed()
+			rs := mustRunStack(b, stack).Analyzed()
 			th, _ := rules.ForStack(stack, nil)
 			b.ResetTimer()
 			for i := 0; i < b.N; i++ {

@@ -34,7 +34,7 @@ const (
 )
 
 // runStack runs the program for one real stack file, optionally changed by edit.
-func runStack(t *testing.T, stack string, edit func(cfg map[string]string)) (*mocktest.Recorder, error) {
+func runStack(t testing.TB, stack string, edit func(cfg map[string]string)) (*mocktest.Recorder, error) {
 	t.Helper()
 	cfg, err := mocktest.StackConfig(filepath.Join("..", "Pulumi."+stack+".yaml"))
 	require.NoError(t, err)
@@ -44,7 +44,7 @@ func runStack(t *testing.T, stack string, edit func(cfg map[string]string)) (*mo
 	return mocktest.Run("scalemate", stack, cfg, infra.Run)
 }
 
-func mustRunStack(t *testing.T, stack string) *mocktest.Recorder {
+func mustRunStack(t testing.TB, stack string) *mocktest.Recorder {
 	t.Helper()
 	rec, err := runStack(t, stack, nil)
 	require.NoError(t, err)
