@@ -22,8 +22,7 @@ func runBootstrap(t *testing.T) *mocktest.Recorder {
 
 func TestStateBucketIsPrivateVersionedEncrypted(t *testing.T) {
 	rec := runBootstrap(t)
-	bucket, ok := rec.Named("aws:s3/bucketV2:BucketV2", "state")
-	require.True(t, ok)
+	bucket := rec.Must(t, "aws:s3/bucketV2:BucketV2", "state")
 	assert.True(t, bucket.Protect && bucket.RetainOnDelete)
 	v, _ := rec.Named("aws:s3/bucketVersioningV2:BucketVersioningV2", "state")
 	assert.Equal(t, map[string]any{"status": "Enabled"}, v.Input("versioningConfiguration"))

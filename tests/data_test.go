@@ -39,8 +39,7 @@ func TestDataTierPerTier(t *testing.T) {
 	for stack, want := range dataExpectations {
 		t.Run(stack, func(t *testing.T) {
 			rec := mustRunStack(t, stack)
-			primary, ok := rec.Named(typeDBInstance, "scalemate-"+stack)
-			require.True(t, ok)
+			primary := rec.Must(t, typeDBInstance, "scalemate-"+stack)
 			assert.Equal(t, want.multiAZ, primary.Input("multiAz"))
 			assert.Equal(t, want.backupDays, primary.Input("backupRetentionPeriod"))
 			assert.Equal(t, want.kept, primary.Input("deletionProtection"))
@@ -55,8 +54,7 @@ func TestDataTierPerTier(t *testing.T) {
 				assert.Empty(t, rec.OfType(typeDBProxy))
 			}
 
-			cache, ok := rec.Named(typeCache, "scalemate-"+stack+"-cache")
-			require.True(t, ok)
+			cache := rec.Must(t, typeCache, "scalemate-"+stack+"-cache")
 			assert.Equal(t, "enabled", cache.Input("clusterMode"))
 			assert.Equal(t, want.shards, cache.Input("numNodeGroups"))
 			assert.Equal(t, want.replicasPerShard, cache.Input("replicasPerNodeGroup"))
@@ -82,8 +80,7 @@ func TestDataTierPerTier(t *testing.T) {
 // The data stores sit in the isolated subnets and admit only the cluster's security group.
 func TestDataTierNetworkPlacement(t *testing.T) {
 	rec := mustRunStack(t, "staging")
-	group, ok := rec.Named("aws:rds/subnetGroup:SubnetGroup", "scalemate-staging")
-	require.True(t, ok)
+	group := rec.Must(t, "aws:rds/subnetGroup:SubnetGroup", "scalemate-staging")
 	for _, id := range group.Input("subnetIds").([]any) {
 		assert.Contains(t, id, "-isolated-", "DB subnet group uses isolated subnets")
 	}
@@ -97,11 +94,9 @@ func TestDataTierNetworkPlacement(t *testing.T) {
 // Prod copies every backup to the DR region through a provider of its own.
 func TestProdBackupsCopiedToDRRegion(t *testing.T) {
 	rec := mustRunStack(t, "prod")
-	dr, ok := rec.Named(typeAWSProv, "aws-us-east-2")
-	require.True(t, ok)
+	dr := rec.Must(t, typeAWSProv, "aws-us-east-2")
 	assert.Equal(t, "us-east-2", dr.Input("region"))
-	copyVault, ok := rec.Named(typeVault, "scalemate-prod-us-east-2")
-	require.True(t, ok)
+	copyVault := rec.Must(t, typeVault, "scalemate-prod-us-east-2")
 	assert.Contains(t, copyVault.Provider, "pulumi:providers:aws::aws-us-east-2::")
 	assert.True(t, copyVault.Protect)
 }
@@ -109,8 +104,7 @@ func TestProdBackupsCopiedToDRRegion(t *testing.T) {
 // The application's IRSA role reads exactly the two data-tier secrets.
 func TestAppRoleReadsOnlyDataSecrets(t *testing.T) {
 	rec := mustRunStack(t, "dev")
-	role, ok := rec.Named("aws:iam/role:Role", "scalemate-dev-app")
-	require.True(t, ok)
+	role := rec.Must(t, "aws:iam/role:Role", "scalemate-dev-app")
 	assert.Contains(t, role.Input("assumeRolePolicy"), "system:serviceaccount:scalemate:scalemate-app")
 	inline := role.Input("inlinePolicies").([]any)[0].(map[string]any)["policy"].(string)
 	var doc struct {

@@ -23,8 +23,7 @@ func TestEdgePerTier(t *testing.T) {
 	} {
 		t.Run(stack, func(t *testing.T) {
 			rec := mustRunStack(t, stack)
-			acl, ok := rec.Named(typeWebACL, "scalemate-"+stack)
-			require.True(t, ok)
+			acl := rec.Must(t, typeWebACL, "scalemate-"+stack)
 			assert.Equal(t, "CLOUDFRONT", acl.Input("scope"))
 			for _, r := range acl.Input("rules").([]any) {
 				rule := r.(map[string]any)
@@ -37,8 +36,7 @@ func TestEdgePerTier(t *testing.T) {
 				}
 			}
 
-			d, ok := rec.Named(typeDistribution, "scalemate-"+stack)
-			require.True(t, ok)
+			d := rec.Must(t, typeDistribution, "scalemate-"+stack)
 			assert.Equal(t, want.priceClass, d.Input("priceClass"))
 			assert.Equal(t, "arn:aws:wafv2:us-west-2:123456789012:scalemate-"+stack, d.Input("webAclId"))
 			assert.Equal(t, "redirect-to-https", d.Input("defaultCacheBehavior").(map[string]any)["viewerProtocolPolicy"])

@@ -165,8 +165,7 @@ func TestAddonOrderingAndPlacement(t *testing.T) {
 				}
 			}
 		}
-		coredns, ok := rec.Named(typeAddon, "scalemate-"+stack+"-coredns")
-		require.True(t, ok)
+		coredns := rec.Must(t, typeAddon, "scalemate-"+stack+"-coredns")
 		if stack == "prod" {
 			assert.Contains(t, coredns.Input("configurationValues"), `"nodeSelector":{"scalemate.io/pool":"system"}`)
 		} else {

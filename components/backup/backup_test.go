@@ -41,8 +41,7 @@ func mustRun(t *testing.T, args Args, withCopy bool) *mocktest.Recorder {
 
 func rulesOf(t *testing.T, rec *mocktest.Recorder) map[string]map[string]any {
 	t.Helper()
-	plan, ok := rec.Named("aws:backup/plan:Plan", "bk")
-	require.True(t, ok)
+	plan := rec.Must(t, "aws:backup/plan:Plan", "bk")
 	out := map[string]map[string]any{}
 	for _, r := range plan.Input("rules").([]any) {
 		m := r.(map[string]any)
@@ -61,11 +60,9 @@ func TestDailyOnlyByDefault(t *testing.T) {
 	assert.Empty(t, rec.OfType("aws:backup/vaultLockConfiguration:VaultLockConfiguration"))
 	assert.Empty(t, rec.OfType("aws:backup/restoreTestingPlan:RestoreTestingPlan"))
 
-	vault, ok := rec.Named("aws:backup/vault:Vault", "bk")
-	require.True(t, ok)
+	vault := rec.Must(t, "aws:backup/vault:Vault", "bk")
 	assert.Equal(t, "arn:aws:kms:us-west-2:123456789012:bk-vault", vault.Input("kmsKeyArn"))
-	sel, ok := rec.Named("aws:backup/selection:Selection", "bk")
-	require.True(t, ok)
+	sel := rec.Must(t, "aws:backup/selection:Selection", "bk")
 	assert.Equal(t, []any{dbARN}, sel.Input("resources"))
 	role, _ := rec.Named("aws:iam/role:Role", "bk-backup")
 	assert.Len(t, role.Input("managedPolicyArns"), 2)
@@ -91,8 +88,7 @@ func TestProductionPlanWithCopiesLockAndRestoreTests(t *testing.T) {
 		assert.Equal(t, r["lifecycle"], c["lifecycle"], "%s copies are kept as long as the originals", name)
 	}
 
-	copyVault, ok := rec.Named("aws:backup/vault:Vault", "bk-us-east-2")
-	require.True(t, ok)
+	copyVault := rec.Must(t, "aws:backup/vault:Vault", "bk-us-east-2")
 	assert.Contains(t, copyVault.Provider, "pulumi:providers:aws::dr::", "the DR vault lives in the second region")
 	assert.True(t, copyVault.Protect && copyVault.RetainOnDelete)
 
@@ -107,11 +103,9 @@ func TestProductionPlanWithCopiesLockAndRestoreTests(t *testing.T) {
 	}
 	assert.Equal(t, "22:00-23:00", args.StartWindow())
 
-	plan, ok := rec.Named("aws:backup/restoreTestingPlan:RestoreTestingPlan", "bk")
-	require.True(t, ok)
+	plan := rec.Must(t, "aws:backup/restoreTestingPlan:RestoreTestingPlan", "bk")
 	assert.Equal(t, "bk_restore_test", plan.Input("name"))
-	sel, ok := rec.Named("aws:backup/restoreTestingSelection:RestoreTestingSelection", "bk-rds")
-	require.True(t, ok)
+	sel := rec.Must(t, "aws:backup/restoreTestingSelection:RestoreTestingSelection", "bk-rds")
 	assert.Equal(t, "RDS", sel.Input("protectedResourceType"))
 	assert.Equal(t, []any{dbARN}, sel.Input("protectedResourceArns"))
 	assert.Equal(t, map[string]any{"dbSubnetGroupName": "db-subnets", "vpcSecurityGroupIds": `["sg-db"]`}, sel.Input("restoreMetadataOverrides"))

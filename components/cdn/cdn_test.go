@@ -26,8 +26,7 @@ func distribution(t *testing.T, args Args) (*mocktest.Recorder, mocktest.Resourc
 	t.Helper()
 	rec, err := run(args)
 	require.NoError(t, err)
-	d, ok := rec.Named("aws:cloudfront/distribution:Distribution", "edge")
-	require.True(t, ok)
+	d := rec.Must(t, "aws:cloudfront/distribution:Distribution", "edge")
 	return rec, d
 }
 
@@ -62,8 +61,7 @@ func TestOriginsAndBehaviours(t *testing.T) {
 	assert.Contains(t, d.Dependencies, "urn:pulumi:dev::test::scalemate:cdn:CDN$aws:s3/bucketOwnershipControls:BucketOwnershipControls::edge-logs",
 		"CloudFront logging needs the log bucket's ACLs enabled before the distribution")
 
-	policy, ok := rec.Named("aws:cloudfront/responseHeadersPolicy:ResponseHeadersPolicy", "edge")
-	require.True(t, ok)
+	policy := rec.Must(t, "aws:cloudfront/responseHeadersPolicy:ResponseHeadersPolicy", "edge")
 	hsts := policy.Input("securityHeadersConfig").(map[string]any)["strictTransportSecurity"].(map[string]any)
 	assert.EqualValues(t, 63072000, hsts["accessControlMaxAgeSec"])
 	assert.Equal(t, true, hsts["preload"])
@@ -74,8 +72,7 @@ func TestBucketsArePrivate(t *testing.T) {
 	args := baseArgs()
 	args.LogExpirationDays = 7
 	rec, _ := distribution(t, args)
-	pol, ok := rec.Named("aws:s3/bucketPolicy:BucketPolicy", "edge-assets")
-	require.True(t, ok)
+	pol := rec.Must(t, "aws:s3/bucketPolicy:BucketPolicy", "edge-assets")
 	var doc struct {
 		Statement []struct {
 			Sid       string
@@ -101,8 +98,7 @@ func TestCertificateAndShield(t *testing.T) {
 	args.DomainNames, args.ShieldAdvanced, args.Protect = []string{"app.scalemate.io"}, true, true
 	args.Geo = GeoRestriction{Type: "blacklist", Locations: []string{"KP"}}
 	rec, d := distribution(t, args)
-	cert, ok := rec.Named("aws:acm/certificate:Certificate", "edge")
-	require.True(t, ok)
+	cert := rec.Must(t, "aws:acm/certificate:Certificate", "edge")
 	assert.Equal(t, "DNS", cert.Input("validationMethod"))
 	assert.Empty(t, rec.OfType("aws:route53/record:Record"), "no zone: the records are outputs")
 	validation, ok := rec.Named("aws:acm/certificateValidation:CertificateValidation", "edge")

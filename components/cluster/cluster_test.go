@@ -50,8 +50,7 @@ func mustRun(t *testing.T, args Args) (*mocktest.Recorder, string) {
 
 func theCluster(t *testing.T, rec *mocktest.Recorder) mocktest.Resource {
 	t.Helper()
-	c, ok := rec.Named("aws:eks/cluster:Cluster", "demo")
-	require.True(t, ok)
+	c := rec.Must(t, "aws:eks/cluster:Cluster", "demo")
 	return c
 }
 
@@ -76,8 +75,7 @@ func TestControlPlaneDefaults(t *testing.T) {
 	assert.Equal(t, []any{"secrets"}, enc["resources"])
 	assert.Equal(t, "arn:aws:kms:us-west-2:123456789012:demo-secrets", enc["provider"].(map[string]any)["keyArn"])
 
-	key, ok := rec.Named("aws:kms/key:Key", "demo-secrets")
-	require.True(t, ok)
+	key := rec.Must(t, "aws:kms/key:Key", "demo-secrets")
 	assert.Equal(t, true, key.Input("enableKeyRotation"))
 	assert.EqualValues(t, 30, key.Input("deletionWindowInDays"))
 }
@@ -87,8 +85,7 @@ func TestLogGroupCreatedFirst(t *testing.T) {
 	args := baseArgs()
 	args.LogRetentionDays = 14
 	rec, _ := mustRun(t, args)
-	lg, ok := rec.Named("aws:cloudwatch/logGroup:LogGroup", "demo-control-plane")
-	require.True(t, ok)
+	lg := rec.Must(t, "aws:cloudwatch/logGroup:LogGroup", "demo-control-plane")
 	assert.Equal(t, "/aws/eks/demo/cluster", lg.Input("name"))
 	assert.EqualValues(t, 14, lg.Input("retentionInDays"))
 	deps := strings.Join(theCluster(t, rec).Dependencies, " ")
@@ -133,8 +130,7 @@ func TestAddonsAndIRSA(t *testing.T) {
 	assert.JSONEq(t, `{"enableNetworkPolicy":"true"}`, addons["vpc-cni"].Input("configurationValues").(string))
 
 	// The IRSA trust is pinned to one service account and the sts audience.
-	role, ok := rec.Named("aws:iam/role:Role", "demo-vpc-cni")
-	require.True(t, ok)
+	role := rec.Must(t, "aws:iam/role:Role", "demo-vpc-cni")
 	var trust struct {
 		Statement []struct {
 			Principal map[string]string
@@ -150,13 +146,11 @@ func TestAddonsAndIRSA(t *testing.T) {
 	assert.Equal(t, "system:serviceaccount:kube-system:aws-node", st.Condition["StringEquals"][issuer+":sub"])
 	assert.Equal(t, "sts.amazonaws.com", st.Condition["StringEquals"][issuer+":aud"])
 
-	ebsRole, ok := rec.Named("aws:iam/role:Role", "demo-aws-ebs-csi-driver")
-	require.True(t, ok)
+	ebsRole := rec.Must(t, "aws:iam/role:Role", "demo-aws-ebs-csi-driver")
 	assert.Equal(t, []any{"arn:aws:iam::aws:policy/service-role/AmazonEBSCSIDriverPolicy"}, ebsRole.Input("managedPolicyArns"))
 	assert.Equal(t, []any{"arn:aws:iam::aws:policy/AmazonEKS_CNI_Policy"}, role.Input("managedPolicyArns"))
 
-	oidc, ok := rec.Named("aws:iam/openIdConnectProvider:OpenIdConnectProvider", "demo-oidc")
-	require.True(t, ok)
+	oidc := rec.Must(t, "aws:iam/openIdConnectProvider:OpenIdConnectProvider", "demo-oidc")
 	assert.Equal(t, "https://"+issuer, oidc.Input("url"))
 	assert.Equal(t, []any{"sts.amazonaws.com"}, oidc.Input("clientIdLists"))
 }
@@ -185,11 +179,9 @@ func TestNodeAddonsWaitForNodePools(t *testing.T) {
 		return c.InstallNodeAddons(ctx, &pool)
 	})
 	require.NoError(t, err)
-	coredns, ok := rec.Named("aws:eks/addon:Addon", "demo-coredns")
-	require.True(t, ok)
+	coredns := rec.Must(t, "aws:eks/addon:Addon", "demo-coredns")
 	assert.Contains(t, strings.Join(coredns.Dependencies, " "), "test:index:NodePool::pool")
-	cni, ok := rec.Named("aws:eks/addon:Addon", "demo-vpc-cni")
-	require.True(t, ok)
+	cni := rec.Must(t, "aws:eks/addon:Addon", "demo-vpc-cni")
 	assert.NotContains(t, strings.Join(cni.Dependencies, " "), "NodePool", "networking addons go in before nodes")
 }
 
@@ -224,8 +216,7 @@ func TestKubeconfigIsSecretAndUsesGetToken(t *testing.T) {
 	assert.Equal(t, "aws", cfg.Users[0].User.Exec.Command)
 	assert.Equal(t, []string{"eks", "get-token", "--cluster-name", "demo", "--region", "us-west-2", "--output", "json"}, cfg.Users[0].User.Exec.Args)
 
-	prov, ok := rec.Named("pulumi:providers:kubernetes", "demo")
-	require.True(t, ok)
+	prov := rec.Must(t, "pulumi:providers:kubernetes", "demo")
 	assert.True(t, prov.Inputs["kubeconfig"].IsSecret() || prov.Inputs["kubeconfig"].ContainsSecrets(), "the kubeconfig reaches the provider as a secret")
 }
 

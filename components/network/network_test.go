@@ -95,8 +95,7 @@ func TestSubnetsPerTier(t *testing.T) {
 	assert.NotContains(t, tags("net-isolated-us-west-2a"), "kubernetes.io/role/internal-elb")
 
 	// The isolated route table has no route out of the VPC.
-	rt, ok := rec.Named("aws:ec2/routeTable:RouteTable", "net-isolated")
-	require.True(t, ok)
+	rt := rec.Must(t, "aws:ec2/routeTable:RouteTable", "net-isolated")
 	assert.Empty(t, rt.Input("routes"))
 	assert.Len(t, rec.OfType("aws:ec2/routeTableAssociation:RouteTableAssociation"), 9)
 }
@@ -112,8 +111,7 @@ func TestDefaultSecurityGroupLockedAndFlowLogs(t *testing.T) {
 	assert.Empty(t, sg[0].Input("ingress"))
 	assert.Empty(t, sg[0].Input("egress"))
 
-	group, ok := rec.Named("aws:cloudwatch/logGroup:LogGroup", "net-flow-logs")
-	require.True(t, ok)
+	group := rec.Must(t, "aws:cloudwatch/logGroup:LogGroup", "net-flow-logs")
 	assert.EqualValues(t, 365, group.Input("retentionInDays"))
 	assert.Equal(t, "/aws/vpc/net/flow-logs", group.Input("name"))
 
@@ -123,8 +121,7 @@ func TestDefaultSecurityGroupLockedAndFlowLogs(t *testing.T) {
 	assert.EqualValues(t, 60, flow[0].Input("maxAggregationInterval"))
 	assert.Equal(t, "cloud-watch-logs", flow[0].Input("logDestinationType"))
 
-	policy, ok := rec.Named("aws:iam/rolePolicy:RolePolicy", "net-flow-logs")
-	require.True(t, ok)
+	policy := rec.Must(t, "aws:iam/rolePolicy:RolePolicy", "net-flow-logs")
 	assert.Contains(t, policy.Input("policy"), `"Resource":["arn:aws:cloudwatch:us-west-2:123456789012:net-flow-logs"`, "flow log role may write only to its group")
 	assert.NotContains(t, policy.Input("policy"), `"Resource":"*"`)
 }
@@ -140,13 +137,11 @@ func TestEndpoints(t *testing.T) {
 	args := baseArgs()
 	args.InterfaceEndpoints = []string{"ecr.api", "sts"}
 	rec = mustRun(t, args)
-	ecr, ok := rec.Named("aws:ec2/vpcEndpoint:VpcEndpoint", "net-ecr.api")
-	require.True(t, ok)
+	ecr := rec.Must(t, "aws:ec2/vpcEndpoint:VpcEndpoint", "net-ecr.api")
 	assert.Equal(t, "com.amazonaws.us-west-2.ecr.api", ecr.Input("serviceName"))
 	assert.Equal(t, true, ecr.Input("privateDnsEnabled"))
 	assert.Len(t, ecr.Input("subnetIds"), 3)
-	sg, ok := rec.Named("aws:ec2/securityGroup:SecurityGroup", "net-endpoints")
-	require.True(t, ok)
+	sg := rec.Must(t, "aws:ec2/securityGroup:SecurityGroup", "net-endpoints")
 	ingress := sg.Input("ingress").([]any)
 	require.Len(t, ingress, 1)
 	rule := ingress[0].(map[string]any)

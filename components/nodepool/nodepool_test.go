@@ -31,8 +31,7 @@ func mustRun(t *testing.T, args Args) (*mocktest.Recorder, mocktest.Resource) {
 	t.Helper()
 	rec, err := run(args)
 	require.NoError(t, err)
-	ng, ok := rec.Named("aws:eks/nodeGroup:NodeGroup", "pool")
-	require.True(t, ok)
+	ng := rec.Must(t, "aws:eks/nodeGroup:NodeGroup", "pool")
 	return rec, ng
 }
 
@@ -73,8 +72,7 @@ func TestLaunchTemplateHardening(t *testing.T) {
 	args.DiskSizeGiB = 80
 	args.Tags = map[string]string{"Project": "scalemate", "Owner": "platform-team"}
 	rec, _ := mustRun(t, args)
-	lt, ok := rec.Named("aws:ec2/launchTemplate:LaunchTemplate", "pool")
-	require.True(t, ok)
+	lt := rec.Must(t, "aws:ec2/launchTemplate:LaunchTemplate", "pool")
 	md := lt.Input("metadataOptions").(map[string]any)
 	assert.Equal(t, "required", md["httpTokens"], "IMDSv2 only")
 	assert.EqualValues(t, 1, md["httpPutResponseHopLimit"])

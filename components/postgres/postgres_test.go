@@ -126,8 +126,7 @@ func TestParameterGroup(t *testing.T) {
 	args.SlowQueryMillis = pulumi.IntRef(250)
 	args.Parameters = map[string]string{"work_mem": "65536", "max_connections": "400"}
 	rec := mustRun(t, args)
-	pg, ok := rec.Named("aws:rds/parameterGroup:ParameterGroup", "db")
-	require.True(t, ok)
+	pg := rec.Must(t, "aws:rds/parameterGroup:ParameterGroup", "db")
 	assert.Equal(t, "postgres16", pg.Input("family"))
 	got, method := map[string]string{}, map[string]string{}
 	for _, p := range pg.Input("parameters").([]any) {
@@ -183,23 +182,19 @@ func TestProductionLayout(t *testing.T) {
 		assert.True(t, r.Protect)
 	}
 
-	proxy, ok := rec.Named("aws:rds/proxy:Proxy", "db")
-	require.True(t, ok)
+	proxy := rec.Must(t, "aws:rds/proxy:Proxy", "db")
 	assert.Equal(t, true, proxy.Input("requireTls"))
 	assert.Equal(t, "POSTGRESQL", proxy.Input("engineFamily"))
 	auth := proxy.Input("auths").([]any)[0].(map[string]any)
 	assert.Equal(t, "SECRETS", auth["authScheme"])
 	assert.Equal(t, "arn:aws:secretsmanager:us-west-2:123456789012:db-master", auth["secretArn"])
-	target, ok := rec.Named("aws:rds/proxyTarget:ProxyTarget", "db")
-	require.True(t, ok)
+	target := rec.Must(t, "aws:rds/proxyTarget:ProxyTarget", "db")
 	assert.Equal(t, "db", target.Input("dbInstanceIdentifier"))
 
-	policy, ok := rec.Named("aws:iam/rolePolicy:RolePolicy", "db-proxy")
-	require.True(t, ok)
+	policy := rec.Must(t, "aws:iam/rolePolicy:RolePolicy", "db-proxy")
 	assert.Contains(t, policy.Input("policy"), `"Resource":"arn:aws:secretsmanager:us-west-2:123456789012:db-master"`, "the proxy reads exactly its secret")
 
-	secret, ok := rec.Named("aws:secretsmanager/secret:Secret", "db-master")
-	require.True(t, ok)
+	secret := rec.Must(t, "aws:secretsmanager/secret:Secret", "db-master")
 	assert.True(t, secret.Protect && secret.RetainOnDelete)
 	assert.Equal(t, "arn:aws:kms:us-west-2:123456789012:db", secret.Input("kmsKeyId"))
 }
@@ -226,8 +221,7 @@ func TestSecurityGroupsAdmitOnlyClientsAndProxy(t *testing.T) {
 
 func TestMasterSecretContents(t *testing.T) {
 	rec := mustRun(t, baseArgs())
-	v, ok := rec.Named("aws:secretsmanager/secretVersion:SecretVersion", "db-master")
-	require.True(t, ok)
+	v := rec.Must(t, "aws:secretsmanager/secretVersion:SecretVersion", "db-master")
 	assert.True(t, v.Inputs["secretString"].ContainsSecrets(), "the secret string stays a Pulumi secret")
 	var got map[string]any
 	require.NoError(t, json.Unmarshal([]byte(v.Input("secretString").(string)), &got))
@@ -236,8 +230,7 @@ func TestMasterSecretContents(t *testing.T) {
 	assert.EqualValues(t, 5432, got["port"])
 	assert.Equal(t, "app", got["dbname"])
 	assert.NotEmpty(t, got["password"])
-	pw, ok := rec.Named("random:index/randomPassword:RandomPassword", "db-master")
-	require.True(t, ok)
+	pw := rec.Must(t, "random:index/randomPassword:RandomPassword", "db-master")
 	assert.NotContains(t, pw.Input("overrideSpecial"), "@")
 	assert.NotContains(t, pw.Input("overrideSpecial"), "/")
 }

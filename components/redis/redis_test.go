@@ -34,8 +34,7 @@ func group(t *testing.T, args Args) (*mocktest.Recorder, mocktest.Resource) {
 	t.Helper()
 	rec, err := run(args)
 	require.NoError(t, err)
-	g, ok := rec.Named("aws:elasticache/replicationGroup:ReplicationGroup", "cache")
-	require.True(t, ok)
+	g := rec.Must(t, "aws:elasticache/replicationGroup:ReplicationGroup", "cache")
 	return rec, g
 }
 
@@ -61,8 +60,7 @@ func TestClusterModeDefaults(t *testing.T) {
 	assert.Nil(t, g.Input("finalSnapshotIdentifier"))
 	assert.False(t, g.Protect)
 
-	pg, ok := rec.Named("aws:elasticache/parameterGroup:ParameterGroup", "cache")
-	require.True(t, ok)
+	pg := rec.Must(t, "aws:elasticache/parameterGroup:ParameterGroup", "cache")
 	assert.Equal(t, "valkey8", pg.Input("family"))
 	assert.Equal(t, []any{map[string]any{"name": "cluster-enabled", "value": "yes"}}, pg.Input("parameters"))
 
@@ -77,16 +75,14 @@ func TestClusterModeDefaults(t *testing.T) {
 		assert.EqualValues(t, 30, lg.Input("retentionInDays"))
 	}
 
-	v, ok := rec.Named("aws:secretsmanager/secretVersion:SecretVersion", "cache-auth")
-	require.True(t, ok)
+	v := rec.Must(t, "aws:secretsmanager/secretVersion:SecretVersion", "cache-auth")
 	assert.True(t, v.Inputs["secretString"].ContainsSecrets())
 	var secret map[string]any
 	require.NoError(t, json.Unmarshal([]byte(v.Input("secretString").(string)), &secret))
 	assert.Equal(t, "clustercfg.cache.abc123.usw2.cache.amazonaws.com", secret["host"], "cluster mode clients use the configuration endpoint")
 	assert.Equal(t, true, secret["tls"])
 
-	rule, ok := rec.Named("aws:ec2/securityGroupRule:SecurityGroupRule", "cache-from-client-0")
-	require.True(t, ok)
+	rule := rec.Must(t, "aws:ec2/securityGroupRule:SecurityGroupRule", "cache-from-client-0")
 	assert.EqualValues(t, 6379, rule.Input("fromPort"))
 	assert.Equal(t, "sg-nodes", rule.Input("sourceSecurityGroupId"))
 }
@@ -128,8 +124,7 @@ func TestAuthTokenRotationAndRestore(t *testing.T) {
 	args.AuthTokenVersion = 2
 	args.RestoreSnapshotName = "cache-final"
 	rec, g := group(t, args)
-	pw, ok := rec.Named("random:index/randomPassword:RandomPassword", "cache-auth")
-	require.True(t, ok)
+	pw := rec.Must(t, "random:index/randomPassword:RandomPassword", "cache-auth")
 	assert.Equal(t, map[string]any{"version": "2"}, pw.Input("keepers"))
 	assert.Equal(t, "cache-final", g.Input("snapshotName"))
 	assert.Equal(t, "ROTATE", g.Input("authTokenUpdateStrategy"))

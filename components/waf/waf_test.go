@@ -19,8 +19,7 @@ func run(args Args) (*mocktest.Recorder, error) {
 
 func rules(t *testing.T, rec *mocktest.Recorder) []map[string]any {
 	t.Helper()
-	acl, ok := rec.Named("aws:wafv2/webAcl:WebAcl", "edge")
-	require.True(t, ok)
+	acl := rec.Must(t, "aws:wafv2/webAcl:WebAcl", "edge")
 	var out []map[string]any
 	for _, r := range acl.Input("rules").([]any) {
 		out = append(out, r.(map[string]any))
@@ -68,12 +67,10 @@ func TestCountModeAndLogging(t *testing.T) {
 			assert.Contains(t, r["overrideAction"], "count", r["name"])
 		}
 	}
-	lg, ok := rec.Named("aws:cloudwatch/logGroup:LogGroup", "edge-logs")
-	require.True(t, ok)
+	lg := rec.Must(t, "aws:cloudwatch/logGroup:LogGroup", "edge-logs")
 	assert.Equal(t, "aws-waf-logs-edge", lg.Input("name"), "WAF only logs to aws-waf-logs-* groups")
 	assert.EqualValues(t, 7, lg.Input("retentionInDays"))
-	cfg, ok := rec.Named("aws:wafv2/webAclLoggingConfiguration:WebAclLoggingConfiguration", "edge")
-	require.True(t, ok)
+	cfg := rec.Must(t, "aws:wafv2/webAclLoggingConfiguration:WebAclLoggingConfiguration", "edge")
 	assert.Equal(t, []any{
 		map[string]any{"singleHeader": map[string]any{"name": "authorization"}},
 		map[string]any{"singleHeader": map[string]any{"name": "cookie"}},

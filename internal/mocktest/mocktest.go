@@ -117,6 +117,24 @@ func (r *Recorder) Named(token, name string) (Resource, bool) {
 	return Resource{}, false
 }
 
+// TB is the part of testing.TB that Must uses; declared here so that the commands built on this
+// package (mockplan, critpath) do not link the testing package.
+type TB interface {
+	Helper()
+	Fatalf(format string, args ...any)
+}
+
+// Must returns the resource of the given type and logical name, failing the test when the
+// program did not register it.
+func (r *Recorder) Must(t TB, token, name string) Resource {
+	t.Helper()
+	res, ok := r.Named(token, name)
+	if !ok {
+		t.Fatalf("no %s named %q registered", token, name)
+	}
+	return res
+}
+
 // Input returns a top-level input as a plain Go value (strings, float64, bool, []any,
 // map[string]any), unwrapping secrets; nil when unset.
 func (res Resource) Input(key string) any {
