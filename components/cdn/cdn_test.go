@@ -16,10 +16,7 @@ func baseArgs() Args {
 }
 
 func run(args Args) (*mocktest.Recorder, error) {
-	return mocktest.Run("test", "dev", nil, func(ctx *pulumi.Context) error {
-		_, err := New(ctx, "edge", args)
-		return err
-	})
+	return mocktest.Component(New, "edge", args)
 }
 
 func distribution(t *testing.T, args Args) (*mocktest.Recorder, mocktest.Resource) {

@@ -5,7 +5,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -17,10 +16,7 @@ func baseArgs() Args {
 }
 
 func run(args Args) (*mocktest.Recorder, error) {
-	return mocktest.Run("test", "dev", nil, func(ctx *pulumi.Context) error {
-		_, err := New(ctx, "net", args)
-		return err
-	})
+	return mocktest.Component(New, "net", args)
 }
 
 func mustRun(t *testing.T, args Args) *mocktest.Recorder {

@@ -21,10 +21,7 @@ func baseArgs() Args {
 }
 
 func run(args Args) (*mocktest.Recorder, error) {
-	return mocktest.Run("test", "dev", nil, func(ctx *pulumi.Context) error {
-		_, err := New(ctx, "pool", args)
-		return err
-	})
+	return mocktest.Component(New, "pool", args)
 }
 
 func mustRun(t *testing.T, args Args) (*mocktest.Recorder, mocktest.Resource) {

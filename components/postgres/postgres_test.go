@@ -34,10 +34,7 @@ func prodArgs() Args {
 }
 
 func run(args Args) (*mocktest.Recorder, error) {
-	return mocktest.Run("test", "dev", nil, func(ctx *pulumi.Context) error {
-		_, err := New(ctx, "db", args)
-		return err
-	})
+	return mocktest.Component(New, "db", args)
 }
 
 func mustRun(t *testing.T, args Args) *mocktest.Recorder {

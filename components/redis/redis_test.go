@@ -24,10 +24,7 @@ func baseArgs() Args {
 }
 
 func run(args Args) (*mocktest.Recorder, error) {
-	return mocktest.Run("test", "dev", nil, func(ctx *pulumi.Context) error {
-		_, err := New(ctx, "cache", args)
-		return err
-	})
+	return mocktest.Component(New, "cache", args)
 }
 
 func group(t *testing.T, args Args) (*mocktest.Recorder, mocktest.Resource) {

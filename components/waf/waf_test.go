@@ -3,7 +3,6 @@ package waf
 import (
 	"testing"
 
-	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -11,10 +10,7 @@ import (
 )
 
 func run(args Args) (*mocktest.Recorder, error) {
-	return mocktest.Run("test", "dev", nil, func(ctx *pulumi.Context) error {
-		_, err := New(ctx, "edge", args)
-		return err
-	})
+	return mocktest.Component(New, "edge", args)
 }
 
 func rules(t *testing.T, rec *mocktest.Recorder) []map[string]any {

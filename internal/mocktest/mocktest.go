@@ -107,6 +107,15 @@ func (r *Recorder) OfType(token string) []Resource {
 	return out
 }
 
+// Component runs one component constructor under mocks as the "dev" stack of project "test":
+// the whole program of a component's unit tests.
+func Component[A, C any](newFn func(*pulumi.Context, string, A, ...pulumi.ResourceOption) (C, error), name string, args A) (*Recorder, error) {
+	return Run("test", "dev", nil, func(ctx *pulumi.Context) error {
+		_, err := newFn(ctx, name, args)
+		return err
+	})
+}
+
 // Named returns the resource of the given type and logical name, and whether it exists.
 func (r *Recorder) Named(token, name string) (Resource, bool) {
 	for _, res := range r.OfType(token) {
