@@ -72,6 +72,10 @@ func Deploy(ctx *pulumi.Context, spec *stacks.Spec) error {
 	if err != nil {
 		return err
 	}
+	monArgs, err := planMonitoring(spec, data)
+	if err != nil {
+		return err
+	}
 	p, err := NewProviders(ctx, spec)
 	if err != nil {
 		return err
@@ -147,9 +151,6 @@ func Deploy(ctx *pulumi.Context, spec *stacks.Spec) error {
 		pools = append(pools, pool.Group)
 		poolNames[name] = pool.NodeGroupName
 	}
-	if err := cl.InstallNodeAddons(ctx, pools...); err != nil {
-		return err
-	}
 	db, err := deployDataTier(ctx, spec, data, p, net, cl)
 	if err != nil {
 		return err
@@ -157,6 +158,14 @@ func Deploy(ctx *pulumi.Context, spec *stacks.Spec) error {
 	// The edge does not wait for the cluster or the data tier: it only needs the origin's name.
 	cdnOut, wafOut, err := deployEdge(ctx, front, p)
 	if err != nil {
+		return err
+	}
+	mon, err := deployMonitoring(ctx, spec, monArgs, p, front, cdnOut, wafOut)
+	if err != nil {
+		return err
+	}
+	// The node addons wait for the nodes, and the CloudWatch agent for its log groups.
+	if err := cl.InstallNodeAddons(ctx, append(pools, mon.ContainerLogGroups...)...); err != nil {
 		return err
 	}
 
@@ -187,5 +196,8 @@ func Deploy(ctx *pulumi.Context, spec *stacks.Spec) error {
 	ctx.Export("certificateValidationRecords", cdnOut.ValidationRecords)
 	ctx.Export("originVerifySecret", cdnOut.OriginVerifySecret)
 	ctx.Export("wafWebAclArn", wafOut.WebACLARN)
+	ctx.Export("alertTopicArns", pulumi.StringMap{"warning": mon.WarningTopicARN, "critical": mon.CriticalTopicARN})
+	ctx.Export("healthAlarms", mon.HealthAlarms)
+	ctx.Export("dashboardName", mon.DashboardName)
 	return nil
 }

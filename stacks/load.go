@@ -36,7 +36,7 @@ func Resolve(project, stack string, cfg map[string]string) (*Spec, error) {
 	// Pulumi.yaml declares defaults that mean "unset" ("" for the tier, 0 for the retention),
 	// because the CLI requires declared keys without a default.
 	cfg = maps.Clone(cfg)
-	for _, key := range []string{KeyTier, KeyLogRetentionDays} {
+	for _, key := range []string{KeyTier, KeyLogRetentionDays, KeyOnCallWebhook} {
 		if v, ok := cfg[key]; ok && (v == "" || v == "0") {
 			delete(cfg, key)
 		}
@@ -65,6 +65,7 @@ func Resolve(project, stack string, cfg map[string]string) (*Spec, error) {
 	if v, ok := cfg[KeyOwner]; ok {
 		spec.Owner = v
 	}
+	spec.OnCallWebhookURL = cfg[KeyOnCallWebhook]
 	if v, ok := cfg[KeyLogRetentionDays]; ok {
 		n, err := strconv.Atoi(v)
 		if err != nil {
@@ -78,6 +79,7 @@ func Resolve(project, stack string, cfg map[string]string) (*Spec, error) {
 	}{
 		{KeyNetwork, &spec.Network}, {KeyCluster, &spec.Cluster},
 		{KeyPostgres, &spec.Postgres}, {KeyRedis, &spec.Redis}, {KeyBackup, &spec.Backup}, {KeyEdge, &spec.Edge},
+		{KeyMonitoring, &spec.Monitoring}, {KeyApp, &spec.App},
 	} {
 		if raw, ok := cfg[kv.key]; ok {
 			decodeStrict(&p, kv.key, raw, kv.dst)

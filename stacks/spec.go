@@ -30,10 +30,15 @@ const (
 	KeyRedis            = "scalemate:redis"
 	KeyBackup           = "scalemate:backup"
 	KeyEdge             = "scalemate:edge"
+	KeyMonitoring       = "scalemate:monitoring"
+	KeyApp              = "scalemate:app"
+	// KeyOnCallWebhook is the on-call tool's HTTPS endpoint (a secret: it embeds a key).
+	KeyOnCallWebhook = "scalemate:onCallWebhookUrl"
 )
 
 // Keys lists every config key the program reads.
-var Keys = []string{KeyRegion, KeyTier, KeyOwner, KeyLogRetentionDays, KeyNetwork, KeyCluster, KeyNodePools, KeyPostgres, KeyRedis, KeyBackup, KeyEdge}
+var Keys = []string{KeyRegion, KeyTier, KeyOwner, KeyLogRetentionDays, KeyNetwork, KeyCluster, KeyNodePools, KeyPostgres, KeyRedis,
+	KeyBackup, KeyEdge, KeyMonitoring, KeyApp, KeyOnCallWebhook}
 
 // Spec is the complete, validated settings of one environment.
 type Spec struct {
@@ -64,6 +69,13 @@ type Spec struct {
 	Backup Backup
 	// Edge is scalemate:edge.
 	Edge Edge
+	// Monitoring is scalemate:monitoring.
+	Monitoring Monitoring
+	// OnCallWebhookURL is scalemate:onCallWebhookUrl (set it with --secret); critical alarms
+	// go there. Default none.
+	OnCallWebhookURL string
+	// App is scalemate:app.
+	App App
 }
 
 // Network is the VPC layout (scalemate:network).

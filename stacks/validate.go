@@ -43,7 +43,7 @@ var privateClusterEndpoints = []string{"ec2", "ecr.api", "ecr.dkr", "sts", "ssm"
 const MaxNodesPerPool = 450
 
 // Addons are the EKS managed addons whose versions can be pinned.
-var Addons = []string{"aws-ebs-csi-driver", "coredns", "kube-proxy", "vpc-cni"}
+var Addons = []string{"amazon-cloudwatch-observability", "aws-ebs-csi-driver", "coredns", "kube-proxy", "vpc-cni"}
 
 var (
 	clusterLogTypes  = []string{"api", "audit", "authenticator", "controllerManager", "scheduler"}
@@ -307,6 +307,9 @@ func (s *Spec) validateTier(p *validate.Problems) {
 	}
 	if s.Edge.WAF.Action != "block" {
 		p.Addf(KeyEdge+".waf.action", "prod blocks what the WAF rules match; have %q", s.Edge.WAF.Action)
+	}
+	if len(s.Monitoring.CriticalEmails) == 0 && s.OnCallWebhookURL == "" {
+		p.Addf(KeyMonitoring+".criticalEmails", "prod pages someone on critical alarms: set criticalEmails or %s", KeyOnCallWebhook)
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -14,6 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"gopkg.in/yaml.v3"
 
+	"github.com/scalemate/infra/components/cluster"
 	"github.com/scalemate/infra/infra"
 	"github.com/scalemate/infra/internal/mocktest"
 	"github.com/scalemate/infra/stacks"
@@ -121,7 +123,9 @@ func TestStacksUseExplicitTaggedProviders(t *testing.T) {
 				// disaster-recovery copies (named after their region) in the DR region.
 				want := "pulumi:providers:aws::aws::"
 				switch {
-				case strings.Contains(r.URN, "scalemate:cdn:CDN") || strings.Contains(r.URN, "scalemate:waf:WAF"):
+				case strings.Contains(r.URN, "scalemate:cdn:CDN") || strings.Contains(r.URN, "scalemate:waf:WAF"),
+					// CloudFront and WAF metrics, their alarms and a copy of the alert topics
+					strings.Contains(r.URN, "scalemate:monitoring:Monitoring") && edgeMonitoring.MatchString(r.Name):
 					want = "pulumi:providers:aws::aws-us-east-1::"
 				case strings.Contains(r.Name, "-us-east-2"):
 					want = "pulumi:providers:aws::aws-us-east-2::"
@@ -131,6 +135,9 @@ func TestStacksUseExplicitTaggedProviders(t *testing.T) {
 		})
 	}
 }
+
+// edgeMonitoring names the monitoring resources that live in us-east-1.
+var edgeMonitoring = regexp.MustCompile(`-(edge|cdn|waf)-`)
 
 func TestClusterAccessFromConfig(t *testing.T) {
 	rec, err := runStack(t, "prod", func(cfg map[string]string) {
@@ -158,7 +165,7 @@ func TestAddonOrderingAndPlacement(t *testing.T) {
 			for _, g := range groups {
 				waits := strings.Contains(deps, g.URN)
 				switch addon.Input("addonName") {
-				case "coredns", "aws-ebs-csi-driver":
+				case "coredns", "aws-ebs-csi-driver", cluster.ObservabilityAddon:
 					assert.True(t, waits, "%s: %s must wait for node group %s", stack, addon.Name, g.Name)
 				default:
 					assert.False(t, waits, "%s: %s must not wait for nodes", stack, addon.Name)
@@ -230,7 +237,7 @@ func TestStackFilesUseKnownKeys(t *testing.T) {
 
 // ResourceCounts are the registrations per stack (components included). A change here is a
 // change in what `pulumi up` creates: update it on purpose, with the reason in the commit.
-var ResourceCounts = map[string]int{"dev": 108, "staging": 140, "prod": 152}
+var ResourceCounts = map[string]int{"dev": 156, "staging": 189, "prod": 203}
 
 func TestStackResourceCounts(t *testing.T) {
 	for stack, want := range ResourceCounts {

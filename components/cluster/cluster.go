@@ -26,12 +26,19 @@ import (
 var LogTypes = []string{"api", "audit", "authenticator", "controllerManager", "scheduler"}
 
 // Addons are the managed addons the component installs. vpc-cni and kube-proxy go in before
-// any node exists (nodes need pod networking to become Ready); coredns and the EBS CSI driver
-// need running nodes, so InstallNodeAddons adds them after the node pools.
+// any node exists (nodes need pod networking to become Ready); coredns, the EBS CSI driver and
+// the CloudWatch observability addon (Container Insights metrics, Fluent Bit logs) need running
+// nodes, so InstallNodeAddons adds them after the node pools.
 var (
 	networkAddons = []string{"vpc-cni", "kube-proxy"}
-	nodeAddons    = []string{"coredns", "aws-ebs-csi-driver"}
+	nodeAddons    = []string{"coredns", "aws-ebs-csi-driver", ObservabilityAddon}
 )
+
+// ObservabilityAddon is the CloudWatch agent and Fluent Bit addon. It writes to
+// /aws/containerinsights/<cluster>/{application,dataplane,host,performance}; create those log
+// groups with a retention first (pass them to InstallNodeAddons), or the agent creates them
+// without one.
+const ObservabilityAddon = "amazon-cloudwatch-observability"
 
 var nameRE = regexp.MustCompile(`^[0-9A-Za-z][A-Za-z0-9_-]{0,99}$`)
 
@@ -263,7 +270,7 @@ func New(ctx *pulumi.Context, name string, args Args, opts ...pulumi.ResourceOpt
 	}
 	c.OIDCProviderARN, c.OIDCIssuerURL = oidc.Arn, issuer
 
-	cni, err := c.irsaRole(ctx, "vpc-cni", "aws-node", "AmazonEKS_CNI_Policy")
+	cni, err := c.irsaRole(ctx, "vpc-cni", "kube-system", "aws-node", "AmazonEKS_CNI_Policy")
 	if err != nil {
 		return nil, err
 	}
@@ -299,17 +306,22 @@ func New(ctx *pulumi.Context, name string, args Args, opts ...pulumi.ResourceOpt
 	})
 }
 
-// InstallNodeAddons installs the addons whose pods need nodes (CoreDNS, the EBS CSI driver).
-// Call it after New with the node groups themselves (custom resources, not their components);
-// the addons wait for them.
-func (c *Cluster) InstallNodeAddons(ctx *pulumi.Context, nodePools ...pulumi.Resource) error {
-	ebs, err := c.irsaRole(ctx, "aws-ebs-csi-driver", "ebs-csi-controller-sa", "service-role/AmazonEBSCSIDriverPolicy")
+// InstallNodeAddons installs the addons whose pods need nodes (CoreDNS, the EBS CSI driver,
+// CloudWatch observability). Call it after New with the node groups themselves (custom
+// resources, not their components) and anything else the addons must wait for (the Container
+// Insights log groups).
+func (c *Cluster) InstallNodeAddons(ctx *pulumi.Context, dependsOn ...pulumi.Resource) error {
+	ebs, err := c.irsaRole(ctx, "aws-ebs-csi-driver", "kube-system", "ebs-csi-controller-sa", "service-role/AmazonEBSCSIDriverPolicy")
 	if err != nil {
 		return err
 	}
-	roles := map[string]pulumi.StringPtrInput{"aws-ebs-csi-driver": ebs.Arn}
+	cw, err := c.irsaRole(ctx, ObservabilityAddon, "amazon-cloudwatch", "cloudwatch-agent", "CloudWatchAgentServerPolicy", "AWSXrayWriteOnlyAccess")
+	if err != nil {
+		return err
+	}
+	roles := map[string]pulumi.StringPtrInput{"aws-ebs-csi-driver": ebs.Arn, ObservabilityAddon: cw.Arn}
 	for _, addon := range nodeAddons {
-		if _, err := c.addon(ctx, c.Name, addon, roles[addon], pulumi.DependsOn(nodePools)); err != nil {
+		if _, err := c.addon(ctx, c.Name, addon, roles[addon], pulumi.DependsOn(dependsOn)); err != nil {
 			return err
 		}
 	}
@@ -370,11 +382,13 @@ func (c *Cluster) addonConfig(addon string) string {
 	return string(b)
 }
 
-// irsaRole creates a role for an addon's kube-system service account, with one AWS managed
-// policy.
-func (c *Cluster) irsaRole(ctx *pulumi.Context, purpose, serviceAccount, managedPolicy string) (*iam.Role, error) {
-	return c.ServiceAccountRole(ctx, c.name+"-"+purpose, "kube-system", serviceAccount,
-		[]string{iampolicy.ManagedPolicyARN(iampolicy.Partition(c.args.Region), managedPolicy)}, nil)
+// irsaRole creates a role for an addon's service account, with AWS managed policies.
+func (c *Cluster) irsaRole(ctx *pulumi.Context, purpose, namespace, serviceAccount string, managedPolicies ...string) (*iam.Role, error) {
+	var arns []string
+	for _, p := range managedPolicies {
+		arns = append(arns, iampolicy.ManagedPolicyARN(iampolicy.Partition(c.args.Region), p))
+	}
+	return c.ServiceAccountRole(ctx, c.name+"-"+purpose, namespace, serviceAccount, arns, nil)
 }
 
 // ServiceAccountRole creates an IAM role that exactly one Kubernetes service account of this

@@ -121,7 +121,7 @@ func TestAddonsAndIRSA(t *testing.T) {
 	for _, a := range rec.OfType("aws:eks/addon:Addon") {
 		addons[a.Input("addonName").(string)] = a
 	}
-	require.Len(t, addons, 4)
+	require.Len(t, addons, 5)
 	assert.Equal(t, "v1.11.4-eksbuild.2", addons["coredns"].Input("addonVersion"))
 	assert.Equal(t, "v1.34.0-kube-proxy-eksbuild.1", addons["kube-proxy"].Input("addonVersion"), "unpinned addons follow AWS's default for the cluster version")
 	assert.Nil(t, addons["coredns"].Input("configurationValues"), "no placement without a system pool")
@@ -149,6 +149,12 @@ func TestAddonsAndIRSA(t *testing.T) {
 	ebsRole := rec.Must(t, "aws:iam/role:Role", "demo-aws-ebs-csi-driver")
 	assert.Equal(t, []any{"arn:aws:iam::aws:policy/service-role/AmazonEBSCSIDriverPolicy"}, ebsRole.Input("managedPolicyArns"))
 	assert.Equal(t, []any{"arn:aws:iam::aws:policy/AmazonEKS_CNI_Policy"}, role.Input("managedPolicyArns"))
+
+	// Container Insights: the agent's own namespace and service account.
+	cw := rec.Must(t, "aws:iam/role:Role", "demo-amazon-cloudwatch-observability")
+	assert.Equal(t, "arn:aws:iam:us-west-2:123456789012:demo-amazon-cloudwatch-observability", addons[ObservabilityAddon].Input("serviceAccountRoleArn"))
+	assert.Equal(t, []any{"arn:aws:iam::aws:policy/CloudWatchAgentServerPolicy", "arn:aws:iam::aws:policy/AWSXrayWriteOnlyAccess"}, cw.Input("managedPolicyArns"))
+	assert.Contains(t, cw.Input("assumeRolePolicy"), "system:serviceaccount:amazon-cloudwatch:cloudwatch-agent")
 
 	oidc := rec.Must(t, "aws:iam/openIdConnectProvider:OpenIdConnectProvider", "demo-oidc")
 	assert.Equal(t, "https://"+issuer, oidc.Input("url"))

@@ -400,10 +400,7 @@ func New(ctx *pulumi.Context, name string, args Args, opts ...pulumi.ResourceOpt
 		return nil, fmt.Errorf("generating master password: %w", err)
 	}
 
-	instances := []string{args.Identifier}
-	for i := 1; i <= args.ReadReplicas; i++ {
-		instances = append(instances, fmt.Sprintf("%s-replica-%d", args.Identifier, i))
-	}
+	instances := append([]string{args.Identifier}, ReplicaIdentifiers(args.Identifier, args.ReadReplicas)...)
 	var logGroups []pulumi.Resource
 	for _, id := range instances {
 		for _, log := range []string{"postgresql", "upgrade"} {
@@ -664,4 +661,13 @@ func proxy(ctx *pulumi.Context, name string, args Args, primary *rds.Instance, s
 		return pulumi.StringOutput{}, fmt.Errorf("registering proxy target: %w", err)
 	}
 	return p.Endpoint, nil
+}
+
+// ReplicaIdentifiers are the identifiers of n read replicas of the primary named identifier.
+func ReplicaIdentifiers(identifier string, n int) []string {
+	var ids []string
+	for i := 1; i <= n; i++ {
+		ids = append(ids, fmt.Sprintf("%s-replica-%d", identifier, i))
+	}
+	return ids
 }

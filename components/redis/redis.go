@@ -374,3 +374,22 @@ func New(ctx *pulumi.Context, name string, args Args, opts ...pulumi.ResourceOpt
 		"replicationGroupId": r.ReplicationGroupID, "securityGroupId": r.SecurityGroupID,
 	})
 }
+
+// MemberIDs are the cache cluster ids ElastiCache gives a replication group's nodes (the
+// CacheClusterId dimension of node metrics): <id>-<shard>-<node> in cluster mode, <id>-<node>
+// without it.
+func MemberIDs(id string, shards, replicasPerShard int, clusterMode bool) []string {
+	var ids []string
+	if !clusterMode {
+		for n := 1; n <= replicasPerShard+1; n++ {
+			ids = append(ids, fmt.Sprintf("%s-%03d", id, n))
+		}
+		return ids
+	}
+	for s := 1; s <= shards; s++ {
+		for n := 1; n <= replicasPerShard+1; n++ {
+			ids = append(ids, fmt.Sprintf("%s-%04d-%03d", id, s, n))
+		}
+	}
+	return ids
+}

@@ -163,3 +163,8 @@ func TestInvalidArgsRegisterNothing(t *testing.T) {
 		})
 	}
 }
+
+func TestMemberIDs(t *testing.T) {
+	assert.Equal(t, []string{"c-0001-001", "c-0001-002", "c-0002-001", "c-0002-002"}, MemberIDs("c", 2, 1, true))
+	assert.Equal(t, []string{"c-001", "c-002", "c-003"}, MemberIDs("c", 1, 2, false))
+}

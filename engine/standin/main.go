@@ -99,6 +99,16 @@ var createOnly = map[string][]string{
 	"aws:backup/restoreTestingPlan:RestoreTestingPlan":         {"name"},
 	"aws:s3/bucketV2:BucketV2":                                 {"bucket", "bucketPrefix"},
 	"aws:acm/certificate:Certificate":                          {"domainName", "subjectAlternativeNames", "validationMethod", "keyAlgorithm"},
+	"aws:sns/topic:Topic":                                      {"name", "fifoTopic"},
+	"aws:sns/topicSubscription:TopicSubscription":              {"topic", "protocol", "endpoint"},
+	"aws:cloudwatch/metricAlarm:MetricAlarm":                   {"name"},
+	"aws:cloudwatch/compositeAlarm:CompositeAlarm":             {"alarmName"},
+	"aws:cloudwatch/dashboard:Dashboard":                       {"dashboardName"},
+	"aws:cloudwatch/logMetricFilter:LogMetricFilter":           {"name", "logGroupName"},
+	"aws:budgets/budget:Budget":                                {"name", "accountId"},
+	"aws:ecr/repository:Repository":                            {"name", "encryptionConfigurations"},
+	"aws:ecr/lifecyclePolicy:LifecyclePolicy":                  {"repository", "policy"},
+	"aws:ecr/repositoryPolicy:RepositoryPolicy":                {"repository"},
 	"random:index/randomPassword:RandomPassword":               {"length", "special", "overrideSpecial", "keepers", "upper", "lower", "numeric"},
 	"random:index/randomId:RandomId":                           {"byteLength", "keepers", "prefix"},
 }
@@ -119,6 +129,7 @@ var updateOnly = []string{
 	"aws:cloudfront/originAccessControl:OriginAccessControl", "aws:wafv2/webAcl:WebAcl", "aws:wafv2/ipSet:IpSet",
 	"aws:wafv2/webAclLoggingConfiguration:WebAclLoggingConfiguration", "aws:shield/protection:Protection",
 	"aws:route53/record:Record", "aws:acm/certificateValidation:CertificateValidation",
+	"aws:sns/topicPolicy:TopicPolicy", "aws:cloudwatch/queryDefinition:QueryDefinition",
 }
 
 func known(typ string) error {

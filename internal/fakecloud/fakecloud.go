@@ -82,6 +82,11 @@ func Outputs(token, name string, inputs resource.PropertyMap) resource.PropertyM
 		if n, ok := inputs["name"]; ok && n.IsString() {
 			set("fqdn", strings.TrimSuffix(n.StringValue(), "."))
 		}
+	case "aws:ecr/repository:Repository":
+		if n, ok := inputs["name"]; ok && n.IsString() {
+			set("repositoryUrl", AccountID+".dkr.ecr."+Region+".amazonaws.com/"+n.StringValue())
+			set("registryId", AccountID)
+		}
 	case "random:index/randomPassword:RandomPassword":
 		set("result", resource.MakeSecret(resource.NewPropertyValue("fake-"+name+"-Aa1!")))
 	case "random:index/randomId:RandomId":
@@ -104,6 +109,11 @@ func Outputs(token, name string, inputs resource.PropertyMap) resource.PropertyM
 // Invoke answers the invokes the program makes; any other token is an error.
 func Invoke(token string, args resource.PropertyMap) (resource.PropertyMap, error) {
 	switch token {
+	case "aws:index/getCallerIdentity:getCallerIdentity":
+		return resource.NewPropertyMapFromMap(map[string]any{
+			"accountId": AccountID, "id": AccountID, "userId": "AIDAFAKE",
+			"arn": "arn:aws:iam::" + AccountID + ":user/offline",
+		}), nil
 	case "aws:eks/getAddonVersion:getAddonVersion":
 		// AWS's default addon version for a Kubernetes version, faked from both names.
 		addon, version := args["addonName"].StringValue(), args["kubernetesVersion"].StringValue()

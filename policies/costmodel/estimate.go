@@ -135,6 +135,20 @@ func Estimate(rs []analyzed.Resource) Result {
 			add(r, "KMS key", KMSKey.USD)
 		case "aws:secretsmanager/secret:Secret":
 			add(r, "secret", Secret.USD)
+		case "aws:cloudwatch/metricAlarm:MetricAlarm":
+			// Billed per metric: an alarm over metric math pays for each metric it reads.
+			metrics := 0
+			for _, q := range r.Get("metricQueries").Items() {
+				if !q.Get("metric").Absent() {
+					metrics++
+				}
+			}
+			metrics = max(metrics, 1)
+			add(r, fmt.Sprintf("alarm, %d metric(s)", metrics), float64(metrics)*AlarmMetric.USD)
+		case "aws:cloudwatch/compositeAlarm:CompositeAlarm":
+			add(r, "composite alarm", CompositeAlarm.USD)
+		case "aws:cloudwatch/dashboard:Dashboard":
+			add(r, "dashboard", Dashboard.USD)
 		case "aws:wafv2/webAcl:WebAcl":
 			rules := len(r.Get("rules").Items())
 			add(r, fmt.Sprintf("web ACL + %d rules", rules), WebACL.USD+float64(rules))

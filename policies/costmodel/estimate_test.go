@@ -43,7 +43,14 @@ func TestEstimateKnownResources(t *testing.T) {
 		res("aws:secretsmanager/secret:Secret", "secret", nil), // 0.40
 		res("aws:ec2/vpcEndpoint:VpcEndpoint", "sts", map[string]any{"vpcEndpointType": "Interface", "subnetIds": []any{"a", "b", "c"}}),
 		// 3 x 0.01 x 730 = 21.90
-		res("aws:ec2/vpcEndpoint:VpcEndpoint", "s3", map[string]any{"vpcEndpointType": "Gateway"}), // free
+		res("aws:ec2/vpcEndpoint:VpcEndpoint", "s3", map[string]any{"vpcEndpointType": "Gateway"}),           // free
+		res("aws:cloudwatch/metricAlarm:MetricAlarm", "cpu", map[string]any{"metricName": "CPUUtilization"}), // 0.10
+		res("aws:cloudwatch/metricAlarm:MetricAlarm", "lag", map[string]any{"metricQueries": []any{
+			map[string]any{"id": "m0", "metric": map[string]any{"metricName": "ReplicaLag"}},
+			map[string]any{"id": "m1", "metric": map[string]any{"metricName": "ReplicaLag"}},
+			map[string]any{"id": "worst", "expression": "MAX([m0,m1])"}}}), // 2 metrics x 0.10 = 0.20
+		res("aws:cloudwatch/compositeAlarm:CompositeAlarm", "health", nil), // 0.50
+		res("aws:cloudwatch/dashboard:Dashboard", "dash", nil),             // 3.00
 	}
 	est := Estimate(rs)
 	byName := map[string]float64{}
@@ -51,12 +58,12 @@ func TestEstimateKnownResources(t *testing.T) {
 		byName[l.Name] = l.Monthly
 	}
 	want := map[string]float64{"cluster": 73, "nat": 36.5, "spot": 108.096, "ondemand": 283.52, "db": 256.78, "proxy": 21.9,
-		"cache": 1151.064, "key": 1, "secret": 0.4, "sts": 21.9, "replica": 128.39}
+		"cache": 1151.064, "key": 1, "secret": 0.4, "sts": 21.9, "replica": 128.39, "cpu": 0.1, "lag": 0.2, "health": 0.5, "dash": 3}
 	for name, usd := range want {
 		assert.InDelta(t, usd, byName[name], 0.001, name)
 	}
 	assert.NotContains(t, byName, "s3", "gateway endpoints are free")
-	assert.InDelta(t, 2082.55, est.Total, 0.001)
+	assert.InDelta(t, 2086.35, est.Total, 0.001)
 	assert.Equal(t, "cache", est.Lines[0].Name, "most expensive first")
 	assert.Contains(t, est.Table(), "TOTAL")
 }

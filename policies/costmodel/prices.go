@@ -83,4 +83,7 @@ var (
 	WebACL            = Price{5.00, "web ACL-month (+1/rule, +0.60/M requests)", srcWAF}
 	BackupRDSStorage  = Price{0.095, "GB-month (not modelled: depends on data)", srcBackup}
 	LogIngestion      = Price{0.50, "GB ingested (not modelled: depends on traffic)", srcCloudwatch}
+	AlarmMetric       = Price{0.10, "standard-resolution alarm metric-month", srcCloudwatch}
+	CompositeAlarm    = Price{0.50, "composite alarm-month", srcCloudwatch}
+	Dashboard         = Price{3.00, "dashboard-month (the account's first 3 are free; not counted)", srcCloudwatch}
 )

@@ -1,0 +1,76 @@
+package infra
+
+import (
+	"fmt"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/scalemate/infra/components/cdn"
+	"github.com/scalemate/infra/components/monitoring"
+	"github.com/scalemate/infra/components/postgres"
+	"github.com/scalemate/infra/components/redis"
+	"github.com/scalemate/infra/components/waf"
+	"github.com/scalemate/infra/stacks"
+)
+
+// alarmThresholds are each tier's alarm thresholds: dev tolerates more before it notifies,
+// prod notifies early and after 2 breaching periods of 3.
+func alarmThresholds(t stacks.Tier) monitoring.Thresholds {
+	th := monitoring.DefaultThresholds()
+	switch t {
+	case stacks.Dev:
+		th.DatabaseCPUPercent, th.CacheCPUPercent, th.CacheMemoryPercent, th.NodeCPUPercent, th.NodeMemoryPercent = 90, 90, 90, 90, 90
+		th.DatabaseReplicaLagSeconds, th.CacheReplicationLagSeconds, th.CacheEvictions = 300, 30, 1000
+		th.PodRestarts, th.AppErrors, th.CDN5xxPercent, th.CDN4xxPercent, th.WAFBlockedRequests = 10, 50, 5, 25, 5000
+		th.SlowRequestMillis, th.DatapointsToAlarm = 2000, 3
+	case stacks.Staging:
+		th.DatabaseCPUPercent, th.CacheCPUPercent, th.CacheMemoryPercent, th.NodeCPUPercent, th.NodeMemoryPercent = 85, 85, 90, 85, 90
+		th.DatabaseReplicaLagSeconds, th.CacheReplicationLagSeconds, th.CacheEvictions = 120, 15, 500
+		th.PodRestarts, th.AppErrors, th.CDN5xxPercent, th.CDN4xxPercent, th.WAFBlockedRequests = 5, 20, 2, 15, 2000
+		th.DatapointsToAlarm = 3
+	}
+	return th
+}
+
+// PlatformNamespace holds the platform's add-ons (load balancer controller, autoscaler, ...).
+const PlatformNamespace = "platform"
+
+// planMonitoring turns the Spec into the monitoring args and checks them; the edge target is
+// wired in deployMonitoring, once the CDN exists.
+func planMonitoring(spec *stacks.Spec, data *dataTier) (monitoring.Args, error) {
+	prefix := spec.Project + "-" + spec.Stack
+	mon, pg, rd := spec.Monitoring, data.postgres, data.redis
+	args := monitoring.Args{
+		Region:           spec.Region,
+		Warning:          monitoring.Channel{Emails: mon.WarningEmails},
+		Critical:         monitoring.Channel{Emails: mon.CriticalEmails},
+		Thresholds:       alarmThresholds(spec.Tier),
+		LogRetentionDays: spec.LogRetentionDays,
+		Postgres: &monitoring.PostgresTarget{
+			PrimaryIdentifier: pg.Identifier, ReplicaIdentifiers: postgres.ReplicaIdentifiers(pg.Identifier, pg.ReadReplicas),
+			InstanceClass: pg.InstanceClass, AllocatedStorageGiB: pg.AllocatedStorageGiB,
+		},
+		Cache: &monitoring.CacheTarget{
+			NodeIDs:    redis.MemberIDs(rd.Identifier, rd.Shards, rd.ReplicasPerShard, true),
+			Replicated: rd.ReplicasPerShard > 0,
+		},
+		Cluster: &monitoring.ClusterTarget{
+			Name: prefix, AppNamespace: AppNamespace, RestartNamespaces: []string{AppNamespace, PlatformNamespace, "kube-system"},
+		},
+		Budget:  &monitoring.Budget{MonthlyUSD: mon.MonthlyBudgetUSD, TagKey: "Environment", TagValue: spec.Stack},
+		Protect: spec.Tier == stacks.Prod,
+	}
+	if spec.OnCallWebhookURL != "" {
+		args.Critical.HTTPSEndpoints = []pulumi.StringInput{pulumi.String(spec.OnCallWebhookURL)} // the component keeps it secret
+	}
+	if err := args.Check(prefix); err != nil {
+		return args, fmt.Errorf("%s: %w", stacks.KeyMonitoring, err)
+	}
+	return args, nil
+}
+
+// deployMonitoring watches the data tier, the cluster and the edge.
+func deployMonitoring(ctx *pulumi.Context, spec *stacks.Spec, args monitoring.Args, p *Providers, e *edge, c *cdn.CDN, w *waf.WAF) (*monitoring.Monitoring, error) {
+	args.Edge = &monitoring.EdgeTarget{Provider: p.AWSEdge, DistributionID: c.DistributionID, WebACLName: e.name, WAFLogGroupName: w.LogGroupName}
+	return monitoring.New(ctx, spec.Project+"-"+spec.Stack, args, pulumi.Providers(p.AWS))
+}
