@@ -1,0 +1,276 @@
+package k8sbaseline
+
+import (
+	"bytes"
+	_ "embed"
+	"encoding/json"
+	"fmt"
+	"maps"
+	"regexp"
+	"slices"
+
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/iam"
+	"github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/utilities"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/scalemate/infra/internal/iampolicy"
+)
+
+// Add-on names: the keys of ChartVersions and Replicas, and the Helm release names.
+const (
+	LoadBalancerController = "aws-load-balancer-controller"
+	ClusterAutoscaler      = "cluster-autoscaler"
+	MetricsServer          = "metrics-server"
+)
+
+// DefaultChartVersions pins each add-on's chart. aws-load-balancer-controller 1.14.0 is the
+// controller v2.14.0, whose IAM policy lbc-iam-policy.json is: raise them together.
+var DefaultChartVersions = map[string]string{
+	LoadBalancerController: "1.14.0",
+	ClusterAutoscaler:      "9.59.0",
+	MetricsServer:          "3.13.1",
+}
+
+// DefaultReplicas are the add-ons' replica counts. The load balancer controller serves
+// admission webhooks, so it runs two behind a disruption budget; the autoscaler elects a
+// leader anyway, and one metrics-server suffices until HPAs must survive its restarts.
+var DefaultReplicas = map[string]int{LoadBalancerController: 2, ClusterAutoscaler: 1, MetricsServer: 1}
+
+// AutoscalerImageTags is the cluster-autoscaler image per Kubernetes minor version: its minor
+// must match the control plane's, so the image is chosen here rather than left to the chart.
+var AutoscalerImageTags = map[string]string{
+	"1.31": "v1.31.2",
+	"1.32": "v1.32.7",
+	"1.33": "v1.33.3",
+	"1.34": "v1.34.3",
+	"1.35": "v1.35.2",
+}
+
+var semverRE = regexp.MustCompile(`^[0-9]+\.[0-9]+\.[0-9]+$`)
+
+// addon describes one chart.
+type addon struct {
+	chart, repo string
+	// podName is the app.kubernetes.io/name label the chart puts on its pods.
+	podName string
+	// serviceAccount is the chart's ServiceAccount, which gets an IRSA role; "" for none.
+	serviceAccount string
+	// role suffixes the role's logical name, kept short: IAM role names (logical name plus 8
+	// random characters) are limited to 64.
+	role string
+	// controlPlanePorts are the container ports the API server calls (webhooks, aggregated APIs).
+	controlPlanePorts []int
+	// resources of the one container of each pod. Set explicitly: the LimitRange's defaults would
+	// otherwise apply, and a chart's own request above the default limit is refused.
+	resources ContainerDefaults
+}
+
+var addons = map[string]addon{
+	LoadBalancerController: {
+		chart: "aws-load-balancer-controller", repo: "https://aws.github.io/eks-charts",
+		podName: "aws-load-balancer-controller", serviceAccount: "aws-load-balancer-controller", role: "lb-controller",
+		controlPlanePorts: []int{9443}, // webhook-server
+		resources:         ContainerDefaults{RequestCPU: "100m", RequestMemory: "128Mi", LimitCPU: "500m", LimitMemory: "512Mi"},
+	},
+	ClusterAutoscaler: {
+		chart: "cluster-autoscaler", repo: "https://kubernetes.github.io/autoscaler",
+		podName: "aws-cluster-autoscaler", serviceAccount: "cluster-autoscaler", role: "autoscaler",
+		resources: ContainerDefaults{RequestCPU: "100m", RequestMemory: "300Mi", LimitCPU: "500m", LimitMemory: "600Mi"},
+	},
+	MetricsServer: {
+		chart: "metrics-server", repo: "https://kubernetes-sigs.github.io/metrics-server/",
+		podName:           "metrics-server",
+		controlPlanePorts: []int{10250}, // https: the metrics.k8s.io APIService
+		resources:         ContainerDefaults{RequestCPU: "100m", RequestMemory: "200Mi", LimitCPU: "500m", LimitMemory: "400Mi"},
+	},
+}
+
+// AddonNames lists the add-ons, sorted.
+func AddonNames() []string { return slices.Sorted(maps.Keys(addons)) }
+
+//go:embed lbc-iam-policy.json
+var loadBalancerControllerPolicyJSON []byte
+
+// loadBalancerControllerPolicy is the controller's upstream IAM policy (docs/install/
+// iam_policy.json of v2.14.0) for the given partition: upstream writes its ARNs for "aws".
+func loadBalancerControllerPolicy(partition string) (string, error) {
+	doc := bytes.ReplaceAll(loadBalancerControllerPolicyJSON, []byte(`"arn:aws:`), []byte(`"arn:`+partition+`:`))
+	var out bytes.Buffer
+	// Compact: IAM counts inline policy size without whitespace, but the diff stays readable.
+	if err := json.Compact(&out, doc); err != nil {
+		return "", fmt.Errorf("embedded load balancer controller policy: %w", err)
+	}
+	return out.String(), nil
+}
+
+// autoscalerPolicy is the cluster autoscaler's documented least-privilege policy: it reads
+// groups, templates and instance types anywhere, but only scales and terminates in the groups
+// tagged as this cluster's (EKS managed node groups tag their groups for auto-discovery).
+func autoscalerPolicy(clusterName pulumi.StringInput) pulumi.StringOutput {
+	return clusterName.ToStringOutput().ApplyT(func(cluster string) string {
+		return iampolicy.Document{Version: "2012-10-17", Statement: []iampolicy.Statement{
+			{
+				Sid:      "ScaleOwnGroups",
+				Effect:   "Allow",
+				Action:   []string{"autoscaling:SetDesiredCapacity", "autoscaling:TerminateInstanceInAutoScalingGroup"},
+				Resource: "*",
+				Condition: map[string]map[string]string{"StringEquals": {
+					"aws:ResourceTag/k8s.io/cluster-autoscaler/" + cluster: "owned",
+				}},
+			},
+			{
+				Sid:    "Discover",
+				Effect: "Allow",
+				Action: []string{
+					"autoscaling:DescribeAutoScalingGroups", "autoscaling:DescribeAutoScalingInstances",
+					"autoscaling:DescribeLaunchConfigurations", "autoscaling:DescribeScalingActivities",
+					"autoscaling:DescribeTags", "ec2:DescribeImages", "ec2:DescribeInstanceTypes",
+					"ec2:DescribeLaunchTemplateVersions", "ec2:GetInstanceTypesFromInstanceRequirements",
+					"eks:DescribeNodegroup",
+				},
+				Resource: "*",
+			},
+		}}.JSON()
+	}).(pulumi.StringOutput)
+}
+
+// installAddons creates the add-ons' IRSA roles and Helm releases in the platform namespace and
+// returns the role ARNs by add-on.
+func installAddons(ctx *pulumi.Context, name string, platform *ns, priorityClass pulumi.StringOutput, args Args, opts ...pulumi.ResourceOption) (map[string]pulumi.StringOutput, error) {
+	lbcPolicy, err := loadBalancerControllerPolicy(iampolicy.Partition(args.Region))
+	if err != nil {
+		return nil, err
+	}
+	policies := map[string]pulumi.StringInput{
+		LoadBalancerController: pulumi.String(lbcPolicy),
+		ClusterAutoscaler:      autoscalerPolicy(args.ClusterName),
+	}
+	roles := map[string]pulumi.StringOutput{}
+	for _, addonName := range AddonNames() {
+		a := addons[addonName]
+		logical := name + "-" + addonName
+		values := addonValues(addonName, args, priorityClass)
+		deps := slices.Clone(platform.ready)
+		if a.serviceAccount != "" {
+			role, err := iam.NewRole(ctx, name+"-"+a.role, &iam.RoleArgs{
+				AssumeRolePolicy: iampolicy.IRSATrust(args.OIDCProviderARN, args.OIDCIssuerURL, args.PlatformNamespace, a.serviceAccount),
+				Description:      pulumi.String(args.PlatformNamespace + "/" + a.serviceAccount + " (IRSA)"),
+				InlinePolicies: iam.RoleInlinePolicyArray{iam.RoleInlinePolicyArgs{
+					Name: pulumi.String("access"), Policy: policies[addonName],
+				}},
+			}, opts...)
+			if err != nil {
+				return nil, fmt.Errorf("creating role for %s: %w", addonName, err)
+			}
+			roles[addonName] = role.Arn
+			sa := pulumi.Map{"create": pulumi.Bool(true), "name": pulumi.String(a.serviceAccount),
+				"annotations": pulumi.Map{"eks.amazonaws.com/role-arn": role.Arn}}
+			if addonName == ClusterAutoscaler {
+				values["rbac"] = pulumi.Map{"serviceAccount": sa}
+			} else {
+				values["serviceAccount"] = sa
+			}
+			// The controller must hold its permissions before it starts reconciling.
+			deps = append(deps, role)
+		}
+		version := args.ChartVersions[addonName]
+		if _, err := installRelease(ctx, logical, a, version, platform.name, values,
+			append(slices.Clone(opts), pulumi.DependsOn(deps))...); err != nil {
+			return nil, fmt.Errorf("installing %s %s: %w", addonName, version, err)
+		}
+	}
+	return roles, nil
+}
+
+// addonValues are a chart's values: placement, priority, resources, Pod Security "restricted"
+// contexts (under each chart's own keys), and the add-on's own settings. The service account
+// is added by the caller once its role exists.
+func addonValues(addonName string, args Args, priorityClass pulumi.StringOutput) pulumi.Map {
+	// PSA restricted: non-root, no privilege escalation, no capabilities, RuntimeDefault seccomp.
+	// The user is explicit so that images whose USER is a name (unverifiable as non-root) still
+	// start; fsGroup makes the projected IRSA token readable by that user.
+	podSecurity := pulumi.Map{
+		"runAsNonRoot": pulumi.Bool(true), "runAsUser": pulumi.Int(65534), "runAsGroup": pulumi.Int(65534),
+		"fsGroup": pulumi.Int(65534), "seccompProfile": pulumi.Map{"type": pulumi.String("RuntimeDefault")},
+	}
+	containerSecurity := pulumi.Map{
+		"runAsNonRoot": pulumi.Bool(true), "allowPrivilegeEscalation": pulumi.Bool(false),
+		"readOnlyRootFilesystem": pulumi.Bool(true), "capabilities": pulumi.Map{"drop": pulumi.ToStringArray([]string{"ALL"})},
+		"seccompProfile": pulumi.Map{"type": pulumi.String("RuntimeDefault")},
+	}
+	r := addons[addonName].resources
+	v := pulumi.Map{
+		"priorityClassName": priorityClass,
+		"resources": pulumi.Map{
+			"requests": pulumi.StringMap{"cpu": pulumi.String(r.RequestCPU), "memory": pulumi.String(r.RequestMemory)},
+			"limits":   pulumi.StringMap{"cpu": pulumi.String(r.LimitCPU), "memory": pulumi.String(r.LimitMemory)},
+		},
+	}
+	if len(args.CriticalAddonNodeSelector) > 0 {
+		v["nodeSelector"] = pulumi.ToStringMap(args.CriticalAddonNodeSelector)
+		v["tolerations"] = pulumi.Array{pulumi.Map{"key": pulumi.String("CriticalAddonsOnly"), "operator": pulumi.String("Exists")}}
+	}
+	replicas := args.Replicas[addonName]
+	switch addonName {
+	case LoadBalancerController:
+		v["clusterName"] = args.ClusterName
+		// Not discovered from instance metadata: pods cannot reach IMDS (hop limit 1).
+		v["region"], v["vpcId"] = pulumi.String(args.Region), args.VPCID
+		v["replicaCount"] = pulumi.Int(replicas)
+		// The chart renders the budget only with 2+ replicas: webhooks stay served during drains.
+		v["podDisruptionBudget"] = pulumi.Map{"maxUnavailable": pulumi.Int(1)}
+		v["podSecurityContext"], v["securityContext"] = podSecurity, containerSecurity
+	case ClusterAutoscaler:
+		v["cloudProvider"], v["awsRegion"] = pulumi.String("aws"), pulumi.String(args.Region)
+		v["autoDiscovery"] = pulumi.Map{"clusterName": args.ClusterName}
+		v["image"] = pulumi.Map{"tag": pulumi.String(AutoscalerImageTags[args.KubernetesVersion])}
+		v["replicaCount"] = pulumi.Int(replicas)
+		v["extraArgs"] = pulumi.Map{
+			// Spot and on-demand groups of the same shape are scaled evenly across zones.
+			"balance-similar-node-groups": pulumi.Bool(true),
+			"expander":                    pulumi.String("least-waste"),
+			// kube-system and platform pods (all behind Deployments) must not pin nodes forever,
+			// nor must pods whose emptyDir is scratch space (metrics-server's /tmp).
+			"skip-nodes-with-system-pods":   pulumi.Bool(false),
+			"skip-nodes-with-local-storage": pulumi.Bool(false),
+		}
+		v["securityContext"], v["containerSecurityContext"] = podSecurity, containerSecurity
+	case MetricsServer:
+		v["replicas"] = pulumi.Int(replicas)
+		v["podDisruptionBudget"] = pulumi.Map{"enabled": pulumi.Bool(replicas > 1), "maxUnavailable": pulumi.Int(1)}
+		v["podSecurityContext"], v["securityContext"] = podSecurity, containerSecurity
+	}
+	return v
+}
+
+// release is the state of a kubernetes:helm.sh/v3:Release. The SDK's helm/v3 package registers
+// this same resource, but importing it compiles 68 packages (534 s on the build machine) for one
+// constructor. The provider sees only the type token and the inputs, named as its schema names
+// them, so registering them directly is equivalent.
+type release struct {
+	pulumi.CustomResourceState
+
+	Status pulumi.MapOutput `pulumi:"status"`
+}
+
+func installRelease(ctx *pulumi.Context, logical string, a addon, version string, namespace pulumi.StringOutput, values pulumi.Map, opts ...pulumi.ResourceOption) (*release, error) {
+	var r release
+	err := ctx.RegisterResource("kubernetes:helm.sh/v3:Release", logical, pulumi.Map{
+		"name":           pulumi.String(a.chart),
+		"chart":          pulumi.String(a.chart),
+		"version":        pulumi.String(version),
+		"repositoryOpts": pulumi.Map{"repo": pulumi.String(a.repo)},
+		"namespace":      namespace,
+		"values":         values,
+		// A failed install or upgrade rolls back to the last good revision and deletes what it
+		// created, instead of leaving a half-applied release that blocks the next run.
+		"atomic":        pulumi.Bool(true),
+		"cleanupOnFail": pulumi.Bool(true),
+		"maxHistory":    pulumi.Int(10),
+		"timeout":       pulumi.Int(600),
+		// Set by every generated SDK constructor of Release; sent alike so the provider treats
+		// this release as it treats an SDK-created one.
+		"compat": pulumi.String("true"),
+	}, &r, utilities.PkgResourceDefaultOpts(opts)...)
+	return &r, err
+}
