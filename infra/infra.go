@@ -76,6 +76,10 @@ func Deploy(ctx *pulumi.Context, spec *stacks.Spec) error {
 	if err != nil {
 		return err
 	}
+	plat, err := planPlatform(spec)
+	if err != nil {
+		return err
+	}
 	p, err := NewProviders(ctx, spec)
 	if err != nil {
 		return err
@@ -168,6 +172,10 @@ func Deploy(ctx *pulumi.Context, spec *stacks.Spec) error {
 	if err := cl.InstallNodeAddons(ctx, append(pools, mon.ContainerLogGroups...)...); err != nil {
 		return err
 	}
+	reg, base, err := deployPlatform(ctx, spec, plat, p, net, cl, db, pools)
+	if err != nil {
+		return err
+	}
 
 	ctx.Export("tier", pulumi.String(string(spec.Tier)))
 	ctx.Export("region", pulumi.String(spec.Region))
@@ -199,5 +207,9 @@ func Deploy(ctx *pulumi.Context, spec *stacks.Spec) error {
 	ctx.Export("alertTopicArns", pulumi.StringMap{"warning": mon.WarningTopicARN, "critical": mon.CriticalTopicARN})
 	ctx.Export("healthAlarms", mon.HealthAlarms)
 	ctx.Export("dashboardName", mon.DashboardName)
+	ctx.Export("imageRepositories", reg.RepositoryURLs)
+	ctx.Export("appNamespace", base.AppNamespace)
+	ctx.Export("appServiceAccount", base.AppServiceAccount)
+	ctx.Export("appConfigMap", base.AppConfigMap)
 	return nil
 }

@@ -109,6 +109,9 @@ var createOnly = map[string][]string{
 	"aws:ecr/repository:Repository":                            {"name", "encryptionConfigurations"},
 	"aws:ecr/lifecyclePolicy:LifecyclePolicy":                  {"repository", "policy"},
 	"aws:ecr/repositoryPolicy:RepositoryPolicy":                {"repository"},
+	"kubernetes:scheduling.k8s.io/v1:PriorityClass":            {"value", "preemptionPolicy"},
+	"kubernetes:storage.k8s.io/v1:StorageClass":                {"provisioner", "parameters", "reclaimPolicy", "volumeBindingMode"},
+	"kubernetes:helm.sh/v3:Release":                            {"name", "namespace"},
 	"random:index/randomPassword:RandomPassword":               {"length", "special", "overrideSpecial", "keepers", "upper", "lower", "numeric"},
 	"random:index/randomId:RandomId":                           {"byteLength", "keepers", "prefix"},
 }
@@ -130,6 +133,10 @@ var updateOnly = []string{
 	"aws:wafv2/webAclLoggingConfiguration:WebAclLoggingConfiguration", "aws:shield/protection:Protection",
 	"aws:route53/record:Record", "aws:acm/certificateValidation:CertificateValidation",
 	"aws:sns/topicPolicy:TopicPolicy", "aws:cloudwatch/queryDefinition:QueryDefinition",
+	// Kubernetes objects keep their name (metadata); spec and data change in place.
+	"kubernetes:core/v1:Namespace", "kubernetes:core/v1:ResourceQuota", "kubernetes:core/v1:LimitRange",
+	"kubernetes:core/v1:ServiceAccount", "kubernetes:core/v1:ConfigMap", "kubernetes:networking.k8s.io/v1:NetworkPolicy",
+	"kubernetes:storage.k8s.io/v1:StorageClassPatch",
 }
 
 func known(typ string) error {

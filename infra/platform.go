@@ -1,0 +1,128 @@
+package infra
+
+import (
+	"fmt"
+	"net/netip"
+	"strings"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/scalemate/infra/components/cluster"
+	"github.com/scalemate/infra/components/k8sbaseline"
+	"github.com/scalemate/infra/components/network"
+	"github.com/scalemate/infra/components/postgres"
+	"github.com/scalemate/infra/components/redis"
+	"github.com/scalemate/infra/components/registry"
+	"github.com/scalemate/infra/internal/netplan"
+	"github.com/scalemate/infra/stacks"
+)
+
+// platform holds the Kubernetes baseline and the image registry settings from the stack.
+type platform struct {
+	name     string
+	baseline k8sbaseline.Args
+	registry registry.Args
+}
+
+// namespaceSizes are each tier's quotas and container defaults for the app and platform
+// namespaces: what the tier's node pools can hold with room for a rolling update.
+func namespaceSizes(t stacks.Tier) (app, plat k8sbaseline.Quota, appDefaults k8sbaseline.ContainerDefaults) {
+	appDefaults = k8sbaseline.ContainerDefaults{RequestCPU: "100m", RequestMemory: "128Mi", LimitCPU: "500m", LimitMemory: "512Mi"}
+	switch t {
+	case stacks.Dev:
+		return k8sbaseline.Quota{RequestsCPU: "2", RequestsMemory: "4Gi", LimitsCPU: "4", LimitsMemory: "8Gi", Pods: 30},
+			k8sbaseline.Quota{RequestsCPU: "1", RequestsMemory: "2Gi", LimitsCPU: "4", LimitsMemory: "4Gi", Pods: 20}, appDefaults
+	case stacks.Staging:
+		return k8sbaseline.Quota{RequestsCPU: "6", RequestsMemory: "12Gi", LimitsCPU: "12", LimitsMemory: "24Gi", Pods: 80},
+			k8sbaseline.Quota{RequestsCPU: "2", RequestsMemory: "4Gi", LimitsCPU: "6", LimitsMemory: "8Gi", Pods: 30}, appDefaults
+	}
+	appDefaults.RequestCPU, appDefaults.RequestMemory = "250m", "256Mi"
+	return k8sbaseline.Quota{RequestsCPU: "48", RequestsMemory: "96Gi", LimitsCPU: "96", LimitsMemory: "192Gi", Pods: 400},
+		k8sbaseline.Quota{RequestsCPU: "4", RequestsMemory: "8Gi", LimitsCPU: "12", LimitsMemory: "16Gi", Pods: 40}, appDefaults
+}
+
+// planPlatform turns the Spec into the baseline and registry args and checks what it can
+// before the cluster exists.
+func planPlatform(spec *stacks.Spec) (*platform, error) {
+	prefix := spec.Project + "-" + spec.Stack
+	appQuota, platQuota, appDefaults := namespaceSizes(spec.Tier)
+	plan, err := netplan.Subnets(netip.MustParsePrefix(spec.Network.CIDR), len(spec.AvailabilityZones()), spec.Network.SubnetPrefixes)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", stacks.KeyNetwork, err)
+	}
+	var dataCIDRs []string
+	for _, p := range plan.Isolated {
+		dataCIDRs = append(dataCIDRs, p.String())
+	}
+	keep := map[stacks.Tier]int{stacks.Dev: 10, stacks.Staging: 30, stacks.Prod: 100}[spec.Tier]
+	pl := &platform{
+		name: prefix,
+		baseline: k8sbaseline.Args{
+			KubernetesVersion: spec.Cluster.Version, Region: spec.Region, VPCCIDR: spec.Network.CIDR,
+			AppNamespace: AppNamespace, AppServiceAccount: AppServiceAccount, DataCIDRs: dataCIDRs,
+			AppQuota: appQuota, AppContainerDefaults: appDefaults, PlatformNamespace: PlatformNamespace, PlatformQuota: platQuota,
+			CriticalAddonNodeSelector: criticalAddonSelector(spec),
+		},
+		registry: registry.Args{
+			Repositories: spec.App.Images, Prefix: prefix, KeepTaggedImages: keep,
+			// Dev images are throwaway; elsewhere a repository with images is never deleted.
+			ForceDelete: spec.Tier == stacks.Dev, Protect: spec.Tier == stacks.Prod,
+		},
+	}
+	var errs []error
+	if err := pl.baseline.Check(prefix); err != nil {
+		errs = append(errs, fmt.Errorf("kubernetes baseline (%s, %s): %w", stacks.KeyCluster, stacks.KeyApp, err))
+	}
+	if err := pl.registry.Check(prefix); err != nil {
+		errs = append(errs, fmt.Errorf("%s.images: %w", stacks.KeyApp, err))
+	}
+	if len(errs) > 0 {
+		return nil, fmt.Errorf("invalid config for stack %q: %v", spec.Stack, errs)
+	}
+	return pl, nil
+}
+
+// appConfig is the application's ConfigMap: where its services are, never a secret.
+func appConfig(spec *stacks.Spec, db *dataOutputs) pulumi.StringMap {
+	cfg := pulumi.StringMap{
+		"ENVIRONMENT":         pulumi.String(spec.Stack),
+		"AWS_REGION":          pulumi.String(spec.Region),
+		"POSTGRES_HOST":       db.postgres.WriterEndpoint,
+		"POSTGRES_PORT":       pulumi.Sprintf("%d", postgres.Port),
+		"POSTGRES_SECRET_ARN": db.postgres.SecretARN,
+		"REDIS_HOST":          db.redis.ConfigurationEndpoint,
+		"REDIS_PORT":          pulumi.Sprintf("%d", redis.Port),
+		"REDIS_SECRET_ARN":    db.redis.SecretARN,
+		"REDIS_TLS":           pulumi.String("true"),
+	}
+	if spec.Postgres.Proxy {
+		cfg["POSTGRES_HOST"] = db.postgres.ProxyEndpoint
+	}
+	if spec.Postgres.ReadReplicas > 0 {
+		cfg["POSTGRES_READER_HOSTS"] = db.postgres.ReaderEndpoints.ApplyT(func(hosts []string) string {
+			return strings.Join(hosts, ",")
+		}).(pulumi.StringOutput)
+	}
+	for name, v := range spec.App.FeatureFlags {
+		cfg["FEATURE_"+name] = pulumi.String(v)
+	}
+	return cfg
+}
+
+// deployPlatform creates the image registry and, through the cluster's Kubernetes provider, the
+// namespaces, policies, storage class, add-ons and the application's identity and config.
+func deployPlatform(ctx *pulumi.Context, spec *stacks.Spec, pl *platform, p *Providers, net *network.Network, cl *cluster.Cluster, db *dataOutputs, nodes []pulumi.Resource) (*registry.Registry, *k8sbaseline.Baseline, error) {
+	reg, err := registry.New(ctx, pl.name, pl.registry, pulumi.Providers(p.AWS))
+	if err != nil {
+		return nil, nil, err
+	}
+	b := pl.baseline
+	b.ClusterName, b.VPCID, b.OIDCProviderARN, b.OIDCIssuerURL = cl.Name, net.VPCID, cl.OIDCProviderARN, cl.OIDCIssuerURL
+	b.AppRoleARN = db.appRole
+	b.AppConfig = appConfig(spec, db)
+	base, err := k8sbaseline.New(ctx, pl.name, b, pulumi.Providers(p.AWS, cl.Provider), pulumi.DependsOn(nodes))
+	if err != nil {
+		return nil, nil, err
+	}
+	return reg, base, nil
+}
