@@ -28,6 +28,8 @@ const (
 	TypeNATGateway      = "aws:ec2/natGateway:NatGateway"
 	TypeLogGroup        = "aws:cloudwatch/logGroup:LogGroup"
 	TypeMetricAlarm     = "aws:cloudwatch/metricAlarm:MetricAlarm"
+	TypeCompositeAlarm  = "aws:cloudwatch/compositeAlarm:CompositeAlarm"
+	TypeECRRepository   = "aws:ecr/repository:Repository"
 	TypeSNSTopic        = "aws:sns/topic:Topic"
 	TypeRole            = "aws:iam/role:Role"
 	TypeRolePolicy      = "aws:iam/rolePolicy:RolePolicy"
@@ -290,7 +292,7 @@ func SecurityRules() []Rule {
 				}
 			}},
 		{Name: "alarm-has-action", Pack: Security, Level: Mandatory, Anchor: "FSBP CloudWatch.15",
-			Summary: "CloudWatch alarms notify someone (actions enabled, an alarm action)", Types: []string{TypeMetricAlarm},
+			Summary: "CloudWatch alarms notify someone (actions enabled, an alarm action)", Types: []string{TypeMetricAlarm, TypeCompositeAlarm},
 			Resource: func(c *Check, r analyzed.Resource) {
 				enabled, actions := r.Get("actionsEnabled"), r.Get("alarmActions")
 				if !c.Known(r, actions, "alarmActions") {
@@ -372,7 +374,45 @@ func SecurityRules() []Rule {
 				}
 			}},
 
+		// ECR
+		{Name: "ecr-immutable-tags", Pack: Security, Level: Mandatory, Anchor: "FSBP ECR.2, CKV_AWS_51",
+			Summary: "ECR repositories make image tags immutable", Types: []string{TypeECRRepository},
+			Resource: func(c *Check, r analyzed.Resource) {
+				if f := r.Get("imageTagMutability"); c.Known(r, f, "imageTagMutability") && f.String() != "IMMUTABLE" {
+					c.Violate(r, "imageTagMutability is %q: a pushed tag can be replaced under running deployments", f.String())
+				}
+			}},
+		{Name: "ecr-scan-on-push", Pack: Security, Level: Mandatory, Anchor: "FSBP ECR.1, CKV_AWS_163",
+			Summary: "ECR repositories scan images for vulnerabilities on push", Types: []string{TypeECRRepository},
+			Resource: func(c *Check, r analyzed.Resource) {
+				if f := r.Get("imageScanningConfiguration", "scanOnPush"); c.Known(r, f, "imageScanningConfiguration") && !f.Bool() {
+					c.Violate(r, "imageScanningConfiguration.scanOnPush is not true")
+				}
+			}},
+		{Name: "ecr-kms-encrypted", Pack: Security, Level: Mandatory, Anchor: "CKV_AWS_136",
+			Summary: "ECR repositories encrypt images with a KMS key", Types: []string{TypeECRRepository},
+			Resource: func(c *Check, r analyzed.Resource) {
+				cfg := r.Get("encryptionConfigurations")
+				if !c.Known(r, cfg, "encryptionConfigurations") {
+					return
+				}
+				if items := cfg.Items(); len(items) == 0 || items[0].Get("encryptionType").String() != "KMS" {
+					c.Violate(r, "encryptionConfigurations does not use KMS (AES256 default)")
+				}
+			}},
+
 		// Kubernetes (Pod Security Standards, restricted profile)
+		{Name: "k8s-namespace-restricted", Pack: Security, Level: Mandatory, Anchor: "Pod Security Admission, Pod Security Standards (restricted)",
+			Summary: "Namespaces enforce the restricted Pod Security Standard", Types: []string{TypeK8sNamespace},
+			Resource: func(c *Check, r analyzed.Resource) {
+				f := r.Get("metadata", "labels")
+				if !c.Known(r, f, "metadata.labels") {
+					return
+				}
+				if v := f.Get("pod-security.kubernetes.io/enforce"); v.String() != "restricted" {
+					c.Violate(r, "label pod-security.kubernetes.io/enforce is %q, not restricted", v.String())
+				}
+			}},
 		{Name: "k8s-pod-security-restricted", Pack: Security, Level: Mandatory, Anchor: "Pod Security Standards (restricted), CKV_K8S_16/20/23/28/30",
 			Summary: "Workloads run non-root, without privilege escalation, host namespaces or added capabilities", Types: []string{TypeK8sDeployment, TypeK8sStatefulSet, TypeK8sDaemonSet, TypeK8sPod},
 			Resource: checkPodSecurity},
