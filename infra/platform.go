@@ -120,7 +120,8 @@ func deployPlatform(ctx *pulumi.Context, spec *stacks.Spec, pl *platform, p *Pro
 	b.ClusterName, b.VPCID, b.OIDCProviderARN, b.OIDCIssuerURL = cl.Name, net.VPCID, cl.OIDCProviderARN, cl.OIDCIssuerURL
 	b.AppRoleARN = db.appRole
 	b.AppConfig = appConfig(spec, db)
-	base, err := k8sbaseline.New(ctx, pl.name, b, pulumi.Providers(p.AWS, cl.Provider), pulumi.DependsOn(nodes))
+	b.NodeGroups = nodes
+	base, err := k8sbaseline.New(ctx, pl.name, b, pulumi.Providers(p.AWS, cl.Provider))
 	if err != nil {
 		return nil, nil, err
 	}

@@ -96,6 +96,9 @@ func TestAddOnsAndRegistryPerTier(t *testing.T) {
 		releases := rec.OfType(typeRelease)
 		require.Len(t, releases, 3, stack)
 		for _, r := range releases {
+			for _, g := range rec.OfType(typeNodeGroup) {
+				assert.Contains(t, r.Dependencies, g.URN, "%s waits for nodes to schedule on", r.Name)
+			}
 			assert.Regexp(t, `^\d+\.\d+\.\d+$`, r.Input("version"), r.Name)
 			assert.Equal(t, true, r.Input("atomic"), r.Name)
 			assert.Equal(t, "platform", r.Input("namespace"), r.Name)

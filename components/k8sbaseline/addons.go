@@ -150,7 +150,7 @@ func installAddons(ctx *pulumi.Context, name string, platform *ns, priorityClass
 		a := addons[addonName]
 		logical := name + "-" + addonName
 		values := addonValues(addonName, args, priorityClass)
-		deps := slices.Clone(platform.ready)
+		deps := append(slices.Clone(platform.ready), args.NodeGroups...)
 		if a.serviceAccount != "" {
 			role, err := iam.NewRole(ctx, name+"-"+a.role, &iam.RoleArgs{
 				AssumeRolePolicy: iampolicy.IRSATrust(args.OIDCProviderARN, args.OIDCIssuerURL, args.PlatformNamespace, a.serviceAccount),

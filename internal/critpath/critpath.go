@@ -26,6 +26,7 @@ var Seconds = map[string]float64{
 	"aws:ec2/natGateway:NatGateway":                       120, // pending to available: 1-3 minutes
 	"aws:ec2/vpcEndpoint:VpcEndpoint":                     60,
 	"aws:wafv2/webAcl:WebAcl":                             20,
+	"kubernetes:helm.sh/v3:Release":                       180, // atomic install waits for the pods: 1-3 minutes
 	"aws:ec2/internetGateway:InternetGateway":             10,
 }
 
