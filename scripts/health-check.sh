@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Post-deploy health check of one stack (needs the stack's AWS credentials and Pulumi login):
 # the EKS cluster and its node groups are ACTIVE, the database is available, the cache is
-# available. Exits non-zero with the failing check, which makes the pipeline open a rollback
-# issue (docs/rollback.md).
+# available, and the composite "service unhealthy" alarms (the rollback trigger) stay out of
+# ALARM for HEALTH_BAKE_SECONDS (default 600). Exits non-zero with the failing check, which
+# makes the pipeline open a rollback issue (docs/rollback.md).
 set -euo pipefail
 stack=${1:?usage: health-check.sh <stack>}
 out() { pulumi stack output --stack "$stack" "$1"; }
@@ -22,5 +23,20 @@ db_id=${db%%.*}
 cache=$(out redisConfigurationEndpoint)
 cache_id=$(echo "$cache" | cut -d. -f2)
 [ "$(aws elasticache describe-replication-groups --replication-group-id "$cache_id" --query 'ReplicationGroups[0].Status' --output text)" = available ] || fail "cache $cache_id is not available"
+
+# The rollback trigger: any critical alarm of the stack (database, cache, nodes, application
+# errors, CDN 5xx) puts its region's composite alarm in ALARM.
+alarms=$(pulumi stack output --stack "$stack" healthAlarms --json)
+deadline=$((SECONDS + ${HEALTH_BAKE_SECONDS:-600}))
+while :; do
+  for region in $(jq -r 'keys[]' <<<"$alarms"); do
+    name=$(jq -r --arg r "$region" '.[$r]' <<<"$alarms")
+    state=$(aws cloudwatch describe-alarms --region "$region" --alarm-names "$name" --alarm-types CompositeAlarm \
+      --query 'CompositeAlarms[0].StateValue' --output text)
+    [ "$state" != ALARM ] || fail "composite alarm $name ($region) is in ALARM"
+  done
+  [ "$SECONDS" -lt "$deadline" ] || break
+  sleep 30
+done
 
 echo "health check passed: $stack"
