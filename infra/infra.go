@@ -169,10 +169,12 @@ func Deploy(ctx *pulumi.Context, spec *stacks.Spec) error {
 		return err
 	}
 	// The node addons wait for the nodes, and the CloudWatch agent for its log groups.
-	if err := cl.InstallNodeAddons(ctx, append(pools, mon.ContainerLogGroups...)...); err != nil {
+	addons, err := cl.InstallNodeAddons(ctx, append(pools, mon.ContainerLogGroups...)...)
+	if err != nil {
 		return err
 	}
-	reg, base, err := deployPlatform(ctx, spec, plat, p, net, cl, db, pools)
+	// The add-on releases need nodes and DNS (CoreDNS) in the cluster.
+	reg, base, err := deployPlatform(ctx, spec, plat, p, net, cl, db, append(pools, addons...))
 	if err != nil {
 		return err
 	}

@@ -2,6 +2,7 @@ package infra
 
 import (
 	"fmt"
+	"strconv"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
@@ -59,6 +60,10 @@ func planMonitoring(spec *stacks.Spec, data *dataTier) (monitoring.Args, error) 
 		},
 		Budget:  &monitoring.Budget{MonthlyUSD: mon.MonthlyBudgetUSD, TagKey: "Environment", TagValue: spec.Stack},
 		Protect: spec.Tier == stacks.Prod,
+	}
+	// A max_connections set in the parameter group replaces RDS's memory-based default.
+	if v, err := strconv.Atoi(pg.Parameters["max_connections"]); err == nil {
+		args.Postgres.MaxConnections = v
 	}
 	if spec.OnCallWebhookURL != "" {
 		args.Critical.HTTPSEndpoints = []pulumi.StringInput{pulumi.String(spec.OnCallWebhookURL)} // the component keeps it secret

@@ -111,7 +111,7 @@ func appConfig(spec *stacks.Spec, db *dataOutputs) pulumi.StringMap {
 
 // deployPlatform creates the image registry and, through the cluster's Kubernetes provider, the
 // namespaces, policies, storage class, add-ons and the application's identity and config.
-func deployPlatform(ctx *pulumi.Context, spec *stacks.Spec, pl *platform, p *Providers, net *network.Network, cl *cluster.Cluster, db *dataOutputs, nodes []pulumi.Resource) (*registry.Registry, *k8sbaseline.Baseline, error) {
+func deployPlatform(ctx *pulumi.Context, spec *stacks.Spec, pl *platform, p *Providers, net *network.Network, cl *cluster.Cluster, db *dataOutputs, ready []pulumi.Resource) (*registry.Registry, *k8sbaseline.Baseline, error) {
 	reg, err := registry.New(ctx, pl.name, pl.registry, pulumi.Providers(p.AWS))
 	if err != nil {
 		return nil, nil, err
@@ -120,7 +120,7 @@ func deployPlatform(ctx *pulumi.Context, spec *stacks.Spec, pl *platform, p *Pro
 	b.ClusterName, b.VPCID, b.OIDCProviderARN, b.OIDCIssuerURL = cl.Name, net.VPCID, cl.OIDCProviderARN, cl.OIDCIssuerURL
 	b.AppRoleARN = db.appRole
 	b.AppConfig = appConfig(spec, db)
-	b.NodeGroups = nodes
+	b.ReleaseDependencies = ready
 	base, err := k8sbaseline.New(ctx, pl.name, b, pulumi.Providers(p.AWS, cl.Provider))
 	if err != nil {
 		return nil, nil, err

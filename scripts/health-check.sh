@@ -29,8 +29,8 @@ cache_id=$(echo "$cache" | cut -d. -f2)
 alarms=$(pulumi stack output --stack "$stack" healthAlarms --json)
 deadline=$((SECONDS + ${HEALTH_BAKE_SECONDS:-600}))
 while :; do
-  for region in $(jq -r 'keys[]' <<<"$alarms"); do
-    name=$(jq -r --arg r "$region" '.[$r]' <<<"$alarms")
+  for name in $(jq -r 'keys[]' <<<"$alarms"); do
+    region=$(jq -r --arg n "$name" '.[$n]' <<<"$alarms")
     state=$(aws cloudwatch describe-alarms --region "$region" --alarm-names "$name" --alarm-types CompositeAlarm \
       --query 'CompositeAlarms[0].StateValue' --output text)
     [ "$state" != ALARM ] || fail "composite alarm $name ($region) is in ALARM"

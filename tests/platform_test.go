@@ -48,6 +48,15 @@ func TestAlarmsHaveActionsAndTierThresholds(t *testing.T) {
 	}
 }
 
+// A max_connections parameter moves the connections alarm with it.
+func TestConnectionsAlarmFollowsMaxConnections(t *testing.T) {
+	rec, err := runStack(t, "staging", func(cfg map[string]string) {
+		cfg[stacks.KeyPostgres] = `{"parameters":{"max_connections":"500"}}`
+	})
+	require.NoError(t, err)
+	assert.EqualValues(t, 400, rec.Must(t, typeAlarm, "scalemate-staging-postgres-connections").Input("threshold"))
+}
+
 // Prod pages through the on-call webhook when one is configured, and keeps it secret.
 func TestOnCallWebhookIsASecretSubscription(t *testing.T) {
 	rec, err := runStack(t, "prod", func(cfg map[string]string) {

@@ -309,23 +309,34 @@ func New(ctx *pulumi.Context, name string, args Args, opts ...pulumi.ResourceOpt
 // InstallNodeAddons installs the addons whose pods need nodes (CoreDNS, the EBS CSI driver,
 // CloudWatch observability). Call it after New with the node groups themselves (custom
 // resources, not their components) and anything else the addons must wait for (the Container
-// Insights log groups).
-func (c *Cluster) InstallNodeAddons(ctx *pulumi.Context, dependsOn ...pulumi.Resource) error {
+// Insights log groups). It returns the addons, for what must wait for DNS in the cluster.
+func (c *Cluster) InstallNodeAddons(ctx *pulumi.Context, dependsOn ...pulumi.Resource) ([]pulumi.Resource, error) {
 	ebs, err := c.irsaRole(ctx, "aws-ebs-csi-driver", "kube-system", "ebs-csi-controller-sa", "service-role/AmazonEBSCSIDriverPolicy")
 	if err != nil {
-		return err
+		return nil, err
 	}
-	cw, err := c.irsaRole(ctx, ObservabilityAddon, "amazon-cloudwatch", "cloudwatch-agent", "CloudWatchAgentServerPolicy", "AWSXrayWriteOnlyAccess")
+	// Nodes keep the metadata hop limit at 1, so the agent in its pod cannot read the
+	// instance's metadata and falls back to DescribeInstances, which the managed policy lacks.
+	describe := iampolicy.Document{Version: "2012-10-17", Statement: []iampolicy.Statement{
+		{Effect: "Allow", Action: []string{"ec2:DescribeInstances"}, Resource: "*"},
+	}}.JSON()
+	partition := iampolicy.Partition(c.args.Region)
+	cw, err := c.ServiceAccountRole(ctx, c.name+"-"+ObservabilityAddon, "amazon-cloudwatch", "cloudwatch-agent",
+		[]string{iampolicy.ManagedPolicyARN(partition, "CloudWatchAgentServerPolicy"), iampolicy.ManagedPolicyARN(partition, "AWSXrayWriteOnlyAccess")},
+		pulumi.String(describe))
 	if err != nil {
-		return err
+		return nil, err
 	}
 	roles := map[string]pulumi.StringPtrInput{"aws-ebs-csi-driver": ebs.Arn, ObservabilityAddon: cw.Arn}
+	var installed []pulumi.Resource
 	for _, addon := range nodeAddons {
-		if _, err := c.addon(ctx, c.Name, addon, roles[addon], pulumi.DependsOn(dependsOn)); err != nil {
-			return err
+		a, err := c.addon(ctx, c.Name, addon, roles[addon], pulumi.DependsOn(dependsOn))
+		if err != nil {
+			return nil, err
 		}
+		installed = append(installed, a)
 	}
-	return nil
+	return installed, nil
 }
 
 func (c *Cluster) addon(ctx *pulumi.Context, clusterName pulumi.StringInput, addon string, role pulumi.StringPtrInput, opts ...pulumi.ResourceOption) (*eks.Addon, error) {
@@ -382,13 +393,10 @@ func (c *Cluster) addonConfig(addon string) string {
 	return string(b)
 }
 
-// irsaRole creates a role for an addon's service account, with AWS managed policies.
-func (c *Cluster) irsaRole(ctx *pulumi.Context, purpose, namespace, serviceAccount string, managedPolicies ...string) (*iam.Role, error) {
-	var arns []string
-	for _, p := range managedPolicies {
-		arns = append(arns, iampolicy.ManagedPolicyARN(iampolicy.Partition(c.args.Region), p))
-	}
-	return c.ServiceAccountRole(ctx, c.name+"-"+purpose, namespace, serviceAccount, arns, nil)
+// irsaRole creates a role for an addon's service account, with one AWS managed policy.
+func (c *Cluster) irsaRole(ctx *pulumi.Context, purpose, namespace, serviceAccount, managedPolicy string) (*iam.Role, error) {
+	return c.ServiceAccountRole(ctx, c.name+"-"+purpose, namespace, serviceAccount,
+		[]string{iampolicy.ManagedPolicyARN(iampolicy.Partition(c.args.Region), managedPolicy)}, nil)
 }
 
 // ServiceAccountRole creates an IAM role that exactly one Kubernetes service account of this

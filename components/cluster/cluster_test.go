@@ -36,7 +36,8 @@ func run(args Args) (*mocktest.Recorder, string, error) {
 			mu.Unlock()
 			return s
 		})
-		return c.InstallNodeAddons(ctx)
+		_, err = c.InstallNodeAddons(ctx)
+		return err
 	})
 	return rec, kubeconfig, err
 }
@@ -155,6 +156,7 @@ func TestAddonsAndIRSA(t *testing.T) {
 	assert.Equal(t, "arn:aws:iam:us-west-2:123456789012:demo-amazon-cloudwatch-observability", addons[ObservabilityAddon].Input("serviceAccountRoleArn"))
 	assert.Equal(t, []any{"arn:aws:iam::aws:policy/CloudWatchAgentServerPolicy", "arn:aws:iam::aws:policy/AWSXrayWriteOnlyAccess"}, cw.Input("managedPolicyArns"))
 	assert.Contains(t, cw.Input("assumeRolePolicy"), "system:serviceaccount:amazon-cloudwatch:cloudwatch-agent")
+	assert.Contains(t, cw.Input("inlinePolicies").([]any)[0].(map[string]any)["policy"], "ec2:DescribeInstances", "the agent cannot reach IMDS through the pod hop")
 
 	oidc := rec.Must(t, "aws:iam/openIdConnectProvider:OpenIdConnectProvider", "demo-oidc")
 	assert.Equal(t, "https://"+issuer, oidc.Input("url"))
@@ -182,7 +184,8 @@ func TestNodeAddonsWaitForNodePools(t *testing.T) {
 		if err := ctx.RegisterResource("test:index:NodePool", "pool", nil, &pool); err != nil {
 			return err
 		}
-		return c.InstallNodeAddons(ctx, &pool)
+		_, err = c.InstallNodeAddons(ctx, &pool)
+		return err
 	})
 	require.NoError(t, err)
 	coredns := rec.Must(t, "aws:eks/addon:Addon", "demo-coredns")

@@ -146,11 +146,18 @@ func installAddons(ctx *pulumi.Context, name string, platform *ns, priorityClass
 		ClusterAutoscaler:      autoscalerPolicy(args.ClusterName),
 	}
 	roles := map[string]pulumi.StringOutput{}
+	// The load balancer controller's webhook mutates every Service and fails closed: until its
+	// pods are ready, the other charts' Services are refused (aws-load-balancer-controller
+	// #4140). AddonNames sorts it first; the others wait for its (atomic, so ready) release.
+	var controller pulumi.Resource
 	for _, addonName := range AddonNames() {
 		a := addons[addonName]
 		logical := name + "-" + addonName
 		values := addonValues(addonName, args, priorityClass)
-		deps := append(slices.Clone(platform.ready), args.NodeGroups...)
+		deps := append(slices.Clone(platform.ready), args.ReleaseDependencies...)
+		if controller != nil {
+			deps = append(deps, controller)
+		}
 		if a.serviceAccount != "" {
 			role, err := iam.NewRole(ctx, name+"-"+a.role, &iam.RoleArgs{
 				AssumeRolePolicy: iampolicy.IRSATrust(args.OIDCProviderARN, args.OIDCIssuerURL, args.PlatformNamespace, a.serviceAccount),
@@ -174,9 +181,13 @@ func installAddons(ctx *pulumi.Context, name string, platform *ns, priorityClass
 			deps = append(deps, role)
 		}
 		version := args.ChartVersions[addonName]
-		if _, err := installRelease(ctx, logical, a, version, platform.name, values,
-			append(slices.Clone(opts), pulumi.DependsOn(deps))...); err != nil {
+		rel, err := installRelease(ctx, logical, a, version, platform.name, values,
+			append(slices.Clone(opts), pulumi.DependsOn(deps))...)
+		if err != nil {
 			return nil, fmt.Errorf("installing %s %s: %w", addonName, version, err)
+		}
+		if addonName == LoadBalancerController {
+			controller = rel
 		}
 	}
 	return roles, nil

@@ -130,9 +130,10 @@ type Args struct {
 	// tainted CriticalAddonsOnly, which they then tolerate), away from spot interruptions.
 	// Default none: they run anywhere.
 	CriticalAddonNodeSelector map[string]string
-	// NodeGroups are what the add-on releases wait for: an atomic install fails when its pods
-	// cannot be scheduled, and a component's dependsOn does not reach its children. Default none.
-	NodeGroups []pulumi.Resource
+	// ReleaseDependencies are what the add-on releases wait for (the node groups, CoreDNS): an
+	// atomic install fails when its pods cannot be scheduled or resolve names, and a
+	// component's dependsOn does not reach its children. Default none.
+	ReleaseDependencies []pulumi.Resource
 }
 
 // Baseline is the component resource.

@@ -392,6 +392,11 @@ func TestReleasesWaitForTheirNamespace(t *testing.T) {
 	}
 	assert.Contains(t, rec.Must(t, tRelease, "base-"+LoadBalancerController).Dependencies,
 		rec.Must(t, tRole, "base-lb-controller").URN)
+	// The controller's Service webhook fails closed: the other charts wait for it.
+	controller := rec.Must(t, tRelease, "base-"+LoadBalancerController).URN
+	for _, addon := range []string{ClusterAutoscaler, MetricsServer} {
+		assert.Contains(t, rec.Must(t, tRelease, "base-"+addon).Dependencies, controller, addon)
+	}
 }
 
 func TestAppServiceAccountAndConfig(t *testing.T) {

@@ -33,6 +33,9 @@ type Alarm struct {
 	Description string
 	Severity    Severity
 	Metrics     []Metric
+	// Query is a Metrics Insights query the alarm watches instead of Metrics, for metrics
+	// published only per pod that the alarm aggregates.
+	Query string
 	// Comparison is a CloudWatch comparison operator.
 	Comparison string
 	Threshold  float64
@@ -40,6 +43,9 @@ type Alarm struct {
 	Edge bool
 	// TreatMissingData is how gaps count; notBreaching unless a gap itself is bad.
 	TreatMissingData string
+	// NotRollback keeps a critical alarm out of the rollback trigger: a deployment neither
+	// causes nor cures it.
+	NotRollback bool
 }
 
 // period is every alarm's period: 5 minutes, the finest RDS, ElastiCache and Container Insights
@@ -84,10 +90,13 @@ func alarms(a Args) []Alarm {
 		add(Alarm{Key: "postgres-cpu", Severity: Warning, Comparison: above, Threshold: t.DatabaseCPUPercent,
 			Description: fmt.Sprintf("PostgreSQL primary CPU above %g %%", t.DatabaseCPUPercent),
 			Metrics:     []Metric{metric("AWS/RDS", "CPUUtilization", "Average", primary)}})
-		add(Alarm{Key: "postgres-free-storage", Severity: Critical, Comparison: below,
+		// Storage autoscaling grows the volume at 10 % free; below the default 5 % of the initial
+		// size it has not (ceiling reached, or in its 6-hour cooldown). A deployment neither
+		// causes nor cures that, so it pages without triggering a rollback.
+		add(Alarm{Key: "postgres-free-storage", Severity: Critical, Comparison: below, NotRollback: true,
 			Threshold:   math.Round(float64(pg.AllocatedStorageGiB) * gib * t.DatabaseFreeStoragePercent / 100),
-			Description: fmt.Sprintf("PostgreSQL free storage below %g %% of the %d GiB allocated (autoscaling may be at its ceiling)", t.DatabaseFreeStoragePercent, pg.AllocatedStorageGiB),
-			Metrics:     []Metric{metric("AWS/RDS", "FreeStorageSpace", "Minimum", primary)}, TreatMissingData: "breaching"})
+			Description: fmt.Sprintf("PostgreSQL free storage below %g %% of the %d GiB first allocated: storage autoscaling is at its ceiling or cooling down", t.DatabaseFreeStoragePercent, pg.AllocatedStorageGiB),
+			Metrics:     []Metric{metric("AWS/RDS", "FreeStorageSpace", "Minimum", primary)}})
 		add(Alarm{Key: "postgres-freeable-memory", Severity: Warning, Comparison: below,
 			Threshold:   math.Round(memGiB * gib * t.DatabaseFreeMemoryPercent / 100),
 			Description: fmt.Sprintf("PostgreSQL freeable memory below %g %% of %s's %g GiB", t.DatabaseFreeMemoryPercent, pg.InstanceClass, memGiB),
@@ -142,11 +151,17 @@ func alarms(a Args) []Alarm {
 		add(Alarm{Key: "nodes-failed", Severity: Critical, Comparison: "GreaterThanOrEqualToThreshold", Threshold: 1,
 			Description: "At least one worker node reports a failing condition",
 			Metrics:     []Metric{metric("ContainerInsights", "cluster_failed_node_count", "Maximum", cluster)}})
+		// The heartbeat: the other Container Insights alarms treat missing data as fine, so a
+		// blind or stopped agent must show somewhere.
+		add(Alarm{Key: "nodes-reporting", Severity: Warning, Comparison: below, Threshold: 1, TreatMissingData: "breaching",
+			Description: "Container Insights reports no nodes: the cluster has none, or the CloudWatch agent is down",
+			Metrics:     []Metric{metric("ContainerInsights", "cluster_node_count", "Minimum", cluster)}})
 		for _, ns := range k.RestartNamespaces {
+			// Restarts are published per pod (the change since the last scrape), not per
+			// namespace: a Metrics Insights query sums them.
 			add(Alarm{Key: "pod-restarts-" + ns, Severity: Warning, Comparison: above, Threshold: t.PodRestarts,
 				Description: fmt.Sprintf("Containers in namespace %s restarted more than %g times in 5 minutes", ns, t.PodRestarts),
-				Metrics: []Metric{metric("ContainerInsights", "pod_number_of_container_restarts", "Maximum",
-					map[string]pulumi.StringInput{"ClusterName": pulumi.String(k.Name), "Namespace": pulumi.String(ns)})}})
+				Query:       fmt.Sprintf("SELECT SUM(pod_number_of_container_restarts) FROM SCHEMA(ContainerInsights, ClusterName, Namespace, PodName) WHERE ClusterName = '%s' AND Namespace = '%s'", k.Name, ns)})
 		}
 		add(Alarm{Key: "app-errors", Severity: Critical, Comparison: above, Threshold: t.AppErrors,
 			Description: fmt.Sprintf("Namespace %s logged more than %g error lines in 5 minutes", k.AppNamespace, t.AppErrors),

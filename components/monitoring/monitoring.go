@@ -113,7 +113,7 @@ type Budget struct {
 // Thresholds are the alarm thresholds (per environment, chosen by the caller).
 type Thresholds struct {
 	DatabaseCPUPercent         float64 // primary CPU, percent. Default 80.
-	DatabaseFreeStoragePercent float64 // free storage, percent of allocated. Default 10.
+	DatabaseFreeStoragePercent float64 // free storage, percent of first allocated. Default 5.
 	DatabaseFreeMemoryPercent  float64 // freeable memory, percent of the class's. Default 10.
 	DatabaseConnectionsPercent float64 // connections, percent of max_connections. Default 80.
 	DatabaseReplicaLagSeconds  float64 // read replica lag, seconds. Default 60.
@@ -137,7 +137,7 @@ type Thresholds struct {
 // DefaultThresholds are production-grade thresholds.
 func DefaultThresholds() Thresholds {
 	return Thresholds{
-		DatabaseCPUPercent: 80, DatabaseFreeStoragePercent: 10, DatabaseFreeMemoryPercent: 10,
+		DatabaseCPUPercent: 80, DatabaseFreeStoragePercent: 5, DatabaseFreeMemoryPercent: 10,
 		DatabaseConnectionsPercent: 80, DatabaseReplicaLagSeconds: 60,
 		CacheCPUPercent: 80, CacheMemoryPercent: 85, CacheEvictions: 100, CacheReplicationLagSeconds: 10,
 		NodeCPUPercent: 80, NodeMemoryPercent: 85, PodRestarts: 3, AppErrors: 10,
@@ -153,8 +153,8 @@ type Monitoring struct {
 	// WarningTopicARN and CriticalTopicARN are the main region's topics.
 	WarningTopicARN  pulumi.StringOutput `pulumi:"warningTopicArn"`
 	CriticalTopicARN pulumi.StringOutput `pulumi:"criticalTopicArn"`
-	// HealthAlarms are the composite alarms by region: a deployment rolls back when one is
-	// in ALARM.
+	// HealthAlarms are the composite alarms, each with its region: a deployment rolls back
+	// when one is in ALARM.
 	HealthAlarms pulumi.StringMapOutput `pulumi:"healthAlarms"`
 	// AlarmNames lists every metric alarm.
 	AlarmNames pulumi.StringArrayOutput `pulumi:"alarmNames"`

@@ -77,7 +77,7 @@ func TestEveryAlarmNotifiesByItsSeverity(t *testing.T) {
 	assert.ElementsMatch(t, []string{
 		"postgres-cpu", "postgres-free-storage", "postgres-freeable-memory", "postgres-connections", "postgres-replica-lag",
 		"cache-cpu", "cache-engine-cpu", "cache-memory", "cache-evictions", "cache-replication-lag",
-		"nodes-cpu", "nodes-memory", "nodes-failed", "pod-restarts-app", "app-errors",
+		"nodes-cpu", "nodes-memory", "nodes-failed", "nodes-reporting", "pod-restarts-app", "app-errors",
 		"cdn-5xx", "cdn-4xx", "waf-blocked-spike",
 	}, keys)
 }
@@ -94,14 +94,25 @@ func TestThresholdsFollowTheTargets(t *testing.T) {
 	assert.Equal(t, map[string]any{"DBInstanceIdentifier": "db"}, cpu.Input("dimensions"))
 	assert.Equal(t, "AWS/RDS", cpu.Input("namespace"))
 
-	// 10 % of 100 GiB, and 10 % of the r7g.xlarge's 32 GiB.
-	assert.EqualValues(t, 10*float64(1<<30), rec.Must(t, alarmType, "mon-postgres-free-storage").Input("threshold"))
-	assert.Equal(t, "breaching", rec.Must(t, alarmType, "mon-postgres-free-storage").Input("treatMissingData"))
+	// 5 % of 100 GiB (below storage autoscaling's 10 %), and 10 % of the r7g.xlarge's 32 GiB.
+	assert.EqualValues(t, 5*float64(1<<30), rec.Must(t, alarmType, "mon-postgres-free-storage").Input("threshold"))
+	assert.Equal(t, "notBreaching", rec.Must(t, alarmType, "mon-postgres-free-storage").Input("treatMissingData"))
+	assert.Equal(t, "breaching", rec.Must(t, alarmType, "mon-nodes-reporting").Input("treatMissingData"), "a silent agent must show")
 	assert.EqualValues(t, math.Round(3.2*float64(1<<30)), rec.Must(t, alarmType, "mon-postgres-freeable-memory").Input("threshold"))
 	// RDS's default max_connections for 32 GiB is 3604; the alarm fires above 80 %.
 	assert.EqualValues(t, 2883, rec.Must(t, alarmType, "mon-postgres-connections").Input("threshold"))
 	assert.EqualValues(t, 85, rec.Must(t, alarmType, "mon-cache-memory").Input("threshold"))
 	assert.EqualValues(t, 1, rec.Must(t, alarmType, "mon-cdn-5xx").Input("threshold"))
+}
+
+func TestPodRestartsSumPodsWithMetricsInsights(t *testing.T) {
+	rec := runWithEdge(t, baseArgs())
+	queries := rec.Must(t, alarmType, "mon-pod-restarts-app").Input("metricQueries").([]any)
+	require.Len(t, queries, 1)
+	q := queries[0].(map[string]any)
+	assert.Equal(t, "SELECT SUM(pod_number_of_container_restarts) FROM SCHEMA(ContainerInsights, ClusterName, Namespace, PodName) WHERE ClusterName = 'eks' AND Namespace = 'app'", q["expression"])
+	assert.EqualValues(t, 300, q["period"])
+	assert.Equal(t, true, q["returnData"])
 }
 
 func TestAlarmOverSeveralNodesWatchesTheWorst(t *testing.T) {
@@ -138,9 +149,10 @@ func TestCompositeAlarmsAreTheRollbackTriggers(t *testing.T) {
 	rec := runWithEdge(t, baseArgs())
 	main := rec.Must(t, compositeType, "mon-service-unhealthy")
 	rule := main.Input("alarmRule").(string)
-	for _, critical := range []string{"postgres-free-storage", "cache-memory", "nodes-failed", "app-errors"} {
+	for _, critical := range []string{"cache-memory", "nodes-failed", "app-errors"} {
 		assert.Contains(t, rule, `ALARM("mon-`+critical+`")`)
 	}
+	assert.NotContains(t, rule, "postgres-free-storage", "a deployment neither causes nor cures a full disk")
 	assert.NotContains(t, rule, "postgres-cpu", "warnings do not roll a deployment back")
 	assert.NotContains(t, rule, "cdn-5xx", "a composite alarm cannot read another region's alarms")
 	assert.Equal(t, []any{topicARN + "warning"}, main.Input("alarmActions"))
@@ -255,7 +267,7 @@ func TestOnlyGivenTargetsAreWatched(t *testing.T) {
 	assert.Empty(t, rec.OfType("aws:cloudwatch/logGroup:LogGroup"))
 	assert.Empty(t, rec.OfType("aws:budgets/budget:Budget"))
 	assert.Empty(t, rec.OfType("aws:sns/topicSubscription:TopicSubscription")[1:])
-	rec.Must(t, compositeType, "mon-service-unhealthy")
+	assert.Empty(t, rec.OfType(compositeType), "no alarm here a deployment could trip")
 	// t4g.medium: 4 GiB, max_connections 450, alarm above 360.
 	assert.EqualValues(t, 360, rec.Must(t, alarmType, "mon-postgres-connections").Input("threshold"))
 }

@@ -81,7 +81,7 @@ func New(ctx *pulumi.Context, name string, args Args, opts ...pulumi.ResourceOpt
 			}
 			names = append(names, a.Name)
 			created = append(created, a)
-			if al.Severity == Critical {
+			if al.Severity == Critical && !al.NotRollback {
 				critical = append(critical, name+"-"+al.Key)
 			}
 		}
@@ -100,7 +100,7 @@ func New(ctx *pulumi.Context, name string, args Args, opts ...pulumi.ResourceOpt
 		}
 		c, err := cloudwatch.NewCompositeAlarm(ctx, name+"-"+key, &cloudwatch.CompositeAlarmArgs{
 			AlarmName:        pulumi.String(name + "-" + key),
-			AlarmDescription: pulumi.String("Any critical alarm of " + name + " in " + region + ": deployments roll back while this is in ALARM"),
+			AlarmDescription: pulumi.String("Any critical alarm of " + name + " in " + region + " (storage exhaustion aside): deployments roll back while this is in ALARM"),
 			AlarmRule:        pulumi.String(strings.Join(rule, " OR ")),
 			AlarmActions:     pulumi.StringArray{ch.warning.Arn},
 			OkActions:        pulumi.StringArray{ch.warning.Arn},
@@ -108,7 +108,8 @@ func New(ctx *pulumi.Context, name string, args Args, opts ...pulumi.ResourceOpt
 		if err != nil {
 			return nil, fmt.Errorf("creating composite alarm %s: %w", key, err)
 		}
-		health[region] = c.AlarmName
+		// Keyed by name: with us-east-1 as the main region both composites share a region.
+		health[name+"-"+key] = c.AlarmName.ApplyT(func(string) string { return region }).(pulumi.StringOutput)
 	}
 
 	dash, err := cloudwatch.NewDashboard(ctx, name, &cloudwatch.DashboardArgs{
@@ -241,13 +242,19 @@ func newAlarm(ctx *pulumi.Context, name string, t Thresholds, al Alarm, ch *chan
 		AlarmActions:       actions,
 		OkActions:          actions,
 	}
-	if len(al.Metrics) == 1 {
+	switch {
+	case al.Query != "":
+		args.MetricQueries = cloudwatch.MetricAlarmMetricQueryArray{cloudwatch.MetricAlarmMetricQueryArgs{
+			Id: pulumi.String("q"), Expression: pulumi.String(al.Query), Period: pulumi.Int(period),
+			Label: pulumi.String(al.Key), ReturnData: pulumi.Bool(true),
+		}}
+	case len(al.Metrics) == 1:
 		m := al.Metrics[0]
 		args.Namespace, args.MetricName, args.Statistic, args.Period = pulumi.String(m.Namespace), pulumi.String(m.Name), pulumi.String(m.Stat), pulumi.Int(period)
 		if len(m.Dimensions) > 0 {
 			args.Dimensions = m.Dimensions
 		}
-	} else {
+	default:
 		var queries cloudwatch.MetricAlarmMetricQueryArray
 		for i, m := range al.Metrics {
 			queries = append(queries, cloudwatch.MetricAlarmMetricQueryArgs{
@@ -292,6 +299,9 @@ func dashboardBody(region string, all []Alarm) pulumi.StringOutput {
 					line = append(line, k, d[k])
 				}
 				lines = append(lines, append(line, map[string]any{"stat": m.Stat}))
+			}
+			if al.Query != "" {
+				lines = append(lines, []any{map[string]any{"expression": al.Query, "label": al.Key, "id": "q"}})
 			}
 			r := region
 			if al.Edge {
