@@ -136,10 +136,7 @@ func TestInvalidArgsRegisterNothing(t *testing.T) {
 			args := baseArgs()
 			c.edit(&args)
 			rec, err := run(args, false)
-			require.Error(t, err)
-			assert.Contains(t, err.Error(), `invalid backup args for "bk"`)
-			assert.Contains(t, err.Error(), c.want)
-			assert.Empty(t, rec.All())
+			rec.Refused(t, err, `invalid backup args for "bk"`, c.want)
 		})
 	}
 }

@@ -248,16 +248,12 @@ func TestInvalidArgsRegisterNothing(t *testing.T) {
 			args := baseArgs()
 			c.edit(&args)
 			rec, _, err := run(args)
-			require.Error(t, err)
-			assert.Contains(t, err.Error(), `invalid cluster args for "demo"`)
-			assert.Contains(t, err.Error(), c.want)
-			assert.Empty(t, rec.All())
+			rec.Refused(t, err, `invalid cluster args for "demo"`, c.want)
 		})
 	}
 	rec, err := mocktest.Run("test", "dev", nil, func(ctx *pulumi.Context) error {
 		_, err := New(ctx, "bad name!", baseArgs())
 		return err
 	})
-	assert.ErrorContains(t, err, `name: "bad name!" is not an EKS cluster name`)
-	assert.Empty(t, rec.All())
+	rec.Refused(t, err, `name: "bad name!" is not an EKS cluster name`)
 }

@@ -483,10 +483,7 @@ func TestInvalidArgsRegisterNothing(t *testing.T) {
 			args := baseArgs()
 			c.edit(&args)
 			rec, err := mocktest.Component(New, "base", args)
-			require.Error(t, err)
-			assert.Contains(t, err.Error(), `invalid k8sbaseline args for "base"`)
-			assert.Contains(t, err.Error(), c.want)
-			assert.Empty(t, rec.All())
+			rec.Refused(t, err, `invalid k8sbaseline args for "base"`, c.want)
 		})
 	}
 }

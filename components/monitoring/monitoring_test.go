@@ -309,11 +309,7 @@ func TestValidation(t *testing.T) {
 			args.Postgres, args.Cache, args.Cluster, args.Budget = &pg, &cache, &cl, &b
 			tc.change(&args)
 			rec, err := mocktest.Component(New, "mon", args)
-			require.Error(t, err)
-			for _, w := range tc.want {
-				assert.Contains(t, err.Error(), w)
-			}
-			assert.Empty(t, rec.All(), "nothing is registered when the args are invalid")
+			rec.Refused(t, err, tc.want...)
 		})
 	}
 }

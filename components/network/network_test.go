@@ -1,7 +1,6 @@
 package network
 
 import (
-	"fmt"
 	"strings"
 	"testing"
 
@@ -173,10 +172,7 @@ func TestInvalidArgsRegisterNothing(t *testing.T) {
 			args := baseArgs()
 			c.edit(&args)
 			rec, err := run(args)
-			require.Error(t, err)
-			assert.Contains(t, err.Error(), `invalid network args for "net"`)
-			assert.Contains(t, err.Error(), c.want)
-			assert.Empty(t, rec.All(), fmt.Sprintf("nothing registered for %s", name))
+			rec.Refused(t, err, `invalid network args for "net"`, c.want)
 		})
 	}
 }

@@ -295,10 +295,7 @@ func TestInvalidArgsRegisterNothing(t *testing.T) {
 			args := baseArgs()
 			c.edit(&args)
 			rec, err := run(args)
-			require.Error(t, err)
-			assert.Contains(t, err.Error(), `invalid postgres args for "db"`)
-			assert.Contains(t, err.Error(), c.want)
-			assert.Empty(t, rec.All())
+			rec.Refused(t, err, `invalid postgres args for "db"`, c.want)
 		})
 	}
 }

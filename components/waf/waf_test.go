@@ -89,9 +89,7 @@ func TestInvalidArgsRegisterNothing(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			rec, err := run(c.args)
-			require.Error(t, err)
-			assert.Contains(t, err.Error(), c.want)
-			assert.Empty(t, rec.All())
+			rec.Refused(t, err, c.want)
 		})
 	}
 }

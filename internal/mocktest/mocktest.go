@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strings"
 	"sync"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
@@ -126,10 +127,11 @@ func (r *Recorder) Named(token, name string) (Resource, bool) {
 	return Resource{}, false
 }
 
-// TB is the part of testing.TB that Must uses; declared here so that the commands built on this
-// package (mockplan, critpath) do not link the testing package.
+// TB is the part of testing.TB that Must and Refused use; declared here so that the commands
+// built on this package (mockplan, critpath) do not link the testing package.
 type TB interface {
 	Helper()
+	Errorf(format string, args ...any)
 	Fatalf(format string, args ...any)
 }
 
@@ -142,6 +144,24 @@ func (r *Recorder) Must(t TB, token, name string) Resource {
 		t.Fatalf("no %s named %q registered", token, name)
 	}
 	return res
+}
+
+// Refused checks that a program refused its input: err names every want, and nothing was
+// registered before the refusal.
+func (r *Recorder) Refused(t TB, err error, want ...string) {
+	t.Helper()
+	if err == nil {
+		t.Fatalf("the input was accepted; want an error naming %q", want)
+		return
+	}
+	for _, w := range want {
+		if !strings.Contains(err.Error(), w) {
+			t.Errorf("error does not name %q:\n%v", w, err)
+		}
+	}
+	if n := len(r.All()); n > 0 {
+		t.Errorf("%d resources registered before the input was refused", n)
+	}
 }
 
 // Input returns a top-level input as a plain Go value (strings, float64, bool, []any,
