@@ -11,10 +11,10 @@ import (
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/backup"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/iam"
-	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/kms"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/scalemate/infra/internal/iampolicy"
+	"github.com/scalemate/infra/internal/kmskey"
 	"github.com/scalemate/infra/internal/validate"
 )
 
@@ -251,13 +251,9 @@ func New(ctx *pulumi.Context, name string, args Args, opts ...pulumi.ResourceOpt
 // locked when asked, with retention bounds that fit every rule.
 func (b *Backup) vault(ctx *pulumi.Context, name, suffix string, args Args, rules []rule, opts ...pulumi.ResourceOption) (*backup.Vault, error) {
 	keep := append(slices.Clone(opts), pulumi.Protect(args.Protect), pulumi.RetainOnDelete(args.Protect))
-	key, err := kms.NewKey(ctx, name+suffix+"-vault", &kms.KeyArgs{
-		Description:          pulumi.String("AWS Backup vault " + name + suffix),
-		EnableKeyRotation:    pulumi.Bool(true),
-		DeletionWindowInDays: pulumi.Int(30),
-	}, keep...)
+	key, err := kmskey.New(ctx, name+suffix+"-vault", kmskey.Args{Description: "AWS Backup vault " + name + suffix, Protect: args.Protect}, opts...)
 	if err != nil {
-		return nil, fmt.Errorf("creating vault key%s: %w", suffix, err)
+		return nil, err
 	}
 	vault, err := backup.NewVault(ctx, name+suffix, &backup.VaultArgs{
 		Name:      pulumi.String(name + suffix),

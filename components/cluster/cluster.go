@@ -14,11 +14,11 @@ import (
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/cloudwatch"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/eks"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/iam"
-	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/kms"
 	"github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/scalemate/infra/internal/iampolicy"
+	"github.com/scalemate/infra/internal/kmskey"
 	"github.com/scalemate/infra/internal/validate"
 )
 
@@ -171,18 +171,12 @@ func New(ctx *pulumi.Context, name string, args Args, opts ...pulumi.ResourceOpt
 	keep := []pulumi.ResourceOption{parent, pulumi.Protect(args.Protect)}
 	partition := iampolicy.Partition(args.Region)
 
-	key, err := kms.NewKey(ctx, name+"-secrets", &kms.KeyArgs{
-		Description:          pulumi.String("Envelope encryption of Kubernetes Secrets in EKS cluster " + name),
-		EnableKeyRotation:    pulumi.Bool(true),
-		DeletionWindowInDays: pulumi.Int(args.KMSKeyDeletionWindowDays),
-	}, append(keep, pulumi.RetainOnDelete(args.Protect))...)
+	key, err := kmskey.New(ctx, name+"-secrets", kmskey.Args{
+		Description: "Envelope encryption of Kubernetes Secrets in EKS cluster " + name, Alias: name + "-eks-secrets",
+		DeletionWindowDays: args.KMSKeyDeletionWindowDays, Protect: args.Protect,
+	}, parent)
 	if err != nil {
-		return nil, fmt.Errorf("creating secrets KMS key: %w", err)
-	}
-	if _, err := kms.NewAlias(ctx, name+"-secrets", &kms.AliasArgs{
-		Name: pulumi.String("alias/" + name + "-eks-secrets"), TargetKeyId: key.KeyId,
-	}, parent); err != nil {
-		return nil, fmt.Errorf("creating secrets key alias: %w", err)
+		return nil, err
 	}
 
 	// EKS would create this group itself, without retention; creating it first keeps control

@@ -10,11 +10,11 @@ import (
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/budgets"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/cloudwatch"
-	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/kms"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/sns"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/scalemate/infra/internal/iampolicy"
+	"github.com/scalemate/infra/internal/kmskey"
 )
 
 // EdgeRegion is where CloudFront and CLOUDFRONT-scope WAF metrics are published.
@@ -158,19 +158,11 @@ func newChannel(ctx *pulumi.Context, name string, a Args, account pulumi.StringO
 				Action: []string{"kms:Decrypt", "kms:GenerateDataKey*"}, Resource: "*"},
 		}}.JSON()
 	}).(pulumi.StringOutput)
-	keep := []pulumi.ResourceOption{parent, ch.provider, pulumi.Protect(a.Protect), pulumi.RetainOnDelete(a.Protect)}
-	key, err := kms.NewKey(ctx, name+"-alerts", &kms.KeyArgs{
-		Description:          pulumi.String("Encrypts the alert topics of " + name),
-		EnableKeyRotation:    pulumi.Bool(true),
-		DeletionWindowInDays: pulumi.Int(30),
-		Policy:               keyPolicy,
-	}, keep...)
+	key, err := kmskey.New(ctx, name+"-alerts", kmskey.Args{
+		Description: "Encrypts the alert topics of " + name, Alias: name + "-alerts", Policy: keyPolicy, Protect: a.Protect,
+	}, parent, ch.provider)
 	if err != nil {
-		return nil, fmt.Errorf("creating alert topics key: %w", err)
-	}
-	if _, err := kms.NewAlias(ctx, name+"-alerts", &kms.AliasArgs{Name: pulumi.String("alias/" + name + "-alerts"), TargetKeyId: key.KeyId},
-		parent, ch.provider); err != nil {
-		return nil, fmt.Errorf("creating alert topics key alias: %w", err)
+		return nil, err
 	}
 	for _, sev := range []Severity{Warning, Critical} {
 		c := a.Warning

@@ -24,6 +24,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/scalemate/infra/internal/iampolicy"
+	"github.com/scalemate/infra/internal/kmskey"
 	"github.com/scalemate/infra/internal/sgrule"
 	"github.com/scalemate/infra/internal/validate"
 	"github.com/scalemate/infra/internal/window"
@@ -345,16 +346,11 @@ func New(ctx *pulumi.Context, name string, args Args, opts ...pulumi.ResourceOpt
 	stateful := []pulumi.ResourceOption{parent, pulumi.Protect(args.Protect), pulumi.RetainOnDelete(args.Protect)}
 	partition := iampolicy.Partition(args.Region)
 
-	key, err := kms.NewKey(ctx, name, &kms.KeyArgs{
-		Description:          pulumi.String("RDS storage, Performance Insights and secret of " + args.Identifier),
-		EnableKeyRotation:    pulumi.Bool(true),
-		DeletionWindowInDays: pulumi.Int(30),
-	}, stateful...)
+	key, err := kmskey.New(ctx, name, kmskey.Args{
+		Description: "RDS storage, Performance Insights and secret of " + args.Identifier, Alias: args.Identifier + "-postgres", Protect: args.Protect,
+	}, parent)
 	if err != nil {
-		return nil, fmt.Errorf("creating KMS key: %w", err)
-	}
-	if _, err := kms.NewAlias(ctx, name, &kms.AliasArgs{Name: pulumi.String("alias/" + args.Identifier + "-postgres"), TargetKeyId: key.KeyId}, parent); err != nil {
-		return nil, fmt.Errorf("creating KMS alias: %w", err)
+		return nil, err
 	}
 
 	subnets, err := rds.NewSubnetGroup(ctx, name, &rds.SubnetGroupArgs{

@@ -15,11 +15,11 @@ import (
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/cloudwatch"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ec2"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/elasticache"
-	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/kms"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/secretsmanager"
 	"github.com/pulumi/pulumi-random/sdk/v4/go/random"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
+	"github.com/scalemate/infra/internal/kmskey"
 	"github.com/scalemate/infra/internal/sgrule"
 	"github.com/scalemate/infra/internal/validate"
 	"github.com/scalemate/infra/internal/window"
@@ -216,16 +216,11 @@ func New(ctx *pulumi.Context, name string, args Args, opts ...pulumi.ResourceOpt
 	parent := pulumi.Parent(r)
 	stateful := []pulumi.ResourceOption{parent, pulumi.Protect(args.Protect), pulumi.RetainOnDelete(args.Protect)}
 
-	key, err := kms.NewKey(ctx, name, &kms.KeyArgs{
-		Description:          pulumi.String("ElastiCache data, snapshots and AUTH secret of " + args.Identifier),
-		EnableKeyRotation:    pulumi.Bool(true),
-		DeletionWindowInDays: pulumi.Int(30),
-	}, stateful...)
+	key, err := kmskey.New(ctx, name, kmskey.Args{
+		Description: "ElastiCache data, snapshots and AUTH secret of " + args.Identifier, Alias: args.Identifier + "-cache", Protect: args.Protect,
+	}, parent)
 	if err != nil {
-		return nil, fmt.Errorf("creating KMS key: %w", err)
-	}
-	if _, err := kms.NewAlias(ctx, name, &kms.AliasArgs{Name: pulumi.String("alias/" + args.Identifier + "-cache"), TargetKeyId: key.KeyId}, parent); err != nil {
-		return nil, fmt.Errorf("creating KMS alias: %w", err)
+		return nil, err
 	}
 	subnets, err := elasticache.NewSubnetGroup(ctx, name, &elasticache.SubnetGroupArgs{
 		Name:        pulumi.String(args.Identifier),

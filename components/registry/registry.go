@@ -12,10 +12,10 @@ import (
 	"strings"
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ecr"
-	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/kms"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/scalemate/infra/internal/iampolicy"
+	"github.com/scalemate/infra/internal/kmskey"
 	"github.com/scalemate/infra/internal/validate"
 )
 
@@ -219,16 +219,9 @@ func New(ctx *pulumi.Context, name string, args Args, opts ...pulumi.ResourceOpt
 	parent := pulumi.Parent(r)
 	stateful := []pulumi.ResourceOption{parent, pulumi.Protect(args.Protect), pulumi.RetainOnDelete(args.Protect)}
 
-	key, err := kms.NewKey(ctx, name, &kms.KeyArgs{
-		Description:          pulumi.String("ECR images of " + args.Prefix),
-		EnableKeyRotation:    pulumi.Bool(true),
-		DeletionWindowInDays: pulumi.Int(30),
-	}, stateful...)
+	key, err := kmskey.New(ctx, name, kmskey.Args{Description: "ECR images of " + args.Prefix, Alias: args.Prefix + "-ecr", Protect: args.Protect}, parent)
 	if err != nil {
-		return nil, fmt.Errorf("creating KMS key: %w", err)
-	}
-	if _, err := kms.NewAlias(ctx, name, &kms.AliasArgs{Name: pulumi.String("alias/" + args.Prefix + "-ecr"), TargetKeyId: key.KeyId}, parent); err != nil {
-		return nil, fmt.Errorf("creating KMS alias: %w", err)
+		return nil, err
 	}
 
 	var pushPolicy pulumi.StringOutput
