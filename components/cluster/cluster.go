@@ -18,6 +18,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/scalemate/infra/internal/iampolicy"
+	"github.com/scalemate/infra/internal/irsa"
 	"github.com/scalemate/infra/internal/kmskey"
 	"github.com/scalemate/infra/internal/validate"
 )
@@ -397,19 +398,10 @@ func (c *Cluster) irsaRole(ctx *pulumi.Context, purpose, namespace, serviceAccou
 // cluster can assume (IRSA), with the given managed policies and an optional inline policy.
 // The role is a child of the cluster.
 func (c *Cluster) ServiceAccountRole(ctx *pulumi.Context, name, namespace, serviceAccount string, managedPolicyARNs []string, inline pulumi.StringInput) (*iam.Role, error) {
-	args := &iam.RoleArgs{
-		AssumeRolePolicy:  iampolicy.IRSATrust(c.OIDCProviderARN, c.OIDCIssuerURL, namespace, serviceAccount),
-		Description:       pulumi.String(namespace + "/" + serviceAccount + " in " + c.name + " (IRSA)"),
-		ManagedPolicyArns: pulumi.ToStringArray(managedPolicyARNs),
-	}
-	if inline != nil {
-		args.InlinePolicies = iam.RoleInlinePolicyArray{iam.RoleInlinePolicyArgs{Name: pulumi.String("access"), Policy: inline}}
-	}
-	role, err := iam.NewRole(ctx, name, args, pulumi.Parent(c))
-	if err != nil {
-		return nil, fmt.Errorf("creating role %s for %s/%s: %w", name, namespace, serviceAccount, err)
-	}
-	return role, nil
+	return irsa.Role(ctx, name, irsa.Args{
+		OIDCProviderARN: c.OIDCProviderARN, OIDCIssuerURL: c.OIDCIssuerURL, Namespace: namespace, ServiceAccount: serviceAccount,
+		ManagedPolicyARNs: managedPolicyARNs, Inline: inline,
+	}, pulumi.Parent(c))
 }
 
 // adminAccess gives each admin role an access entry with the cluster-admin access policy.

@@ -9,11 +9,11 @@ import (
 	"regexp"
 	"slices"
 
-	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/iam"
 	"github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/utilities"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/scalemate/infra/internal/iampolicy"
+	"github.com/scalemate/infra/internal/irsa"
 )
 
 // Add-on names: the keys of ChartVersions and Replicas, and the Helm release names.
@@ -159,15 +159,12 @@ func installAddons(ctx *pulumi.Context, name string, platform *ns, priorityClass
 			deps = append(deps, controller)
 		}
 		if a.serviceAccount != "" {
-			role, err := iam.NewRole(ctx, name+"-"+a.role, &iam.RoleArgs{
-				AssumeRolePolicy: iampolicy.IRSATrust(args.OIDCProviderARN, args.OIDCIssuerURL, args.PlatformNamespace, a.serviceAccount),
-				Description:      pulumi.String(args.PlatformNamespace + "/" + a.serviceAccount + " (IRSA)"),
-				InlinePolicies: iam.RoleInlinePolicyArray{iam.RoleInlinePolicyArgs{
-					Name: pulumi.String("access"), Policy: policies[addonName],
-				}},
+			role, err := irsa.Role(ctx, name+"-"+a.role, irsa.Args{
+				OIDCProviderARN: args.OIDCProviderARN, OIDCIssuerURL: args.OIDCIssuerURL,
+				Namespace: args.PlatformNamespace, ServiceAccount: a.serviceAccount, Inline: policies[addonName],
 			}, opts...)
 			if err != nil {
-				return nil, fmt.Errorf("creating role for %s: %w", addonName, err)
+				return nil, err
 			}
 			roles[addonName] = role.Arn
 			sa := pulumi.Map{"create": pulumi.Bool(true), "name": pulumi.String(a.serviceAccount),
