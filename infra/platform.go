@@ -2,6 +2,7 @@ package infra
 
 import (
 	"fmt"
+	"maps"
 	"net/netip"
 	"strings"
 
@@ -62,6 +63,9 @@ func planPlatform(spec *stacks.Spec) (*platform, error) {
 			AppNamespace: AppNamespace, AppServiceAccount: AppServiceAccount, DataCIDRs: dataCIDRs,
 			AppQuota: appQuota, AppContainerDefaults: appDefaults, PlatformNamespace: PlatformNamespace, PlatformQuota: platQuota,
 			CriticalAddonNodeSelector: criticalAddonSelector(spec),
+			// The flags are known now, so their names are checked before anything exists;
+			// the endpoints join them once the data tier is registered.
+			AppConfig: featureFlags(spec),
 		},
 		registry: registry.Args{
 			Repositories: spec.App.Images, Prefix: prefix, KeepTaggedImages: keep,
@@ -82,7 +86,17 @@ func planPlatform(spec *stacks.Spec) (*platform, error) {
 	return pl, nil
 }
 
-// appConfig is the application's ConfigMap: where its services are, never a secret.
+// featureFlags are the stack's feature flags as ConfigMap entries.
+func featureFlags(spec *stacks.Spec) pulumi.StringMap {
+	flags := pulumi.StringMap{}
+	for name, v := range spec.App.FeatureFlags {
+		flags["FEATURE_"+name] = pulumi.String(v)
+	}
+	return flags
+}
+
+// appConfig is the application's ConfigMap: where its services are and the feature flags,
+// never a secret.
 func appConfig(spec *stacks.Spec, db *dataOutputs) pulumi.StringMap {
 	cfg := pulumi.StringMap{
 		"ENVIRONMENT":         pulumi.String(spec.Stack),
@@ -103,9 +117,7 @@ func appConfig(spec *stacks.Spec, db *dataOutputs) pulumi.StringMap {
 			return strings.Join(hosts, ",")
 		}).(pulumi.StringOutput)
 	}
-	for name, v := range spec.App.FeatureFlags {
-		cfg["FEATURE_"+name] = pulumi.String(v)
-	}
+	maps.Copy(cfg, featureFlags(spec))
 	return cfg
 }
 

@@ -100,6 +100,9 @@ func (s *Spec) validate(p *validate.Problems) {
 	s.validateCluster(p, vpc, vpcOK)
 	s.validateNodePools(p)
 	s.validateData(p)
+	if u := s.OnCallWebhookURL; u != "" && !strings.HasPrefix(u, "https://") {
+		p.Addf(KeyOnCallWebhook, "must be an https:// URL (SNS delivers alarms to it over TLS)")
+	}
 	if s.Edge.OriginDomainName == "" {
 		p.Addf(KeyEdge+".originDomainName", "must be set: the application load balancer's DNS name, which CloudFront forwards to")
 	}

@@ -48,6 +48,22 @@ func TestAlarmsHaveActionsAndTierThresholds(t *testing.T) {
 	}
 }
 
+// Bad application config is refused with its key before anything is registered.
+func TestBadAppConfigRefused(t *testing.T) {
+	rec, err := runStack(t, "dev", func(cfg map[string]string) {
+		cfg[stacks.KeyApp] = `{"featureFlags":{"apiToken":"abc"}}`
+	})
+	rec.Refused(t, err, stacks.KeyApp, `"FEATURE_apiToken" looks like a secret`)
+	rec, err = runStack(t, "dev", func(cfg map[string]string) {
+		cfg[stacks.KeyApp] = `{"images":["API"]}`
+	})
+	rec.Refused(t, err, stacks.KeyApp+".images", `"API"`)
+	rec, err = runStack(t, "prod", func(cfg map[string]string) {
+		cfg[stacks.KeyOnCallWebhook] = "http://pager.example.com/hook"
+	})
+	rec.Refused(t, err, stacks.KeyOnCallWebhook+": must be an https:// URL")
+}
+
 // A max_connections parameter moves the connections alarm with it.
 func TestConnectionsAlarmFollowsMaxConnections(t *testing.T) {
 	rec, err := runStack(t, "staging", func(cfg map[string]string) {
