@@ -174,7 +174,7 @@ func Deploy(ctx *pulumi.Context, spec *stacks.Spec) error {
 		return err
 	}
 	// The add-on releases need nodes and DNS (CoreDNS) in the cluster.
-	reg, base, err := deployPlatform(ctx, spec, plat, p, net, cl, db, append(pools, addons...))
+	reg, base, err := deployPlatform(ctx, spec, plat, p, net, cl, db, append(pools, addons["coredns"]))
 	if err != nil {
 		return err
 	}

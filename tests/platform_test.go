@@ -124,6 +124,7 @@ func TestAddOnsAndRegistryPerTier(t *testing.T) {
 			for _, g := range rec.OfType(typeNodeGroup) {
 				assert.Contains(t, r.Dependencies, g.URN, "%s waits for nodes to schedule on", r.Name)
 			}
+			assert.Contains(t, r.Dependencies, rec.Must(t, typeAddon, "scalemate-"+stack+"-coredns").URN, "%s waits for DNS", r.Name)
 			assert.Regexp(t, `^\d+\.\d+\.\d+$`, r.Input("version"), r.Name)
 			assert.Equal(t, true, r.Input("atomic"), r.Name)
 			assert.Equal(t, "platform", r.Input("namespace"), r.Name)

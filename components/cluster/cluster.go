@@ -304,8 +304,8 @@ func New(ctx *pulumi.Context, name string, args Args, opts ...pulumi.ResourceOpt
 // InstallNodeAddons installs the addons whose pods need nodes (CoreDNS, the EBS CSI driver,
 // CloudWatch observability). Call it after New with the node groups themselves (custom
 // resources, not their components) and anything else the addons must wait for (the Container
-// Insights log groups). It returns the addons, for what must wait for DNS in the cluster.
-func (c *Cluster) InstallNodeAddons(ctx *pulumi.Context, dependsOn ...pulumi.Resource) ([]pulumi.Resource, error) {
+// Insights log groups). It returns the addons by name (what needs DNS waits for coredns).
+func (c *Cluster) InstallNodeAddons(ctx *pulumi.Context, dependsOn ...pulumi.Resource) (map[string]*eks.Addon, error) {
 	ebs, err := c.irsaRole(ctx, "aws-ebs-csi-driver", "kube-system", "ebs-csi-controller-sa", "service-role/AmazonEBSCSIDriverPolicy")
 	if err != nil {
 		return nil, err
@@ -323,13 +323,13 @@ func (c *Cluster) InstallNodeAddons(ctx *pulumi.Context, dependsOn ...pulumi.Res
 		return nil, err
 	}
 	roles := map[string]pulumi.StringPtrInput{"aws-ebs-csi-driver": ebs.Arn, ObservabilityAddon: cw.Arn}
-	var installed []pulumi.Resource
+	installed := map[string]*eks.Addon{}
 	for _, addon := range nodeAddons {
 		a, err := c.addon(ctx, c.Name, addon, roles[addon], pulumi.DependsOn(dependsOn))
 		if err != nil {
 			return nil, err
 		}
-		installed = append(installed, a)
+		installed[addon] = a
 	}
 	return installed, nil
 }
