@@ -21,10 +21,8 @@ func run(args Args) (*mocktest.Recorder, error) {
 
 func distribution(t *testing.T, args Args) (*mocktest.Recorder, mocktest.Resource) {
 	t.Helper()
-	rec, err := run(args)
-	require.NoError(t, err)
-	d := rec.Must(t, "aws:cloudfront/distribution:Distribution", "edge")
-	return rec, d
+	rec := mocktest.MustComponent(t, New, "edge", args)
+	return rec, rec.Must(t, "aws:cloudfront/distribution:Distribution", "edge")
 }
 
 func TestOriginsAndBehaviours(t *testing.T) {

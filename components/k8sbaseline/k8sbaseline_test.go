@@ -44,9 +44,7 @@ func baseArgs() Args {
 
 func run(t *testing.T, args Args) *mocktest.Recorder {
 	t.Helper()
-	rec, err := mocktest.Component(New, "base", args)
-	require.NoError(t, err)
-	return rec
+	return mocktest.MustComponent(t, New, "base", args)
 }
 
 // get walks nested maps: get(m, "spec", "podSelector").

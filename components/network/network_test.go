@@ -20,9 +20,7 @@ func run(args Args) (*mocktest.Recorder, error) {
 
 func mustRun(t *testing.T, args Args) *mocktest.Recorder {
 	t.Helper()
-	rec, err := run(args)
-	require.NoError(t, err)
-	return rec
+	return mocktest.MustComponent(t, New, "net", args)
 }
 
 // privateDefaultRoutes maps each private route table to the NAT gateway its default route uses.

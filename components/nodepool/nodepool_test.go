@@ -25,10 +25,8 @@ func run(args Args) (*mocktest.Recorder, error) {
 
 func mustRun(t *testing.T, args Args) (*mocktest.Recorder, mocktest.Resource) {
 	t.Helper()
-	rec, err := run(args)
-	require.NoError(t, err)
-	ng := rec.Must(t, "aws:eks/nodeGroup:NodeGroup", "pool")
-	return rec, ng
+	rec := mocktest.MustComponent(t, New, "pool", args)
+	return rec, rec.Must(t, "aws:eks/nodeGroup:NodeGroup", "pool")
 }
 
 func TestNodeGroupDefaults(t *testing.T) {

@@ -39,9 +39,7 @@ func run(args Args) (*mocktest.Recorder, error) {
 
 func mustRun(t *testing.T, args Args) *mocktest.Recorder {
 	t.Helper()
-	rec, err := run(args)
-	require.NoError(t, err)
-	return rec
+	return mocktest.MustComponent(t, New, "db", args)
 }
 
 func instance(t *testing.T, rec *mocktest.Recorder, name string) mocktest.Resource {

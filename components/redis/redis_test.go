@@ -29,10 +29,8 @@ func run(args Args) (*mocktest.Recorder, error) {
 
 func group(t *testing.T, args Args) (*mocktest.Recorder, mocktest.Resource) {
 	t.Helper()
-	rec, err := run(args)
-	require.NoError(t, err)
-	g := rec.Must(t, "aws:elasticache/replicationGroup:ReplicationGroup", "cache")
-	return rec, g
+	rec := mocktest.MustComponent(t, New, "cache", args)
+	return rec, rec.Must(t, "aws:elasticache/replicationGroup:ReplicationGroup", "cache")
 }
 
 func TestClusterModeDefaults(t *testing.T) {

@@ -31,9 +31,7 @@ func run(args Args) (*mocktest.Recorder, error) {
 
 func mustRun(t *testing.T, args Args) *mocktest.Recorder {
 	t.Helper()
-	rec, err := run(args)
-	require.NoError(t, err)
-	return rec
+	return mocktest.MustComponent(t, New, "images", args)
 }
 
 // lifecycle parses the lifecycle policy of one repository.

@@ -117,6 +117,16 @@ func Component[A, C any](newFn func(*pulumi.Context, string, A, ...pulumi.Resour
 	})
 }
 
+// MustComponent is Component for args that must be accepted: an error fails the test.
+func MustComponent[A, C any](t TB, newFn func(*pulumi.Context, string, A, ...pulumi.ResourceOption) (C, error), name string, args A) *Recorder {
+	t.Helper()
+	rec, err := Component(newFn, name, args)
+	if err != nil {
+		t.Fatalf("%s refused its args: %v", name, err)
+	}
+	return rec
+}
+
 // Named returns the resource of the given type and logical name, and whether it exists.
 func (r *Recorder) Named(token, name string) (Resource, bool) {
 	for _, res := range r.OfType(token) {
