@@ -6,7 +6,6 @@ import (
 	"net/netip"
 	"regexp"
 	"slices"
-	"strconv"
 	"strings"
 
 	"github.com/scalemate/infra/internal/instancetype"
@@ -27,9 +26,6 @@ var regionAZs = map[string]string{
 
 // KubernetesVersions are the EKS versions accepted (standard or extended support, 2026-11).
 var KubernetesVersions = []string{"1.31", "1.32", "1.33", "1.34", "1.35"}
-
-// LogRetentionValues are the retention periods CloudWatch Logs accepts, in days.
-var LogRetentionValues = []int{1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653}
 
 // InterfaceEndpointServices are the VPC interface endpoints the network may create.
 var InterfaceEndpointServices = []string{"autoscaling", "ec2", "ec2messages", "ecr.api", "ecr.dkr", "eks", "eks-auth",
@@ -86,9 +82,7 @@ func (s *Spec) NodePoolNames() []string {
 
 func (s *Spec) validate(p *validate.Problems) {
 	p.NotEmpty(KeyOwner, s.Owner)
-	if !slices.Contains(LogRetentionValues, s.LogRetentionDays) {
-		p.Addf(KeyLogRetentionDays, "%d is not a CloudWatch retention period; use one of %s", s.LogRetentionDays, joinInts(LogRetentionValues))
-	}
+	p.LogRetention(KeyLogRetentionDays, s.LogRetentionDays)
 	if _, ok := regionAZs[s.Region]; !ok {
 		if s.Region == "" {
 			p.Addf(KeyRegion, "must be set (pulumi config set aws:region <region>); supported: %s", strings.Join(Regions(), ", "))
@@ -314,12 +308,4 @@ func (s *Spec) validateTier(p *validate.Problems) {
 	if len(s.Monitoring.CriticalEmails) == 0 && s.OnCallWebhookURL == "" {
 		p.Addf(KeyMonitoring+".criticalEmails", "prod pages someone on critical alarms: set criticalEmails or %s", KeyOnCallWebhook)
 	}
-}
-
-func joinInts(vs []int) string {
-	s := make([]string, len(vs))
-	for i, v := range vs {
-		s[i] = strconv.Itoa(v)
-	}
-	return strings.Join(s, ", ")
 }

@@ -164,7 +164,6 @@ var (
 	platformQuotaDefault     = Quota{RequestsCPU: "2", RequestsMemory: "4Gi", LimitsCPU: "6", LimitsMemory: "8Gi", Pods: 30}
 	platformContainerDefault = ContainerDefaults{RequestCPU: "50m", RequestMemory: "64Mi", LimitCPU: "250m", LimitMemory: "256Mi"}
 	reservedNamespaces       = []string{"default", "kube-system", "kube-public", "kube-node-lease"}
-	dns1123LabelRE           = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$`)
 	regionRE                 = regexp.MustCompile(`^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-[0-9]$`)
 	configKeyRE              = regexp.MustCompile(`^[-._a-zA-Z0-9]{1,253}$`)
 	quantityRE               = regexp.MustCompile(`^([0-9]+(\.[0-9]*)?|\.[0-9]+)(m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei|[eE][-+]?[0-9]+)?$`)
@@ -263,7 +262,7 @@ func (a Args) check(p *validate.Problems, name string) {
 		p.Addf("PlatformNamespace", "%q is also AppNamespace; the add-ons need a namespace of their own", a.PlatformNamespace)
 	}
 	// The ServiceAccount name also prefixes the ConfigMap's name, so it is held to a label's rules.
-	if !dns1123LabelRE.MatchString(a.AppServiceAccount) || len(a.AppServiceAccount) > 56 {
+	if !validate.IsDNSLabel(a.AppServiceAccount) || len(a.AppServiceAccount) > 56 {
 		p.Addf("AppServiceAccount", "%q is not a DNS label of at most 56 characters (lower-case letters, digits, dashes)", a.AppServiceAccount)
 	}
 	p.IntRange("AppPort", a.AppPort, 1, 65535)
@@ -304,7 +303,7 @@ func (a Args) check(p *validate.Problems, name string) {
 
 func checkNamespace(p *validate.Problems, field, ns string) {
 	switch {
-	case !dns1123LabelRE.MatchString(ns):
+	case !validate.IsDNSLabel(ns):
 		p.Addf(field, "%q is not a namespace name (a DNS label: lower-case letters, digits, dashes, at most 63)", ns)
 	case slices.Contains(reservedNamespaces, ns):
 		p.Addf(field, "%q is reserved for Kubernetes; use a namespace of your own", ns)

@@ -165,12 +165,8 @@ type Monitoring struct {
 	ContainerLogGroups []pulumi.Resource
 }
 
-// RetentionDays are the values CloudWatch Logs accepts.
-var RetentionDays = []int{1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653}
-
 var (
 	emailRE = regexp.MustCompile(`^[^@\s]+@[^@\s]+\.[^@\s]+$`)
-	k8sRE   = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`)
 	classRE = regexp.MustCompile(`^db\.([a-z][a-z0-9]*)\.([0-9]*x?large|micro|small|medium)$`)
 )
 
@@ -263,9 +259,7 @@ func (a Args) Check(name string) error {
 	var p validate.Problems
 	a = a.withDefaults(name)
 	p.NotEmpty("Region", a.Region)
-	if !slices.Contains(RetentionDays, a.LogRetentionDays) {
-		p.Addf("LogRetentionDays", "%d is not a CloudWatch Logs retention; use one of %v", a.LogRetentionDays, RetentionDays)
-	}
+	p.LogRetention("LogRetentionDays", a.LogRetentionDays)
 	subscribers := 0
 	for _, ch := range []struct {
 		field string
@@ -302,7 +296,7 @@ func (a Args) Check(name string) error {
 	if k := a.Cluster; k != nil {
 		p.NotEmpty("Cluster.Name", k.Name)
 		for _, ns := range append([]string{k.AppNamespace}, k.RestartNamespaces...) {
-			if !k8sRE.MatchString(ns) {
+			if !validate.IsDNSLabel(ns) {
 				p.Addf("Cluster.AppNamespace", "%q is not a Kubernetes namespace name", ns)
 			}
 		}

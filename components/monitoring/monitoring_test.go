@@ -292,7 +292,7 @@ func TestValidation(t *testing.T) {
 		change func(*Args)
 		want   []string
 	}{
-		{"retention", func(a *Args) { a.LogRetentionDays = 10 }, []string{"LogRetentionDays: 10 is not a CloudWatch Logs retention"}},
+		{"retention", func(a *Args) { a.LogRetentionDays = 10 }, []string{"LogRetentionDays: 10 is not a CloudWatch retention period; use one of 1, 3, 5, 7, 14, 30,"}},
 		{"nobody listens", func(a *Args) { a.Warning, a.Critical = Channel{}, Channel{} }, []string{"Warning: no subscriber"}},
 		{"email", func(a *Args) { a.Warning.Emails = []string{"ops"} }, []string{`Warning.Emails[0]: "ops" is not an email address`}},
 		{"percent", func(a *Args) { a.Thresholds.NodeCPUPercent = 120 }, []string{"Thresholds.NodeCPUPercent: 120 is not a percentage"}},

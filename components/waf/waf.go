@@ -44,9 +44,6 @@ const (
 
 var countryRE = regexp.MustCompile(`^[A-Z]{2}$`)
 
-// logRetentionValues are the retention periods CloudWatch Logs accepts.
-var logRetentionValues = []int{1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653}
-
 // countedRules are managed rules that would break the application and only count: the Common
 // rule set's 8 KB body limit refuses ordinary API uploads.
 var countedRules = map[string][]string{"AWSManagedRulesCommonRuleSet": {"SizeRestrictions_BODY"}}
@@ -121,9 +118,7 @@ func (a Args) Check(name string) error {
 			p.CIDR(fmt.Sprintf("%s[%d]", field, i), c)
 		}
 	}
-	if !slices.Contains(logRetentionValues, a.LogRetentionDays) {
-		p.Addf("LogRetentionDays", "%d is not a CloudWatch retention period", a.LogRetentionDays)
-	}
+	p.LogRetention("LogRetentionDays", a.LogRetentionDays)
 	return p.Err(fmt.Sprintf("invalid waf args for %q", name))
 }
 

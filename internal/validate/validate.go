@@ -6,7 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 )
 
@@ -36,6 +38,26 @@ func (p *Problems) Err(subject string) error {
 func (p *Problems) OneOf(field, v string, allowed ...string) {
 	if !slices.Contains(allowed, v) {
 		p.Addf(field, "%q is not allowed; use one of %s", v, strings.Join(allowed, ", "))
+	}
+}
+
+var dnsLabelRE = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$`)
+
+// IsDNSLabel reports whether s is an RFC 1123 label, as Kubernetes namespace and service
+// account names must be.
+func IsDNSLabel(s string) bool { return dnsLabelRE.MatchString(s) }
+
+// LogRetentionDays are the retention periods CloudWatch Logs accepts, in days.
+var LogRetentionDays = []int{1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653}
+
+// LogRetention records a problem when v is not a CloudWatch Logs retention period.
+func (p *Problems) LogRetention(field string, v int) {
+	if !slices.Contains(LogRetentionDays, v) {
+		days := make([]string, len(LogRetentionDays))
+		for i, d := range LogRetentionDays {
+			days[i] = strconv.Itoa(d)
+		}
+		p.Addf(field, "%d is not a CloudWatch retention period; use one of %s", v, strings.Join(days, ", "))
 	}
 }
 
