@@ -11,15 +11,11 @@ import (
 	"github.com/scalemate/infra/components/network"
 	"github.com/scalemate/infra/components/postgres"
 	"github.com/scalemate/infra/components/redis"
-	"github.com/scalemate/infra/internal/iampolicy"
 	"github.com/scalemate/infra/stacks"
 )
 
-// The application's Kubernetes identity; the k8s baseline creates the service account.
-const (
-	AppNamespace      = "scalemate"
-	AppServiceAccount = "scalemate-app"
-)
+// AppNamespace is the application's namespace; the k8s baseline creates it.
+const AppNamespace = "scalemate"
 
 // dataTier holds the data components' settings that come from the stack, before they are
 // wired to the network and cluster.
@@ -135,11 +131,11 @@ func planDataTier(spec *stacks.Spec) (*dataTier, error) {
 type dataOutputs struct {
 	postgres *postgres.Postgres
 	redis    *redis.Redis
-	appRole  pulumi.StringOutput
 }
 
-// deployDataTier creates the database, the cache, their backups and the application's IRSA
-// role, in the network's isolated subnets, reachable from the cluster only.
+// deployDataTier creates the database, the cache and their backups, in the network's isolated
+// subnets, reachable from the cluster only. The application reads their secrets through
+// identities of its own (components/app).
 func deployDataTier(ctx *pulumi.Context, spec *stacks.Spec, d *dataTier, p *Providers, net *network.Network, cl *cluster.Cluster) (*dataOutputs, error) {
 	onAWS := pulumi.Providers(p.AWS)
 	clients := []pulumi.StringInput{cl.SecurityGroupID}
@@ -170,17 +166,5 @@ func deployDataTier(ctx *pulumi.Context, spec *stacks.Spec, d *dataTier, p *Prov
 		return nil, err
 	}
 
-	// The application reads exactly these two secrets, decrypting through Secrets Manager only.
-	access := pulumi.All(pg.SecretARN, rd.SecretARN, pg.KMSKeyARN, rd.KMSKeyARN).ApplyT(func(v []any) string {
-		return iampolicy.Document{Version: "2012-10-17", Statement: []iampolicy.Statement{
-			{Effect: "Allow", Action: []string{"secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"}, Resource: []string{v[0].(string), v[1].(string)}},
-			{Effect: "Allow", Action: []string{"kms:Decrypt"}, Resource: []string{v[2].(string), v[3].(string)},
-				Condition: map[string]map[string]string{"StringEquals": {"kms:ViaService": "secretsmanager." + spec.Region + ".amazonaws.com"}}},
-		}}.JSON()
-	}).(pulumi.StringOutput)
-	role, err := cl.ServiceAccountRole(ctx, spec.Project+"-"+spec.Stack+"-app", AppNamespace, AppServiceAccount, nil, access)
-	if err != nil {
-		return nil, err
-	}
-	return &dataOutputs{postgres: pg, redis: rd, appRole: role.Arn}, nil
+	return &dataOutputs{postgres: pg, redis: rd}, nil
 }

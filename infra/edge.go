@@ -23,7 +23,7 @@ func planEdge(spec *stacks.Spec) (*edge, error) {
 	out := &edge{
 		name: spec.Project + "-" + spec.Stack,
 		cdn: cdn.Args{
-			OriginDomainName: e.OriginDomainName, DomainNames: e.DomainNames, Route53ZoneID: e.Route53ZoneID,
+			OriginDomainName: e.Origin(), DomainNames: e.DomainNames,
 			PriceClass: e.PriceClass, OriginShieldRegion: e.OriginShieldRegion, LogExpirationDays: spec.LogRetentionDays,
 			ShieldAdvanced: e.ShieldAdvanced, Protect: spec.Tier == stacks.Prod,
 		},
@@ -49,14 +49,18 @@ func planEdge(spec *stacks.Spec) (*edge, error) {
 	return out, nil
 }
 
-// deployEdge creates the WAF and the CDN with the us-east-1 provider CloudFront requires.
-func deployEdge(ctx *pulumi.Context, e *edge, p *Providers) (*cdn.CDN, *waf.WAF, error) {
+// deployEdge creates the WAF and the CDN with the us-east-1 provider CloudFront requires; the
+// certificate's validation records go into the stack's zone.
+func deployEdge(ctx *pulumi.Context, e *edge, p *Providers, zone pulumi.StringInput) (*cdn.CDN, *waf.WAF, error) {
 	onEdge := pulumi.Providers(p.AWSEdge)
 	w, err := waf.New(ctx, e.name, e.waf, onEdge)
 	if err != nil {
 		return nil, nil, err
 	}
 	e.cdn.WebACLARN = w.WebACLARN
+	if len(e.cdn.DomainNames) > 0 {
+		e.cdn.Route53ZoneID = zone
+	}
 	c, err := cdn.New(ctx, e.name, e.cdn, onEdge)
 	if err != nil {
 		return nil, nil, err

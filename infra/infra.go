@@ -80,6 +80,10 @@ func Deploy(ctx *pulumi.Context, spec *stacks.Spec) error {
 	if err != nil {
 		return err
 	}
+	application, err := planApp(spec)
+	if err != nil {
+		return err
+	}
 	p, err := NewProviders(ctx, spec)
 	if err != nil {
 		return err
@@ -160,7 +164,8 @@ func Deploy(ctx *pulumi.Context, spec *stacks.Spec) error {
 		return err
 	}
 	// The edge does not wait for the cluster or the data tier: it only needs the origin's name.
-	cdnOut, wafOut, err := deployEdge(ctx, front, p)
+	zone := zoneID(ctx, spec, p)
+	cdnOut, wafOut, err := deployEdge(ctx, front, p, zone)
 	if err != nil {
 		return err
 	}
@@ -175,6 +180,10 @@ func Deploy(ctx *pulumi.Context, spec *stacks.Spec) error {
 	}
 	// The add-on releases need nodes and DNS (CoreDNS) in the cluster.
 	reg, base, err := deployPlatform(ctx, spec, plat, p, net, cl, db, append(pools, addons["coredns"]))
+	if err != nil {
+		return err
+	}
+	lb, workloads, err := deployApp(ctx, spec, application, p, zone, net, cl, db, reg, base, cdnOut.OriginVerifySecret)
 	if err != nil {
 		return err
 	}
@@ -199,7 +208,6 @@ func Deploy(ctx *pulumi.Context, spec *stacks.Spec) error {
 	ctx.Export("redisConfigurationEndpoint", db.redis.ConfigurationEndpoint)
 	ctx.Export("redisPort", db.redis.Port)
 	ctx.Export("redisSecretArn", db.redis.SecretARN)
-	ctx.Export("appRoleArn", db.appRole)
 	ctx.Export("cdnDomainName", cdnOut.DomainName)
 	ctx.Export("cdnDistributionId", cdnOut.DistributionID)
 	ctx.Export("assetsBucket", cdnOut.AssetsBucket)
@@ -211,7 +219,15 @@ func Deploy(ctx *pulumi.Context, spec *stacks.Spec) error {
 	ctx.Export("dashboardName", mon.DashboardName)
 	ctx.Export("imageRepositories", reg.RepositoryURLs)
 	ctx.Export("appNamespace", base.AppNamespace)
-	ctx.Export("appServiceAccount", base.AppServiceAccount)
+	ctx.Export("loadBalancerDnsName", lb.DNSName)
+	ctx.Export("originHostName", lb.HostName)
+	ctx.Export("targetGroupArns", lb.TargetGroupARNs)
+	ctx.Export("appDeployments", workloads.Deployments)
+	ctx.Export("appRoleArns", workloads.RoleARNs)
+	ctx.Export("release", pulumi.ToMap(map[string]any{
+		"active": spec.App.Release.Active, "blue": spec.App.Release.Blue.Version, "green": spec.App.Release.Green.Version,
+		"canaryPercent": spec.App.Release.CanaryPercent,
+	}))
 	ctx.Export("appConfigMap", base.AppConfigMap)
 	return nil
 }

@@ -3,7 +3,6 @@ package infra
 import (
 	"fmt"
 	"maps"
-	"net/netip"
 	"strings"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
@@ -14,7 +13,6 @@ import (
 	"github.com/scalemate/infra/components/postgres"
 	"github.com/scalemate/infra/components/redis"
 	"github.com/scalemate/infra/components/registry"
-	"github.com/scalemate/infra/internal/netplan"
 	"github.com/scalemate/infra/stacks"
 )
 
@@ -32,7 +30,7 @@ func namespaceSizes(t stacks.Tier) (app, plat k8sbaseline.Quota, appDefaults k8s
 	switch t {
 	case stacks.Dev:
 		return k8sbaseline.Quota{RequestsCPU: "2", RequestsMemory: "4Gi", LimitsCPU: "4", LimitsMemory: "8Gi", Pods: 30},
-			k8sbaseline.Quota{RequestsCPU: "1", RequestsMemory: "2Gi", LimitsCPU: "4", LimitsMemory: "4Gi", Pods: 20}, appDefaults
+			k8sbaseline.Quota{RequestsCPU: "1", RequestsMemory: "2Gi", LimitsCPU: "6", LimitsMemory: "6Gi", Pods: 20}, appDefaults
 	case stacks.Staging:
 		return k8sbaseline.Quota{RequestsCPU: "6", RequestsMemory: "12Gi", LimitsCPU: "12", LimitsMemory: "24Gi", Pods: 80},
 			k8sbaseline.Quota{RequestsCPU: "2", RequestsMemory: "4Gi", LimitsCPU: "6", LimitsMemory: "8Gi", Pods: 30}, appDefaults
@@ -47,21 +45,13 @@ func namespaceSizes(t stacks.Tier) (app, plat k8sbaseline.Quota, appDefaults k8s
 func planPlatform(spec *stacks.Spec) (*platform, error) {
 	prefix := spec.Project + "-" + spec.Stack
 	appQuota, platQuota, appDefaults := namespaceSizes(spec.Tier)
-	plan, err := netplan.Subnets(netip.MustParsePrefix(spec.Network.CIDR), len(spec.AvailabilityZones()), spec.Network.SubnetPrefixes)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", stacks.KeyNetwork, err)
-	}
-	var dataCIDRs []string
-	for _, p := range plan.Isolated {
-		dataCIDRs = append(dataCIDRs, p.String())
-	}
 	keep := map[stacks.Tier]int{stacks.Dev: 10, stacks.Staging: 30, stacks.Prod: 100}[spec.Tier]
 	pl := &platform{
 		name: prefix,
 		baseline: k8sbaseline.Args{
 			KubernetesVersion: spec.Cluster.Version, Region: spec.Region, VPCCIDR: spec.Network.CIDR,
-			AppNamespace: AppNamespace, AppServiceAccount: AppServiceAccount, DataCIDRs: dataCIDRs,
-			AppQuota: appQuota, AppContainerDefaults: appDefaults, PlatformNamespace: PlatformNamespace, PlatformQuota: platQuota,
+			AppNamespace: AppNamespace,
+			AppQuota:     appQuota, AppContainerDefaults: appDefaults, PlatformNamespace: PlatformNamespace, PlatformQuota: platQuota,
 			CriticalAddonNodeSelector: criticalAddonSelector(spec),
 			// The flags are known now, so their names are checked before anything exists;
 			// the endpoints join them once the data tier is registered.
@@ -96,18 +86,16 @@ func featureFlags(spec *stacks.Spec) pulumi.StringMap {
 }
 
 // appConfig is the application's ConfigMap: where its services are and the feature flags,
-// never a secret.
+// never a secret (secrets are files under SECRETS_DIR, components/app).
 func appConfig(spec *stacks.Spec, db *dataOutputs) pulumi.StringMap {
 	cfg := pulumi.StringMap{
-		"ENVIRONMENT":         pulumi.String(spec.Stack),
-		"AWS_REGION":          pulumi.String(spec.Region),
-		"POSTGRES_HOST":       db.postgres.WriterEndpoint,
-		"POSTGRES_PORT":       pulumi.Sprintf("%d", postgres.Port),
-		"POSTGRES_SECRET_ARN": db.postgres.SecretARN,
-		"REDIS_HOST":          db.redis.ConfigurationEndpoint,
-		"REDIS_PORT":          pulumi.Sprintf("%d", redis.Port),
-		"REDIS_SECRET_ARN":    db.redis.SecretARN,
-		"REDIS_TLS":           pulumi.String("true"),
+		"ENVIRONMENT":   pulumi.String(spec.Stack),
+		"AWS_REGION":    pulumi.String(spec.Region),
+		"POSTGRES_HOST": db.postgres.WriterEndpoint,
+		"POSTGRES_PORT": pulumi.Sprintf("%d", postgres.Port),
+		"REDIS_HOST":    db.redis.ConfigurationEndpoint,
+		"REDIS_PORT":    pulumi.Sprintf("%d", redis.Port),
+		"REDIS_TLS":     pulumi.String("true"),
 	}
 	if spec.Postgres.Proxy {
 		cfg["POSTGRES_HOST"] = db.postgres.ProxyEndpoint
@@ -130,7 +118,6 @@ func deployPlatform(ctx *pulumi.Context, spec *stacks.Spec, pl *platform, p *Pro
 	}
 	b := pl.baseline
 	b.ClusterName, b.VPCID, b.OIDCProviderARN, b.OIDCIssuerURL = cl.Name, net.VPCID, cl.OIDCProviderARN, cl.OIDCIssuerURL
-	b.AppRoleARN = db.appRole
 	b.AppConfig = appConfig(spec, db)
 	b.ReleaseDependencies = ready
 	base, err := k8sbaseline.New(ctx, pl.name, b, pulumi.Providers(p.AWS, cl.Provider))

@@ -86,6 +86,10 @@ func Resolve(project, stack string, cfg map[string]string) (*Spec, error) {
 		}
 	}
 	decodePools(&p, cfg, &spec)
+	if spec.App.Services == nil {
+		spec.App.Services = defaultServices()
+	}
+	spec.App.withServiceDefaults(tier)
 	for name, np := range spec.NodePools {
 		if np.DesiredSize == unsetDesired {
 			np.DesiredSize = np.MinSize

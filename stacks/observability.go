@@ -13,11 +13,3 @@ type Monitoring struct {
 	// on the forecast. Default 400 / 1500 / 5000, the cost pack's budgets.
 	MonthlyBudgetUSD float64 `json:"monthlyBudgetUsd"`
 }
-
-// App is what the platform provides the application (scalemate:app).
-type App struct {
-	// Images are the ECR repositories of the application's images. Default api, web, worker.
-	Images []string `json:"images"`
-	// FeatureFlags go into the application's ConfigMap as FEATURE_<NAME>; nothing secret.
-	FeatureFlags map[string]string `json:"featureFlags,omitempty"`
-}

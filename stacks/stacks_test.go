@@ -14,7 +14,7 @@ func resolve(t *testing.T, stack string, cfg map[string]string) *Spec {
 		cfg[KeyRegion] = "us-west-2"
 	}
 	if _, ok := cfg[KeyEdge]; !ok {
-		cfg[KeyEdge] = `{"originDomainName":"alb.example.com","domainNames":["app.example.com"]}`
+		cfg[KeyEdge] = `{"zoneName":"scalemate.io","domainNames":["app.scalemate.io"]}`
 	}
 	s, err := Resolve("scalemate", stack, cfg)
 	require.NoError(t, err)
@@ -188,7 +188,7 @@ func TestValidationErrors(t *testing.T) {
 		{"prod without dr", "prod", map[string]string{KeyBackup: `{"drRegion":""}`}, "scalemate:backup.drRegion: prod copies backups to a second region; set one"},
 		{"prod short pitr", "prod", map[string]string{KeyPostgres: `{"backupRetentionDays":3}`}, "scalemate:postgres.backupRetentionDays: prod keeps at least 7 days"},
 		{"postgres unknown field", "dev", map[string]string{KeyPostgres: `{"replicas":2}`}, `scalemate:postgres: unknown field "replicas"`},
-		{"prod default certificate", "prod", map[string]string{KeyEdge: `{"originDomainName":"alb.example.com"}`}, "scalemate:edge.domainNames: prod serves its own domains with an ACM certificate and TLS 1.2 or newer"},
+		{"prod default certificate", "prod", map[string]string{KeyEdge: `{"zoneName":"scalemate.io"}`}, "scalemate:edge.domainNames: prod serves its own domains with an ACM certificate and TLS 1.2 or newer"},
 		{"prod single nat", "prod", map[string]string{KeyNetwork: `{"natGateways":"single"}`}, "scalemate:network.natGateways: prod needs perAz"},
 	}
 	for _, c := range cases {
@@ -197,7 +197,7 @@ func TestValidationErrors(t *testing.T) {
 				c.cfg[KeyRegion] = "us-west-2"
 			}
 			if _, ok := c.cfg[KeyEdge]; !ok {
-				c.cfg[KeyEdge] = `{"originDomainName":"alb.example.com","domainNames":["app.example.com"]}`
+				c.cfg[KeyEdge] = `{"zoneName":"scalemate.io","domainNames":["app.scalemate.io"]}`
 			}
 			_, err := Resolve("scalemate", c.stack, c.cfg)
 			require.Error(t, err)
@@ -214,7 +214,7 @@ func TestValidationReportsEveryProblemAtOnce(t *testing.T) {
 		KeyNetwork:   `{"azCount":2,"natGateways":"single"}`,
 		KeyCluster:   `{"version":"1.0"}`,
 		KeyNodePools: `{"workers":{"minSize":40,"maxSize":10}}`,
-		KeyEdge:      `{"originDomainName":"alb.example.com","domainNames":["app.example.com"]}`,
+		KeyEdge:      `{"zoneName":"scalemate.io","domainNames":["app.scalemate.io"]}`,
 	})
 	require.Error(t, err)
 	for _, want := range []string{"scalemate:network.azCount", "scalemate:network.natGateways", "scalemate:cluster.version", "scalemate:nodePools.workers.minSize"} {
@@ -227,7 +227,7 @@ func TestValidationReportsEveryProblemAtOnce(t *testing.T) {
 		KeyRegion:  "us-west-2",
 		KeyNetwork: `{"azCount":"two"}`,
 		KeyCluster: `{"version":"1.0"}`,
-		KeyEdge:    `{"originDomainName":"alb.example.com"}`,
+		KeyEdge:    `{"zoneName":"scalemate.io"}`,
 	})
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "scalemate:network.azCount: expected int")

@@ -97,9 +97,8 @@ func (s *Spec) validate(p *validate.Problems) {
 	if u := s.OnCallWebhookURL; u != "" && !strings.HasPrefix(u, "https://") {
 		p.Addf(KeyOnCallWebhook, "must be an https:// URL (SNS delivers alarms to it over TLS)")
 	}
-	if s.Edge.OriginDomainName == "" {
-		p.Addf(KeyEdge+".originDomainName", "must be set: the application load balancer's DNS name, which CloudFront forwards to")
-	}
+	s.validateEdge(p)
+	s.validateApp(p)
 	s.validateTier(p)
 }
 

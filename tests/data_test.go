@@ -1,7 +1,6 @@
 package tests
 
 import (
-	"encoding/json"
 	"strings"
 	"testing"
 
@@ -99,27 +98,6 @@ func TestProdBackupsCopiedToDRRegion(t *testing.T) {
 	copyVault := rec.Must(t, typeVault, "scalemate-prod-us-east-2")
 	assert.Contains(t, copyVault.Provider, "pulumi:providers:aws::aws-us-east-2::")
 	assert.True(t, copyVault.Protect)
-}
-
-// The application's IRSA role reads exactly the two data-tier secrets.
-func TestAppRoleReadsOnlyDataSecrets(t *testing.T) {
-	rec := mustRunStack(t, "dev")
-	role := rec.Must(t, "aws:iam/role:Role", "scalemate-dev-app")
-	assert.Contains(t, role.Input("assumeRolePolicy"), "system:serviceaccount:scalemate:scalemate-app")
-	inline := role.Input("inlinePolicies").([]any)[0].(map[string]any)["policy"].(string)
-	var doc struct {
-		Statement []struct {
-			Action   []string
-			Resource []string
-		}
-	}
-	require.NoError(t, json.Unmarshal([]byte(inline), &doc))
-	require.Len(t, doc.Statement, 2)
-	assert.ElementsMatch(t, []string{
-		"arn:aws:secretsmanager:us-west-2:123456789012:scalemate-dev-master",
-		"arn:aws:secretsmanager:us-west-2:123456789012:scalemate-dev-cache-auth",
-	}, doc.Statement[0].Resource)
-	assert.NotContains(t, inline, `"*"`)
 }
 
 // Bad data-tier values fail with the config key and nothing registered.

@@ -51,8 +51,17 @@ func TestEdgePerTier(t *testing.T) {
 				assert.Equal(t, true, cert["cloudfrontDefaultCertificate"], "dev alone may use CloudFront's certificate")
 			} else {
 				assert.Equal(t, "TLSv1.2_2021", cert["minimumProtocolVersion"], "viewers get TLS 1.2 or newer")
-				assert.Equal(t, []any{"app." + stack + ".scalemate.example.com"}, d.Input("aliases"))
+				domain := map[string]string{"staging": "app.staging.scalemate.io", "prod": "app.scalemate.io"}[stack]
+				assert.Equal(t, []any{domain}, d.Input("aliases"))
+				var names []any
+				for _, c := range rec.OfType("aws:acm/certificate:Certificate") {
+					names = append(names, c.Input("domainName"))
+				}
+				assert.Contains(t, names, domain)
 			}
+			// The origin is the load balancer's name in the zone, which its certificate covers.
+			zone := map[string]string{"dev": "dev.scalemate.io", "staging": "staging.scalemate.io", "prod": "scalemate.io"}[stack]
+			assert.Equal(t, "origin."+zone, d.Input("origins").([]any)[0].(map[string]any)["domainName"])
 		})
 	}
 }
@@ -60,7 +69,7 @@ func TestEdgePerTier(t *testing.T) {
 // With domains, viewers get an ACM certificate and TLS 1.2 (2021 policy) at least.
 func TestEdgeCustomDomain(t *testing.T) {
 	rec, err := runStack(t, "prod", func(cfg map[string]string) {
-		cfg[stacks.KeyEdge] = `{"originDomainName":"origin.scalemate.io","domainNames":["app.scalemate.io","www.scalemate.io"],"route53ZoneId":"Z123"}`
+		cfg[stacks.KeyEdge] = `{"zoneName":"scalemate.io","domainNames":["app.scalemate.io","www.scalemate.io"],"route53ZoneId":"Z123"}`
 	})
 	require.NoError(t, err)
 	d, _ := rec.Named(typeDistribution, "scalemate-prod")
@@ -68,19 +77,27 @@ func TestEdgeCustomDomain(t *testing.T) {
 	assert.Equal(t, "TLSv1.2_2021", cert["minimumProtocolVersion"])
 	assert.Equal(t, "sni-only", cert["sslSupportMethod"])
 	assert.Equal(t, []any{"app.scalemate.io", "www.scalemate.io"}, d.Input("aliases"))
-	assert.Len(t, rec.OfType("aws:route53/record:Record"), 2, "one validation record per domain")
-	assert.Len(t, rec.OfType("aws:acm/certificateValidation:CertificateValidation"), 1)
+	for _, r := range []string{"scalemate-prod-validation-app-scalemate-io", "scalemate-prod-validation-www-scalemate-io",
+		"scalemate-prod-validation-origin-scalemate-io"} {
+		assert.Equal(t, "Z123", rec.Must(t, "aws:route53/record:Record", r).Input("zoneId"), "the configured zone, no look-up")
+	}
+	assert.Len(t, rec.OfType("aws:acm/certificateValidation:CertificateValidation"), 2, "the CDN's and the load balancer's")
 }
 
 func TestBadEdgeConfigRegistersNothing(t *testing.T) {
 	for _, c := range []struct{ stack, value, want string }{
-		{"dev", `{"originDomainName":""}`, "scalemate:edge.originDomainName: must be set"},
-		{"dev", `{"originDomainName":"x.example.com","priceClass":"PriceClass_50"}`, `PriceClass: "PriceClass_50" is not allowed`},
-		{"dev", `{"originDomainName":"x.example.com","waf":{"rateLimit":5}}`, "RateLimit: 5 is out of range; allowed 10 to 2000000000"},
-		{"dev", `{"originDomainName":"x.example.com","waf":{"managedRuleGroups":["AWSManagedRulesMagic"]}}`, `"AWSManagedRulesMagic" is not allowed`},
-		{"dev", `{"originDomainName":"x.example.com","domainNames":["App.Example.com"]}`, `DomainNames[0]: "App.Example.com" is not a lower-case DNS name`},
-		{"prod", `{"originDomainName":"x.example.com","domainNames":["a.example.com"],"waf":{"action":"count"}}`, `scalemate:edge.waf.action: prod blocks what the WAF rules match`},
-		{"staging", `{"originDomainName":"k8s-app-1.us-west-2.elb.amazonaws.com","domainNames":["a.example.com"]}`, "is the load balancer's own name"},
+		{"dev", `{}`, "scalemate:edge.zoneName: must be set"},
+		{"dev", `{"originDomainName":"alb.scalemate.io"}`, `scalemate:edge: unknown field "originDomainName"`},
+		{"dev", `{"zoneName":"Scalemate.io."}`, `scalemate:edge.zoneName: "Scalemate.io." is not a lower-case DNS name`},
+		{"dev", `{"zoneName":"scalemate.io","route53ZoneId":"zone-1"}`, `scalemate:edge.route53ZoneId: "zone-1" is not a Route 53 hosted zone id`},
+		{"dev", `{"zoneName":"scalemate.io","originHostName":"origin.other.io"}`, `scalemate:edge.originHostName: "origin.other.io" is not a name inside scalemate.io`},
+		{"staging", `{"zoneName":"scalemate.io","domainNames":["app.other.io"]}`, `scalemate:edge.domainNames[0]: "app.other.io" is not inside scalemate.io`},
+		{"staging", `{"zoneName":"scalemate.io","domainNames":["origin.scalemate.io"]}`, `"origin.scalemate.io" is the load balancer's origin name`},
+		{"dev", `{"zoneName":"scalemate.io","priceClass":"PriceClass_50"}`, `PriceClass: "PriceClass_50" is not allowed`},
+		{"dev", `{"zoneName":"scalemate.io","waf":{"rateLimit":5}}`, "RateLimit: 5 is out of range; allowed 10 to 2000000000"},
+		{"dev", `{"zoneName":"scalemate.io","waf":{"managedRuleGroups":["AWSManagedRulesMagic"]}}`, `"AWSManagedRulesMagic" is not allowed`},
+		{"dev", `{"zoneName":"scalemate.io","domainNames":["App.scalemate.io"]}`, `DomainNames[0]: "App.scalemate.io" is not a lower-case DNS name`},
+		{"prod", `{"zoneName":"scalemate.io","domainNames":["a.scalemate.io"],"waf":{"action":"count"}}`, `scalemate:edge.waf.action: prod blocks what the WAF rules match`},
 	} {
 		t.Run(c.value, func(t *testing.T) {
 			rec, err := runStack(t, c.stack, func(cfg map[string]string) { cfg[stacks.KeyEdge] = c.value })

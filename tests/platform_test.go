@@ -57,7 +57,7 @@ func TestBadAppConfigRefused(t *testing.T) {
 	rec, err = runStack(t, "dev", func(cfg map[string]string) {
 		cfg[stacks.KeyApp] = `{"images":["API"]}`
 	})
-	rec.Refused(t, err, stacks.KeyApp+".images", `"API"`)
+	rec.Refused(t, err, stacks.KeyApp+`.services.api.image: "api" is not one of scalemate:app.images (API)`)
 	rec, err = runStack(t, "prod", func(cfg map[string]string) {
 		cfg[stacks.KeyOnCallWebhook] = "http://pager.example.com/hook"
 	})
@@ -119,7 +119,7 @@ func TestAddOnsAndRegistryPerTier(t *testing.T) {
 	for _, stack := range []string{"dev", "prod"} {
 		rec := mustRunStack(t, stack)
 		releases := rec.OfType(typeRelease)
-		require.Len(t, releases, 3, stack)
+		require.Len(t, releases, 4, stack)
 		for _, r := range releases {
 			for _, g := range rec.OfType(typeNodeGroup) {
 				assert.Contains(t, r.Dependencies, g.URN, "%s waits for nodes to schedule on", r.Name)
@@ -139,7 +139,7 @@ func TestAddOnsAndRegistryPerTier(t *testing.T) {
 		}
 		cm := rec.Must(t, "kubernetes:core/v1:ConfigMap", "scalemate-"+stack+"-app-config")
 		data := cm.Input("data").(map[string]any)
-		assert.Contains(t, data["POSTGRES_SECRET_ARN"], "arn:aws:secretsmanager:")
+		assert.Contains(t, data["POSTGRES_HOST"], ".rds.amazonaws.com")
 		for k, v := range data {
 			assert.NotContains(t, v, "fake-", "ConfigMap %s holds a generated secret", k)
 		}

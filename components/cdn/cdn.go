@@ -15,13 +15,12 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/acm"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/cloudfront"
-	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/route53"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/shield"
 	"github.com/pulumi/pulumi-random/sdk/v4/go/random"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
+	"github.com/scalemate/infra/internal/dnscert"
 	"github.com/scalemate/infra/internal/iampolicy"
 	"github.com/scalemate/infra/internal/s3bucket"
 	"github.com/scalemate/infra/internal/validate"
@@ -70,7 +69,7 @@ type Args struct {
 	DomainNames []string
 	// Route53ZoneID, when set, gets the certificate's DNS validation records and the
 	// certificate is waited for; otherwise the records are outputs to create elsewhere.
-	Route53ZoneID string
+	Route53ZoneID pulumi.StringInput
 	// WebACLARN is the WAF web ACL (scope CLOUDFRONT). Required.
 	WebACLARN pulumi.StringInput
 	// PriceClass is one of PriceClasses. Default PriceClass_100.
@@ -142,7 +141,7 @@ func (a Args) check(p *validate.Problems) {
 			p.Addf(field, "%q is listed twice", d)
 		}
 	}
-	if a.Route53ZoneID != "" && len(a.DomainNames) == 0 {
+	if a.Route53ZoneID != nil && len(a.DomainNames) == 0 {
 		p.Addf("Route53ZoneID", "is set but DomainNames is empty: there is no certificate to validate")
 	}
 	p.OneOf("PriceClass", a.PriceClass, PriceClasses...)
@@ -212,14 +211,16 @@ func New(ctx *pulumi.Context, name string, args Args, opts ...pulumi.ResourceOpt
 		return nil, fmt.Errorf("creating response headers policy: %w", err)
 	}
 
-	cert, records, err := certificate(ctx, name, args, parent)
-	if err != nil {
-		return nil, err
-	}
 	viewerCert := cloudfront.DistributionViewerCertificateArgs{CloudfrontDefaultCertificate: pulumi.Bool(true)}
-	if cert != nil {
+	records := pulumi.Array{}.ToArrayOutput()
+	if len(args.DomainNames) > 0 {
+		cert, err := dnscert.New(ctx, name, dnscert.Args{DomainNames: args.DomainNames, ZoneID: args.Route53ZoneID}, parent)
+		if err != nil {
+			return nil, err
+		}
+		records = cert.Records
 		viewerCert = cloudfront.DistributionViewerCertificateArgs{
-			AcmCertificateArn: cert, SslSupportMethod: pulumi.String("sni-only"), MinimumProtocolVersion: pulumi.String(minimumViewerTLS)}
+			AcmCertificateArn: cert.ARN, SslSupportMethod: pulumi.String("sni-only"), MinimumProtocolVersion: pulumi.String(minimumViewerTLS)}
 	}
 
 	// The distribution names the bucket and the bucket's policy names the distribution: the
@@ -290,7 +291,7 @@ func New(ctx *pulumi.Context, name string, args Args, opts ...pulumi.ResourceOpt
 	}
 
 	// Only this distribution may read the assets, signed through Origin Access Control.
-	if err := s3bucket.Policy(ctx, name+"-assets", assets.BucketV2, pulumi.All(assets.Arn, dist.Arn).ApplyT(func(v []any) []iampolicy.Statement {
+	if _, err := s3bucket.Policy(ctx, name+"-assets", assets.BucketV2, pulumi.All(assets.Arn, dist.Arn).ApplyT(func(v []any) []iampolicy.Statement {
 		return []iampolicy.Statement{{
 			Sid: "CloudFrontOnly", Effect: "Allow", Principal: map[string]any{"Service": "cloudfront.amazonaws.com"},
 			Action: []string{"s3:GetObject"}, Resource: v[0].(string) + "/*",
@@ -312,92 +313,4 @@ func New(ctx *pulumi.Context, name string, args Args, opts ...pulumi.ResourceOpt
 		"distributionId": c.DistributionID, "domainName": c.DomainName, "arn": c.ARN, "assetsBucket": c.AssetsBucket,
 		"originVerifySecret": c.OriginVerifySecret, "validationRecords": c.ValidationRecords,
 	})
-}
-
-// validationNames are the names needing a DNS validation record: ACM gives *.d and d the same
-// record, so a wildcard whose apex is listed is dropped (two resources must not own one record).
-func validationNames(domains []string) []string {
-	var out []string
-	for _, d := range domains {
-		if apex, ok := strings.CutPrefix(d, "*."); ok && slices.Contains(domains, apex) {
-			continue
-		}
-		out = append(out, d)
-	}
-	return out
-}
-
-// certificate requests the ACM certificate for the domains (nil without domains) and waits
-// until it is validated: by records it creates in the Route 53 zone, or by records someone
-// creates from the validationRecords output (the update waits for them; CloudFront refuses a
-// certificate that is not issued yet).
-func certificate(ctx *pulumi.Context, name string, args Args, parent pulumi.ResourceOption) (pulumi.StringPtrInput, pulumi.ArrayOutput, error) {
-	none := pulumi.Array{}.ToArrayOutput()
-	if len(args.DomainNames) == 0 {
-		return nil, none, nil
-	}
-	cert, err := acm.NewCertificate(ctx, name, &acm.CertificateArgs{
-		DomainName:              pulumi.String(args.DomainNames[0]),
-		SubjectAlternativeNames: pulumi.ToStringArray(args.DomainNames[1:]),
-		ValidationMethod:        pulumi.String("DNS"),
-		KeyAlgorithm:            pulumi.String("EC_prime256v1"),
-	}, parent)
-	if err != nil {
-		return nil, none, fmt.Errorf("requesting certificate: %w", err)
-	}
-	records := cert.DomainValidationOptions.ApplyT(func(opts []acm.CertificateDomainValidationOption) []any {
-		var out []any
-		for _, d := range validationNames(args.DomainNames) {
-			if o, ok := optionFor(opts, d); ok {
-				out = append(out, map[string]any{"name": deref(o.ResourceRecordName), "type": deref(o.ResourceRecordType), "value": deref(o.ResourceRecordValue)})
-			}
-		}
-		return out
-	}).(pulumi.ArrayOutput)
-	var fqdns pulumi.StringArray
-	if args.Route53ZoneID != "" {
-		// One record per name, found by domain (the options are a set: their order is not ours).
-		for _, d := range validationNames(args.DomainNames) {
-			field := func(get func(acm.CertificateDomainValidationOption) *string) pulumi.StringOutput {
-				return cert.DomainValidationOptions.ApplyT(func(opts []acm.CertificateDomainValidationOption) string {
-					o, _ := optionFor(opts, d)
-					return deref(get(o))
-				}).(pulumi.StringOutput)
-			}
-			rec, err := route53.NewRecord(ctx, name+"-validation-"+strings.ReplaceAll(strings.TrimPrefix(d, "*."), ".", "-"), &route53.RecordArgs{
-				ZoneId:  pulumi.String(args.Route53ZoneID),
-				Name:    field(func(o acm.CertificateDomainValidationOption) *string { return o.ResourceRecordName }),
-				Type:    field(func(o acm.CertificateDomainValidationOption) *string { return o.ResourceRecordType }),
-				Records: pulumi.StringArray{field(func(o acm.CertificateDomainValidationOption) *string { return o.ResourceRecordValue })},
-				Ttl:     pulumi.Int(300),
-			}, parent)
-			if err != nil {
-				return nil, none, fmt.Errorf("creating validation record: %w", err)
-			}
-			fqdns = append(fqdns, rec.Fqdn)
-		}
-	}
-	validated, err := acm.NewCertificateValidation(ctx, name, &acm.CertificateValidationArgs{
-		CertificateArn: cert.Arn, ValidationRecordFqdns: fqdns,
-	}, parent)
-	if err != nil {
-		return nil, none, fmt.Errorf("validating certificate: %w", err)
-	}
-	return validated.CertificateArn, records, nil
-}
-
-func optionFor(opts []acm.CertificateDomainValidationOption, domain string) (acm.CertificateDomainValidationOption, bool) {
-	for _, o := range opts {
-		if deref(o.DomainName) == domain {
-			return o, true
-		}
-	}
-	return acm.CertificateDomainValidationOption{}, false
-}
-
-func deref(s *string) string {
-	if s == nil {
-		return ""
-	}
-	return *s
 }

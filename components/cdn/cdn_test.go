@@ -111,7 +111,7 @@ func TestCertificateAndShield(t *testing.T) {
 // *.d and d share one validation record: one Route 53 record, owned once.
 func TestWildcardAndApexShareOneRecord(t *testing.T) {
 	args := baseArgs()
-	args.DomainNames, args.Route53ZoneID = []string{"scalemate.io", "*.scalemate.io", "app.other.io"}, "Z1"
+	args.DomainNames, args.Route53ZoneID = []string{"scalemate.io", "*.scalemate.io", "app.other.io"}, pulumi.String("Z1")
 	rec, _ := distribution(t, args)
 	records := rec.OfType("aws:route53/record:Record")
 	require.Len(t, records, 2)
@@ -131,7 +131,7 @@ func TestInvalidArgsRegisterNothing(t *testing.T) {
 		"country": {func(a *Args) { a.Geo = GeoRestriction{Type: "whitelist", Locations: []string{"de"}} }, `Geo.Locations[0]: "de" is not an ISO 3166 alpha-2 code`},
 		"waf":     {func(a *Args) { a.WebACLARN = nil }, "WebACLARN: must be set"},
 		"dup":     {func(a *Args) { a.DomainNames = []string{"a.io", "a.io"} }, `DomainNames[1]: "a.io" is listed twice`},
-		"zone":    {func(a *Args) { a.Route53ZoneID = "Z1" }, "Route53ZoneID: is set but DomainNames is empty"},
+		"zone":    {func(a *Args) { a.Route53ZoneID = pulumi.String("Z1") }, "Route53ZoneID: is set but DomainNames is empty"},
 		"geo":     {func(a *Args) { a.Geo = GeoRestriction{Type: "whitelist"} }, "Geo.Locations: must be set exactly when"},
 		"price":   {func(a *Args) { a.PriceClass = "cheap" }, `PriceClass: "cheap" is not allowed`},
 	} {

@@ -21,6 +21,7 @@ const (
 	LoadBalancerController = "aws-load-balancer-controller"
 	ClusterAutoscaler      = "cluster-autoscaler"
 	MetricsServer          = "metrics-server"
+	ExternalSecrets        = "external-secrets"
 )
 
 // DefaultChartVersions pins each add-on's chart. aws-load-balancer-controller 1.14.0 is the
@@ -29,12 +30,15 @@ var DefaultChartVersions = map[string]string{
 	LoadBalancerController: "1.14.0",
 	ClusterAutoscaler:      "9.59.0",
 	MetricsServer:          "3.13.1",
+	// 2.6.0 is the newest release tested on Kubernetes 1.34 and 1.35 (its support table);
+	// its CRDs are templates, so they upgrade with the chart.
+	ExternalSecrets: "2.6.0",
 }
 
 // DefaultReplicas are the add-ons' replica counts. The load balancer controller serves
 // admission webhooks, so it runs two behind a disruption budget; the autoscaler elects a
 // leader anyway, and one metrics-server suffices until HPAs must survive its restarts.
-var DefaultReplicas = map[string]int{LoadBalancerController: 2, ClusterAutoscaler: 1, MetricsServer: 1}
+var DefaultReplicas = map[string]int{LoadBalancerController: 2, ClusterAutoscaler: 1, MetricsServer: 1, ExternalSecrets: 1}
 
 // AutoscalerImageTags is the cluster-autoscaler image per Kubernetes minor version: its minor
 // must match the control plane's, so the image is chosen here rather than left to the chart.
@@ -63,6 +67,9 @@ type addon struct {
 	// resources of the one container of each pod. Set explicitly: the LimitRange's defaults would
 	// otherwise apply, and a chart's own request above the default limit is refused.
 	resources ContainerDefaults
+	// deployments is how many Deployments of that shape the chart runs, each with the add-on's
+	// replica count. Default 1.
+	deployments int
 }
 
 var addons = map[string]addon{
@@ -82,6 +89,16 @@ var addons = map[string]addon{
 		podName:           "metrics-server",
 		controlPlanePorts: []int{10250}, // https: the metrics.k8s.io APIService
 		resources:         ContainerDefaults{RequestCPU: "100m", RequestMemory: "200Mi", LimitCPU: "500m", LimitMemory: "400Mi"},
+	},
+	// External Secrets Operator copies Secrets Manager values into Kubernetes Secrets for the
+	// application's pods. It holds no AWS credentials of its own: each service's SecretStore
+	// makes it assume that service's IRSA role. Three Deployments (controller, webhook,
+	// cert-controller); the API server calls the webhook's pods on 10250.
+	ExternalSecrets: {
+		chart: "external-secrets", repo: "https://charts.external-secrets.io",
+		podName: "external-secrets-webhook", controlPlanePorts: []int{10250},
+		resources:   ContainerDefaults{RequestCPU: "50m", RequestMemory: "64Mi", LimitCPU: "250m", LimitMemory: "256Mi"},
+		deployments: 3,
 	},
 }
 
@@ -136,11 +153,12 @@ func autoscalerPolicy(clusterName pulumi.StringInput) pulumi.StringOutput {
 
 // installAddons creates the add-ons' IRSA roles and Helm releases in the platform namespace and
 // returns the role ARNs by add-on.
-func installAddons(ctx *pulumi.Context, name string, platform *ns, priorityClass pulumi.StringOutput, args Args, opts ...pulumi.ResourceOption) (map[string]pulumi.StringOutput, error) {
+func installAddons(ctx *pulumi.Context, name string, platform *ns, priorityClass pulumi.StringOutput, args Args, opts ...pulumi.ResourceOption) (map[string]pulumi.StringOutput, []pulumi.Resource, error) {
 	lbcPolicy, err := loadBalancerControllerPolicy(iampolicy.Partition(args.Region))
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
+	var releases []pulumi.Resource
 	policies := map[string]pulumi.StringInput{
 		LoadBalancerController: pulumi.String(lbcPolicy),
 		ClusterAutoscaler:      autoscalerPolicy(args.ClusterName),
@@ -164,7 +182,7 @@ func installAddons(ctx *pulumi.Context, name string, platform *ns, priorityClass
 				Namespace: args.PlatformNamespace, ServiceAccount: a.serviceAccount, Inline: policies[addonName],
 			}, opts...)
 			if err != nil {
-				return nil, err
+				return nil, nil, err
 			}
 			roles[addonName] = role.Arn
 			sa := pulumi.Map{"create": pulumi.Bool(true), "name": pulumi.String(a.serviceAccount),
@@ -181,13 +199,14 @@ func installAddons(ctx *pulumi.Context, name string, platform *ns, priorityClass
 		rel, err := installRelease(ctx, logical, a, version, platform.name, values,
 			append(slices.Clone(opts), pulumi.DependsOn(deps))...)
 		if err != nil {
-			return nil, fmt.Errorf("installing %s %s: %w", addonName, version, err)
+			return nil, nil, fmt.Errorf("installing %s %s: %w", addonName, version, err)
 		}
 		if addonName == LoadBalancerController {
 			controller = rel
 		}
+		releases = append(releases, rel)
 	}
-	return roles, nil
+	return roles, releases, nil
 }
 
 // addonValues are a chart's values: placement, priority, resources, Pod Security "restricted"
@@ -243,6 +262,27 @@ func addonValues(addonName string, args Args, priorityClass pulumi.StringOutput)
 			"skip-nodes-with-local-storage": pulumi.Bool(false),
 		}
 		v["securityContext"], v["containerSecurityContext"] = podSecurity, containerSecurity
+	case ExternalSecrets:
+		// The controller, the webhook and the cert-controller each take the same settings.
+		res := v["resources"]
+		component := func() pulumi.Map {
+			m := pulumi.Map{
+				"replicaCount": pulumi.Int(replicas), "priorityClassName": priorityClass, "resources": res,
+				"podSecurityContext": pulumi.Map{"enabled": pulumi.Bool(true), "runAsNonRoot": pulumi.Bool(true),
+					"seccompProfile": pulumi.Map{"type": pulumi.String("RuntimeDefault")}},
+				"podDisruptionBudget": pulumi.Map{"enabled": pulumi.Bool(replicas > 1), "maxUnavailable": pulumi.Int(1)},
+			}
+			if sel, ok := v["nodeSelector"]; ok {
+				m["nodeSelector"], m["tolerations"] = sel, v["tolerations"]
+			}
+			return m
+		}
+		v = component()
+		v["installCRDs"] = pulumi.Bool(true)
+		v["leaderElect"] = pulumi.Bool(replicas > 1)
+		v["webhook"], v["certController"] = component(), component()
+		// The chart's own NetworkPolicies deny all egress unless told otherwise; the
+		// namespace's policies (created by this component) govern instead.
 	case MetricsServer:
 		v["replicas"] = pulumi.Int(replicas)
 		v["podDisruptionBudget"] = pulumi.Map{"enabled": pulumi.Bool(replicas > 1), "maxUnavailable": pulumi.Int(1)}

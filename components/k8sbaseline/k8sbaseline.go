@@ -13,7 +13,6 @@ import (
 	"cmp"
 	"fmt"
 	"maps"
-	"math"
 	"regexp"
 	"slices"
 	"strconv"
@@ -93,20 +92,12 @@ type Args struct {
 
 	// AppNamespace is the application's namespace. Default scalemate.
 	AppNamespace string
-	// AppServiceAccount is the application's ServiceAccount in AppNamespace. Default scalemate-app.
-	AppServiceAccount string
-	// AppRoleARN is the existing IAM role the app assumes through IRSA; it annotates the
-	// ServiceAccount (eks.amazonaws.com/role-arn). Required.
-	AppRoleARN pulumi.StringInput
-	// AppPort is the port the app's pods listen on, open to the load balancer (VPCCIDR). Default 8080.
-	AppPort int
-	// AppConfig is the data of the ConfigMap <AppServiceAccount>-config: endpoints and feature
-	// flags. Keys that look like secrets (password, secret, token, credential, ...key) are refused:
-	// those belong in Secrets Manager. Default empty.
+	// AppConfigName names the application's ConfigMap. Default scalemate-app-config.
+	AppConfigName string
+	// AppConfig is the data of the ConfigMap AppConfigName: endpoints and feature flags, which
+	// every service of the app reads. Keys that look like secrets (password, secret, token,
+	// credential, ...key) are refused: those belong in Secrets Manager. Default empty.
 	AppConfig pulumi.StringMap
-	// DataCIDRs are where Postgres (5432) and Redis (6379) live; the app may reach them on those
-	// ports only. Default none.
-	DataCIDRs []string
 	// AppQuota caps the app namespace. Default requests 4 CPU / 8Gi, limits 8 CPU / 16Gi, 50 pods.
 	AppQuota Quota
 	// AppContainerDefaults are the app namespace's container defaults. Default requests 100m /
@@ -142,8 +133,6 @@ type Baseline struct {
 
 	// AppNamespace is the application's namespace.
 	AppNamespace pulumi.StringOutput `pulumi:"appNamespace"`
-	// AppServiceAccount is the application's IRSA ServiceAccount.
-	AppServiceAccount pulumi.StringOutput `pulumi:"appServiceAccount"`
 	// AppConfigMap is the ConfigMap holding AppConfig.
 	AppConfigMap pulumi.StringOutput `pulumi:"appConfigMap"`
 	// AppPriorityClass is the PriorityClass the app's pods should name.
@@ -156,6 +145,11 @@ type Baseline struct {
 	LoadBalancerControllerRoleARN pulumi.StringOutput `pulumi:"loadBalancerControllerRoleArn"`
 	// ClusterAutoscalerRoleARN is the IRSA role of the cluster autoscaler.
 	ClusterAutoscalerRoleARN pulumi.StringOutput `pulumi:"clusterAutoscalerRoleArn"`
+
+	// Ready are what application objects wait for: the app namespace with its quota, defaults
+	// and policies, its ConfigMap and priority class, and the add-on releases (the load balancer
+	// controller's TargetGroupBinding kind and webhooks, the External Secrets Operator).
+	Ready []pulumi.Resource
 }
 
 var (
@@ -166,10 +160,8 @@ var (
 	reservedNamespaces       = []string{"default", "kube-system", "kube-public", "kube-node-lease"}
 	regionRE                 = regexp.MustCompile(`^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-[0-9]$`)
 	configKeyRE              = regexp.MustCompile(`^[-._a-zA-Z0-9]{1,253}$`)
-	quantityRE               = regexp.MustCompile(`^([0-9]+(\.[0-9]*)?|\.[0-9]+)(m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei|[eE][-+]?[0-9]+)?$`)
 	secretWords              = []string{"password", "passwd", "secret", "token", "credential"}
 	wordBoundaryRE           = regexp.MustCompile(`([a-z0-9])([A-Z])`)
-	quantitySuffixes         = map[string]float64{"": 1, "m": 1e-3, "k": 1e3, "M": 1e6, "G": 1e9, "T": 1e12, "P": 1e15, "E": 1e18, "Ki": 1 << 10, "Mi": 1 << 20, "Gi": 1 << 30, "Ti": 1 << 40, "Pi": 1 << 50, "Ei": 1 << 60}
 )
 
 func (q Quota) withDefaults(d Quota) Quota {
@@ -193,11 +185,8 @@ func (c ContainerDefaults) withDefaults(d ContainerDefaults) ContainerDefaults {
 
 func (a Args) withDefaults() Args {
 	a.AppNamespace = cmp.Or(a.AppNamespace, "scalemate")
-	a.AppServiceAccount = cmp.Or(a.AppServiceAccount, "scalemate-app")
+	a.AppConfigName = cmp.Or(a.AppConfigName, "scalemate-app-config")
 	a.PlatformNamespace = cmp.Or(a.PlatformNamespace, "platform")
-	if a.AppPort == 0 {
-		a.AppPort = 8080
-	}
 	a.AppQuota = a.AppQuota.withDefaults(appQuotaDefault)
 	a.AppContainerDefaults = a.AppContainerDefaults.withDefaults(appContainerDefault)
 	a.PlatformQuota = a.PlatformQuota.withDefaults(platformQuotaDefault)
@@ -228,7 +217,7 @@ func (a Args) validate(name string) error {
 		set   bool
 	}{
 		{"ClusterName", a.ClusterName != nil}, {"VPCID", a.VPCID != nil}, {"OIDCProviderARN", a.OIDCProviderARN != nil},
-		{"OIDCIssuerURL", a.OIDCIssuerURL != nil}, {"AppRoleARN", a.AppRoleARN != nil},
+		{"OIDCIssuerURL", a.OIDCIssuerURL != nil},
 	} {
 		if !in.set {
 			p.Addf(in.field, "must be set")
@@ -253,19 +242,14 @@ func (a Args) check(p *validate.Problems, name string) {
 		p.Addf("Region", "%q is not an AWS region (e.g. eu-west-1)", a.Region)
 	}
 	p.CIDR("VPCCIDR", a.VPCCIDR)
-	for i, c := range a.DataCIDRs {
-		p.CIDR(fmt.Sprintf("DataCIDRs[%d]", i), c)
-	}
 	checkNamespace(p, "AppNamespace", a.AppNamespace)
 	checkNamespace(p, "PlatformNamespace", a.PlatformNamespace)
 	if a.AppNamespace == a.PlatformNamespace {
 		p.Addf("PlatformNamespace", "%q is also AppNamespace; the add-ons need a namespace of their own", a.PlatformNamespace)
 	}
-	// The ServiceAccount name also prefixes the ConfigMap's name, so it is held to a label's rules.
-	if !validate.IsDNSLabel(a.AppServiceAccount) || len(a.AppServiceAccount) > 56 {
-		p.Addf("AppServiceAccount", "%q is not a DNS label of at most 56 characters (lower-case letters, digits, dashes)", a.AppServiceAccount)
+	if !validate.IsDNSLabel(a.AppConfigName) {
+		p.Addf("AppConfigName", "%q is not a ConfigMap name (a DNS label: lower-case letters, digits, dashes, at most 63)", a.AppConfigName)
 	}
-	p.IntRange("AppPort", a.AppPort, 1, 65535)
 	for _, k := range slices.Sorted(maps.Keys(orig.AppConfig)) {
 		if !configKeyRE.MatchString(k) {
 			p.Addf("AppConfig", "key %q is not a ConfigMap key (letters, digits, '-', '_', '.')", k)
@@ -330,29 +314,6 @@ func looksSecret(key string) bool {
 	return len(words) > 0 && strings.HasSuffix(words[len(words)-1], "key")
 }
 
-// parseQuantity reads a Kubernetes resource quantity as a float (cores or bytes). It accepts
-// the notation the API server accepts for the values used here; k8s.io/apimachinery is not a
-// dependency of this module and would be a heavy one for this.
-func parseQuantity(s string) (float64, bool) {
-	m := quantityRE.FindStringSubmatch(s)
-	if m == nil {
-		return 0, false
-	}
-	n, err := strconv.ParseFloat(m[1], 64)
-	if err != nil {
-		return 0, false
-	}
-	suffix := m[3]
-	if mult, ok := quantitySuffixes[suffix]; ok {
-		return n * mult, true
-	}
-	exp, err := strconv.Atoi(suffix[1:])
-	if err != nil {
-		return 0, false
-	}
-	return n * math.Pow10(exp), true
-}
-
 type quantityField struct {
 	field, value string
 	parsed       float64
@@ -369,7 +330,7 @@ func checkResources(p *validate.Problems, quotaField, defaultsField string, q Qu
 	}
 	ok := true
 	for _, f := range fields {
-		v, parsed := parseQuantity(f.value)
+		v, parsed := validate.Quantity(f.value)
 		switch {
 		case !parsed:
 			p.Addf(f.field, "%q is not a Kubernetes quantity (e.g. 500m, 2, 512Mi, 4Gi)", f.value)
@@ -400,13 +361,13 @@ func checkPlatformFits(p *validate.Problems, a Args) {
 	var reqCPU, reqMem, limCPU, limMem float64
 	pods := 0
 	for _, name := range AddonNames() {
-		n := a.Replicas[name] + 1
+		n := (a.Replicas[name] + 1) * max(addons[name].deployments, 1)
 		r := addons[name].resources
 		for _, x := range []struct {
 			sum *float64
 			q   string
 		}{{&reqCPU, r.RequestCPU}, {&reqMem, r.RequestMemory}, {&limCPU, r.LimitCPU}, {&limMem, r.LimitMemory}} {
-			v, _ := parseQuantity(x.q)
+			v, _ := validate.Quantity(x.q)
 			*x.sum += v * float64(n)
 		}
 		pods += n
@@ -420,7 +381,7 @@ func checkPlatformFits(p *validate.Problems, a Args) {
 		{"PlatformQuota.RequestsCPU", q.RequestsCPU, reqCPU, " CPU"}, {"PlatformQuota.LimitsCPU", q.LimitsCPU, limCPU, " CPU"},
 		{"PlatformQuota.RequestsMemory", q.RequestsMemory, reqMem / (1 << 20), "Mi"}, {"PlatformQuota.LimitsMemory", q.LimitsMemory, limMem / (1 << 20), "Mi"},
 	} {
-		have, _ := parseQuantity(c.value)
+		have, _ := validate.Quantity(c.value)
 		if c.unit == "Mi" {
 			have /= 1 << 20
 		}
@@ -445,15 +406,15 @@ func New(ctx *pulumi.Context, name string, args Args, opts ...pulumi.ResourceOpt
 	}
 	parent := pulumi.Parent(b)
 
-	app, err := namespace(ctx, name+"-app", args.AppNamespace, args.KubernetesVersion, args.AppQuota, args.AppContainerDefaults, parent)
+	app, err := namespace(ctx, name+"-app", args.AppNamespace, args.KubernetesVersion, appNamespaceLabels, args.AppQuota, args.AppContainerDefaults, parent)
 	if err != nil {
 		return nil, err
 	}
-	platform, err := namespace(ctx, name+"-platform", args.PlatformNamespace, args.KubernetesVersion, args.PlatformQuota, args.PlatformContainerDefaults, parent)
+	platform, err := namespace(ctx, name+"-platform", args.PlatformNamespace, args.KubernetesVersion, nil, args.PlatformQuota, args.PlatformContainerDefaults, parent)
 	if err != nil {
 		return nil, err
 	}
-	if err := appPolicies(ctx, name+"-app", app, args, parent); err != nil {
+	if err := appPolicies(ctx, name+"-app", app, parent); err != nil {
 		return nil, err
 	}
 	if err := platformPolicies(ctx, name+"-platform", platform, args, parent); err != nil {
@@ -476,23 +437,24 @@ func New(ctx *pulumi.Context, name string, args Args, opts ...pulumi.ResourceOpt
 		return nil, err
 	}
 
-	sa, cm, err := appIdentity(ctx, name+"-app", app.name, args, parent)
+	cm, err := appConfig(ctx, name+"-app-config", app.name, args, parent)
 	if err != nil {
 		return nil, err
 	}
 
-	roles, err := installAddons(ctx, name, platform, platformClass.Metadata.Name().Elem(), args, parent)
+	roles, releases, err := installAddons(ctx, name, platform, platformClass.Metadata.Name().Elem(), args, parent)
 	if err != nil {
 		return nil, err
 	}
 
+	b.Ready = append(append(slices.Clone(app.ready), cm, appClass), releases...)
 	b.AppNamespace, b.PlatformNamespace = app.name, platform.name
-	b.AppServiceAccount, b.AppConfigMap = sa.Metadata.Name().Elem(), cm.Metadata.Name().Elem()
+	b.AppConfigMap = cm.Metadata.Name().Elem()
 	b.AppPriorityClass = appClass.Metadata.Name().Elem()
 	b.StorageClassName = storageClass.Metadata.Name().Elem()
 	b.LoadBalancerControllerRoleARN, b.ClusterAutoscalerRoleARN = roles[LoadBalancerController], roles[ClusterAutoscaler]
 	return b, ctx.RegisterResourceOutputs(b, pulumi.Map{
-		"appNamespace": b.AppNamespace, "appServiceAccount": b.AppServiceAccount, "appConfigMap": b.AppConfigMap,
+		"appNamespace": b.AppNamespace, "appConfigMap": b.AppConfigMap,
 		"appPriorityClass": b.AppPriorityClass, "platformNamespace": b.PlatformNamespace, "storageClassName": b.StorageClassName,
 		"loadBalancerControllerRoleArn": b.LoadBalancerControllerRoleARN, "clusterAutoscalerRoleArn": b.ClusterAutoscalerRoleARN,
 	})
@@ -508,9 +470,11 @@ type ns struct {
 
 // namespace creates a namespace under Pod Security "restricted" with its quota and container
 // defaults.
-func namespace(ctx *pulumi.Context, logical, name, k8sVersion string, q Quota, c ContainerDefaults, opts ...pulumi.ResourceOption) (*ns, error) {
+func namespace(ctx *pulumi.Context, logical, name, k8sVersion string, extraLabels map[string]string, q Quota, c ContainerDefaults, opts ...pulumi.ResourceOption) (*ns, error) {
+	labels := podSecurityLabels(k8sVersion)
+	maps.Copy(labels, extraLabels)
 	n, err := corev1.NewNamespace(ctx, logical, &corev1.NamespaceArgs{
-		Metadata: &metav1.ObjectMetaArgs{Name: pulumi.String(name), Labels: pulumi.ToStringMap(podSecurityLabels(k8sVersion))},
+		Metadata: &metav1.ObjectMetaArgs{Name: pulumi.String(name), Labels: pulumi.ToStringMap(labels)},
 	}, opts...)
 	if err != nil {
 		return nil, fmt.Errorf("creating namespace %s: %w", name, err)
@@ -541,6 +505,11 @@ func namespace(ctx *pulumi.Context, logical, name, k8sVersion string, q Quota, c
 	out.ready = append(out.ready, n, quota, limits)
 	return out, nil
 }
+
+// appNamespaceLabels make the load balancer controller add a readiness gate to every pod a
+// TargetGroupBinding targets: a pod is Ready only once the load balancer sees it healthy, so a
+// rollout (and the traffic switch that waits for it) never outruns the load balancer.
+var appNamespaceLabels = map[string]string{"elbv2.k8s.aws/pod-readiness-gate-inject": "enabled"}
 
 // podSecurityLabels enforces the restricted Pod Security Standard. Enforcement is pinned to the
 // cluster's minor version: EKS upgrades clusters itself at the end of support, and an upgrade
@@ -612,33 +581,18 @@ func defaultStorageClass(ctx *pulumi.Context, name string, opts ...pulumi.Resour
 	return gp3, nil
 }
 
-// appIdentity creates the app's IRSA ServiceAccount and its ConfigMap.
-func appIdentity(ctx *pulumi.Context, logical string, namespace pulumi.StringOutput, args Args, opts ...pulumi.ResourceOption) (*corev1.ServiceAccount, *corev1.ConfigMap, error) {
-	sa, err := corev1.NewServiceAccount(ctx, logical, &corev1.ServiceAccountArgs{
-		Metadata: &metav1.ObjectMetaArgs{
-			Name:        pulumi.String(args.AppServiceAccount),
-			Namespace:   namespace,
-			Annotations: pulumi.StringMap{"eks.amazonaws.com/role-arn": args.AppRoleARN},
-		},
-		// The IRSA token is not this one: EKS's pod identity webhook adds its own projected token
-		// volume (audience sts.amazonaws.com) to pods of an annotated ServiceAccount whatever this
-		// says. This only stops the Kubernetes API token from being mounted into app pods, which
-		// do not call the API; a pod that must can set automountServiceAccountToken itself.
-		AutomountServiceAccountToken: pulumi.Bool(false),
-	}, opts...)
-	if err != nil {
-		return nil, nil, fmt.Errorf("creating service account %s: %w", args.AppServiceAccount, err)
-	}
+// appConfig creates the application's ConfigMap.
+func appConfig(ctx *pulumi.Context, logical string, namespace pulumi.StringOutput, args Args, opts ...pulumi.ResourceOption) (*corev1.ConfigMap, error) {
 	data := args.AppConfig
 	if data == nil {
 		data = pulumi.StringMap{}
 	}
-	cm, err := corev1.NewConfigMap(ctx, logical+"-config", &corev1.ConfigMapArgs{
-		Metadata: &metav1.ObjectMetaArgs{Name: pulumi.String(args.AppServiceAccount + "-config"), Namespace: namespace},
+	cm, err := corev1.NewConfigMap(ctx, logical, &corev1.ConfigMapArgs{
+		Metadata: &metav1.ObjectMetaArgs{Name: pulumi.String(args.AppConfigName), Namespace: namespace},
 		Data:     data,
 	}, opts...)
 	if err != nil {
-		return nil, nil, fmt.Errorf("creating config map %s-config: %w", args.AppServiceAccount, err)
+		return nil, fmt.Errorf("creating config map %s: %w", args.AppConfigName, err)
 	}
-	return sa, cm, nil
+	return cm, nil
 }

@@ -37,8 +37,6 @@ func baseArgs() Args {
 		VPCCIDR:           "10.20.0.0/16",
 		OIDCProviderARN:   pulumi.String("arn:aws:iam::123456789012:oidc-provider/oidc.eks.eu-west-1.amazonaws.com/id/ABC"),
 		OIDCIssuerURL:     pulumi.String("https://oidc.eks.eu-west-1.amazonaws.com/id/ABC"),
-		AppRoleARN:        pulumi.String("arn:aws:iam::123456789012:role/scalemate-app"),
-		DataCIDRs:         []string{"10.20.100.0/24", "10.20.101.0/24"},
 	}
 }
 
@@ -100,41 +98,25 @@ func TestEveryNamespaceDefaultDeniesAndAllowsDNS(t *testing.T) {
 	}
 }
 
-func TestAppFlows(t *testing.T) {
-	args := baseArgs()
-	args.AppPort = 9000
-	rec := run(t, args)
-
-	lb := rec.Must(t, tPolicy, "base-app-allow-from-load-balancer")
-	assert.Equal(t, []any{"Ingress"}, get(lb.Input("spec"), "policyTypes"))
-	assert.Equal(t, []any{map[string]any{
-		"from":  []any{map[string]any{"ipBlock": map[string]any{"cidr": "10.20.0.0/16"}}},
-		"ports": []any{map[string]any{"protocol": "TCP", "port": 9000.0}},
-	}}, get(lb.Input("spec"), "ingress"))
-
-	data := rec.Must(t, tPolicy, "base-app-allow-to-data")
-	assert.Equal(t, []any{"Egress"}, get(data.Input("spec"), "policyTypes"))
-	assert.Equal(t, []any{map[string]any{
-		"to": []any{
-			map[string]any{"ipBlock": map[string]any{"cidr": "10.20.100.0/24"}},
-			map[string]any{"ipBlock": map[string]any{"cidr": "10.20.101.0/24"}},
-		},
-		"ports": []any{map[string]any{"protocol": "TCP", "port": 5432.0}, map[string]any{"protocol": "TCP", "port": 6379.0}},
-	}}, get(data.Input("spec"), "egress"))
-
+// The app namespace opens only DNS and HTTPS out; every other flow is a workload's own
+// (components/app), and pods there wait for the load balancer's health check.
+func TestAppNamespaceFlowsAndReadinessGates(t *testing.T) {
+	rec := run(t, baseArgs())
 	https := rec.Must(t, tPolicy, "base-app-allow-https-egress")
 	assert.Equal(t, []any{map[string]any{"ports": []any{map[string]any{"protocol": "TCP", "port": 443.0}}}}, get(https.Input("spec"), "egress"))
-
-	// Without data stores nothing is opened towards them.
-	args.DataCIDRs = nil
-	rec = run(t, args)
-	_, ok := rec.Named(tPolicy, "base-app-allow-to-data")
-	assert.False(t, ok)
+	for _, gone := range []string{"base-app-allow-from-load-balancer", "base-app-allow-to-data"} {
+		_, ok := rec.Named(tPolicy, gone)
+		assert.False(t, ok, "%s is per service now", gone)
+	}
+	app := rec.Must(t, tNamespace, "base-app")
+	assert.Equal(t, "enabled", get(app.Input("metadata"), "labels", "elbv2.k8s.aws/pod-readiness-gate-inject"))
+	platform := rec.Must(t, tNamespace, "base-platform")
+	assert.Nil(t, get(platform.Input("metadata"), "labels", "elbv2.k8s.aws/pod-readiness-gate-inject"))
 }
 
 func TestPlatformFlows(t *testing.T) {
 	rec := run(t, baseArgs())
-	for addon, port := range map[string]float64{LoadBalancerController: 9443, MetricsServer: 10250} {
+	for addon, port := range map[string]float64{LoadBalancerController: 9443, MetricsServer: 10250, ExternalSecrets: 10250} {
 		p := rec.Must(t, tPolicy, "base-platform-allow-control-plane-to-"+addon)
 		assert.Equal(t, map[string]any{"matchLabels": map[string]any{"app.kubernetes.io/name": addons[addon].podName}}, get(p.Input("spec"), "podSelector"))
 		assert.Equal(t, []any{map[string]any{
@@ -225,6 +207,7 @@ func TestReleasesArePinnedAndAtomic(t *testing.T) {
 		LoadBalancerController: {DefaultChartVersions[LoadBalancerController], "https://aws.github.io/eks-charts"},
 		ClusterAutoscaler:      {DefaultChartVersions[ClusterAutoscaler], "https://kubernetes.github.io/autoscaler"},
 		MetricsServer:          {"3.12.2", "https://kubernetes-sigs.github.io/metrics-server/"},
+		ExternalSecrets:        {DefaultChartVersions[ExternalSecrets], "https://charts.external-secrets.io"},
 	}
 	require.Len(t, rec.OfType(tRelease), len(want))
 	for addon, w := range want {
@@ -242,6 +225,36 @@ func TestReleasesArePinnedAndAtomic(t *testing.T) {
 	}
 	assert.Equal(t, "3.12.2", args.ChartVersions[MetricsServer])
 	assert.Len(t, args.ChartVersions, 1, "defaults are not written into the caller's map")
+}
+
+// The External Secrets Operator's three Deployments each get placement, priority, resources and
+// a restricted pod context; its CRDs come with the chart, and it waits for the controller's
+// fail-closed Service webhook like the other charts.
+func TestExternalSecretsOperator(t *testing.T) {
+	args := baseArgs()
+	args.CriticalAddonNodeSelector = map[string]string{"scalemate.io/pool": "system"}
+	args.Replicas = map[string]int{ExternalSecrets: 2}
+	rec := run(t, args)
+	eso := rec.Must(t, tRelease, "base-"+ExternalSecrets)
+	values := eso.Input("values")
+	assert.Equal(t, true, get(values, "installCRDs"), "CRDs upgrade with the chart")
+	assert.Equal(t, true, get(values, "leaderElect"), "two controllers elect a leader")
+	for _, component := range []string{"", "webhook", "certController"} {
+		v := values
+		if component != "" {
+			v = get(values, component)
+		}
+		assert.Equal(t, 2.0, get(v, "replicaCount"), component)
+		assert.Equal(t, "platform-critical", get(v, "priorityClassName"), component)
+		assert.Equal(t, "50m", get(v, "resources", "requests", "cpu"), component)
+		assert.Equal(t, true, get(v, "podSecurityContext", "runAsNonRoot"), component)
+		assert.Equal(t, "RuntimeDefault", get(v, "podSecurityContext", "seccompProfile", "type"), component)
+		assert.Equal(t, map[string]any{"enabled": true, "maxUnavailable": 1.0}, get(v, "podDisruptionBudget"), component)
+		assert.Equal(t, "system", get(v, "nodeSelector", "scalemate.io/pool"), component)
+	}
+	assert.Contains(t, eso.Dependencies, rec.Must(t, tRelease, "base-"+LoadBalancerController).URN)
+	_, hasRole := rec.Named(tRole, "base-external-secrets")
+	assert.False(t, hasRole, "the operator holds no AWS credentials: each SecretStore assumes its service's role")
 }
 
 // Pods of the add-ons are admitted by the restricted namespace only with these contexts.
@@ -397,15 +410,14 @@ func TestReleasesWaitForTheirNamespace(t *testing.T) {
 	}
 }
 
-func TestAppServiceAccountAndConfig(t *testing.T) {
+// The app's shared config is a ConfigMap; identities are per service (components/app), so the
+// baseline creates no app ServiceAccount.
+func TestAppConfig(t *testing.T) {
 	args := baseArgs()
 	args.AppConfig = pulumi.StringMap{"API_BASE_URL": pulumi.String("https://api.example.com"), "featureNewBilling": pulumi.String("on")}
 	rec := run(t, args)
-	sa := rec.Must(t, tSA, "base-app")
-	assert.Equal(t, "scalemate-app", get(sa.Input("metadata"), "name"))
-	assert.Equal(t, "scalemate", get(sa.Input("metadata"), "namespace"))
-	assert.Equal(t, "arn:aws:iam::123456789012:role/scalemate-app", get(sa.Input("metadata"), "annotations", "eks.amazonaws.com/role-arn"))
-	assert.Equal(t, false, sa.Input("automountServiceAccountToken"), "IRSA's token is projected separately")
+	_, ok := rec.Named(tSA, "base-app")
+	assert.False(t, ok)
 
 	cm := rec.Must(t, tConfigMap, "base-app-config")
 	assert.Equal(t, "scalemate-app-config", get(cm.Input("metadata"), "name"))
@@ -422,7 +434,7 @@ func TestOutputs(t *testing.T) {
 			return err
 		}
 		for k, o := range map[string]pulumi.StringOutput{
-			"app": b.AppNamespace, "platform": b.PlatformNamespace, "sc": b.StorageClassName, "sa": b.AppServiceAccount,
+			"app": b.AppNamespace, "platform": b.PlatformNamespace, "sc": b.StorageClassName,
 			"cm": b.AppConfigMap, "pc": b.AppPriorityClass, "lbc": b.LoadBalancerControllerRoleARN, "ca": b.ClusterAutoscalerRoleARN,
 		} {
 			o.ApplyT(func(s string) string {
@@ -436,7 +448,7 @@ func TestOutputs(t *testing.T) {
 	})
 	require.NoError(t, err)
 	assert.Equal(t, map[string]string{
-		"app": "scalemate", "platform": "platform", "sc": "gp3", "sa": "scalemate-app", "cm": "scalemate-app-config",
+		"app": "scalemate", "platform": "platform", "sc": "gp3", "cm": "scalemate-app-config",
 		"pc":  "scalemate-app",
 		"lbc": "arn:aws:iam:us-west-2:123456789012:base-lb-controller",
 		"ca":  "arn:aws:iam:us-west-2:123456789012:base-autoscaler",
@@ -449,10 +461,9 @@ func TestInvalidArgsRegisterNothing(t *testing.T) {
 		want string
 	}{
 		"cluster name":  {func(a *Args) { a.ClusterName = nil }, "ClusterName: must be set"},
-		"app role":      {func(a *Args) { a.AppRoleARN = nil }, "AppRoleARN: must be set"},
 		"vpc cidr":      {func(a *Args) { a.VPCCIDR = "10.20.0.0" }, `VPCCIDR: "10.20.0.0" is not a CIDR block`},
 		"vpc cidr host": {func(a *Args) { a.VPCCIDR = "10.20.0.1/16" }, `VPCCIDR: "10.20.0.1/16" has host bits set`},
-		"data cidr":     {func(a *Args) { a.DataCIDRs = []string{"10.20.100.0/24", "db"} }, `DataCIDRs[1]: "db" is not a CIDR block`},
+		"config name":   {func(a *Args) { a.AppConfigName = "App Config" }, `AppConfigName: "App Config" is not a ConfigMap name`},
 		"region":        {func(a *Args) { a.Region = "Ireland" }, `Region: "Ireland" is not an AWS region`},
 		"k8s version":   {func(a *Args) { a.KubernetesVersion = "1.29" }, `KubernetesVersion: "1.29" is not allowed; use one of 1.31, 1.32, 1.33, 1.34, 1.35`},
 		"api key": {func(a *Args) { a.AppConfig = pulumi.StringMap{"stripeApiKey": pulumi.String("x")} },
@@ -465,14 +476,13 @@ func TestInvalidArgsRegisterNothing(t *testing.T) {
 		"request > limit": {func(a *Args) { a.AppContainerDefaults.RequestMemory = "1Gi" }, "AppContainerDefaults.RequestMemory: 1Gi is more than AppContainerDefaults.LimitMemory 512Mi"},
 		"default > quota": {func(a *Args) { a.AppContainerDefaults.LimitCPU = "10" }, "AppContainerDefaults.LimitCPU: 10 is more than AppQuota.LimitsCPU 8"},
 		"platform small": {func(a *Args) { a.PlatformQuota.RequestsMemory, a.PlatformQuota.LimitsMemory = "2Gi", "3Gi" },
-			"PlatformQuota.LimitsMemory: 3Gi is less than the 3536Mi the add-ons need during a rolling update"},
-		"platform pods": {func(a *Args) { a.PlatformQuota.Pods = 5 }, "PlatformQuota.Pods: 5 is less than the 7 pods"},
+			"PlatformQuota.LimitsMemory: 3Gi is less than the 5072Mi the add-ons need during a rolling update"},
+		"platform pods": {func(a *Args) { a.PlatformQuota.Pods = 5 }, "PlatformQuota.Pods: 5 is less than the 13 pods"},
 		"pods":          {func(a *Args) { a.AppQuota.Pods = -1 }, "AppQuota.Pods: -1 is out of range"},
 		"same ns":       {func(a *Args) { a.PlatformNamespace = "scalemate" }, `PlatformNamespace: "scalemate" is also AppNamespace`},
 		"reserved ns":   {func(a *Args) { a.AppNamespace = "kube-system" }, `AppNamespace: "kube-system" is reserved`},
 		"bad ns":        {func(a *Args) { a.AppNamespace = "Scale_Mate" }, `AppNamespace: "Scale_Mate" is not a namespace name`},
-		"port":          {func(a *Args) { a.AppPort = 70000 }, "AppPort: 70000 is out of range"},
-		"chart addon":   {func(a *Args) { a.ChartVersions = map[string]string{"ingress-nginx": "4.0.0"} }, `ChartVersions: "ingress-nginx" is not an add-on; use one of aws-load-balancer-controller, cluster-autoscaler, metrics-server`},
+		"chart addon":   {func(a *Args) { a.ChartVersions = map[string]string{"ingress-nginx": "4.0.0"} }, `ChartVersions: "ingress-nginx" is not an add-on; use one of aws-load-balancer-controller, cluster-autoscaler, external-secrets, metrics-server`},
 		"chart range":   {func(a *Args) { a.ChartVersions = map[string]string{MetricsServer: "^3.12"} }, `ChartVersions: metrics-server: "^3.12" is not an exact chart version`},
 		"replicas":      {func(a *Args) { a.Replicas = map[string]int{ClusterAutoscaler: 0} }, "Replicas[cluster-autoscaler]: 0 is out of range; allowed 1 to 10"},
 	}
@@ -509,20 +519,6 @@ func TestLooksSecret(t *testing.T) {
 		"POSTGRES_SECRET_ARN": false, "tokenSecretName": false, "API_KEY_ID": false,
 	} {
 		assert.Equal(t, want, looksSecret(key), key)
-	}
-}
-
-func TestParseQuantity(t *testing.T) {
-	for s, want := range map[string]float64{
-		"500m": 0.5, "2": 2, "1.5": 1.5, "512Mi": 512 << 20, "4Gi": 4 << 30, "1G": 1e9, "1e3": 1000, "100k": 1e5,
-	} {
-		got, ok := parseQuantity(s)
-		assert.True(t, ok, s)
-		assert.InDelta(t, want, got, 1e-9, s)
-	}
-	for _, s := range []string{"", "16GB", "1.5.2", "-1", "m", "2 Gi", "1e"} {
-		_, ok := parseQuantity(s)
-		assert.False(t, ok, s)
 	}
 }
 

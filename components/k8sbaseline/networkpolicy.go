@@ -8,48 +8,15 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
 
-// Ports of the data stores the app may reach in DataCIDRs.
-const (
-	PostgresPort = 5432
-	RedisPort    = 6379
-)
-
 // The policies are enforced by the VPC CNI's network policy agent (enabled by the cluster
 // component). It always admits the node's own address, so kubelet probes need no rule. Every
 // namespace starts from default deny; each allow policy below names the one flow it opens.
 
-// appPolicies isolates the app namespace: DNS, the load balancer in on AppPort, the data stores
-// on their ports, HTTPS out (AWS APIs through NAT or VPC endpoints).
-func appPolicies(ctx *pulumi.Context, logical string, namespace *ns, args Args, opts ...pulumi.ResourceOption) error {
-	policies := []policy{defaultDeny(), allowDNS(), {
-		name: "allow-from-load-balancer",
-		spec: networkingv1.NetworkPolicySpecArgs{
-			PodSelector: metav1.LabelSelectorArgs{},
-			PolicyTypes: pulumi.ToStringArray([]string{"Ingress"}),
-			// ALB and NLB in IP target mode connect to pod IPs from their VPC addresses.
-			Ingress: networkingv1.NetworkPolicyIngressRuleArray{networkingv1.NetworkPolicyIngressRuleArgs{
-				From:  networkingv1.NetworkPolicyPeerArray{ipBlock(args.VPCCIDR)},
-				Ports: tcp(args.AppPort),
-			}},
-		},
-	}, allowHTTPSOut()}
-	if len(args.DataCIDRs) > 0 {
-		var to networkingv1.NetworkPolicyPeerArray
-		for _, c := range args.DataCIDRs {
-			to = append(to, ipBlock(c))
-		}
-		policies = append(policies, policy{
-			name: "allow-to-data",
-			spec: networkingv1.NetworkPolicySpecArgs{
-				PodSelector: metav1.LabelSelectorArgs{},
-				PolicyTypes: pulumi.ToStringArray([]string{"Egress"}),
-				Egress: networkingv1.NetworkPolicyEgressRuleArray{networkingv1.NetworkPolicyEgressRuleArgs{
-					To: to, Ports: tcp(PostgresPort, RedisPort),
-				}},
-			},
-		})
-	}
-	return createPolicies(ctx, logical, namespace, policies, opts...)
+// appPolicies isolates the app namespace: DNS and HTTPS out (AWS APIs through NAT or VPC
+// endpoints) for every pod; the workloads add their own flows (the load balancer in, the data
+// stores and their peers), service by service.
+func appPolicies(ctx *pulumi.Context, logical string, namespace *ns, opts ...pulumi.ResourceOption) error {
+	return createPolicies(ctx, logical, namespace, []policy{defaultDeny(), allowDNS(), allowHTTPSOut()}, opts...)
 }
 
 // platformPolicies isolates the add-ons: DNS, HTTPS out (Kubernetes and AWS APIs), the control

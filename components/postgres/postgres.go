@@ -114,6 +114,11 @@ type Args struct {
 	DatabaseName string
 	// MasterUsername must not be a default name (postgres, admin, ...). Default "platform_admin".
 	MasterUsername string
+	// ApplicationUsername is the least-privilege user the application connects as: its
+	// generated password is kept in the secret AppSecretARN and the proxy accepts it. The role
+	// itself is created in the database by whoever holds the master secret (the application's
+	// database-users Job). Default "scalemate_app".
+	ApplicationUsername string
 	// SlowQueryMillis logs statements slower than this (log_min_duration_statement; 0 logs
 	// every statement, -1 none). Default (nil) 1000.
 	SlowQueryMillis *int
@@ -158,8 +163,11 @@ type Postgres struct {
 	ProxyEndpoint pulumi.StringOutput `pulumi:"proxyEndpoint"`
 	// Port is 5432.
 	Port pulumi.IntOutput `pulumi:"port"`
-	// SecretARN is the Secrets Manager secret with username, password, host, port and dbname.
+	// SecretARN is the Secrets Manager secret with the master user's username, password, host,
+	// port and dbname: for break-glass access and the job that creates the application's user.
 	SecretARN pulumi.StringOutput `pulumi:"secretArn"`
+	// AppSecretARN is the same for the application's least-privilege user.
+	AppSecretARN pulumi.StringOutput `pulumi:"appSecretArn"`
 	// KMSKeyARN encrypts storage, Performance Insights and the secret.
 	KMSKeyARN pulumi.StringOutput `pulumi:"kmsKeyArn"`
 	// PrimaryARN is the primary instance's ARN (for AWS Backup selections).
@@ -193,6 +201,7 @@ func (a Args) withDefaults(name string) Args {
 	defStr(&a.MaintenanceWindow, "sun:05:00-sun:06:00")
 	defStr(&a.DatabaseName, "app")
 	defStr(&a.MasterUsername, "platform_admin")
+	defStr(&a.ApplicationUsername, "scalemate_app")
 	def(&a.PerformanceInsightsRetentionDays, 7)
 	def(&a.LogRetentionDays, 30)
 	defPtr := func(v **int, d int) {
@@ -267,6 +276,12 @@ func (a Args) check(p *validate.Problems, name string) {
 	}
 	if !userRE.MatchString(a.MasterUsername) || slices.Contains(reservedUsers, a.MasterUsername) {
 		p.Addf("MasterUsername", "%q is not allowed; use a lower-case name that is not one of %s", a.MasterUsername, strings.Join(reservedUsers, ", "))
+	}
+	switch {
+	case !userRE.MatchString(a.ApplicationUsername) || slices.Contains(reservedUsers, a.ApplicationUsername):
+		p.Addf("ApplicationUsername", "%q is not allowed; use a lower-case name that is not one of %s", a.ApplicationUsername, strings.Join(reservedUsers, ", "))
+	case a.ApplicationUsername == a.MasterUsername:
+		p.Addf("ApplicationUsername", "%q is the master user; the application gets a user of its own", a.ApplicationUsername)
 	}
 	p.IntRange("SlowQueryMillis", *a.SlowQueryMillis, -1, 3600000)
 	if !slices.Contains(monitoringIntervals, *a.MonitoringIntervalSeconds) {
@@ -515,43 +530,38 @@ func New(ctx *pulumi.Context, name string, args Args, opts ...pulumi.ResourceOpt
 		replicaIDs = append(replicaIDs, replica.Identifier)
 	}
 
-	secret, err := secretsmanager.NewSecret(ctx, name+"-master", &secretsmanager.SecretArgs{
-		Name:                 pulumi.String(args.Identifier + "/postgres/master"),
-		Description:          pulumi.String("Master credentials of " + args.Identifier),
-		KmsKeyId:             key.Arn,
-		RecoveryWindowInDays: pulumi.Int(*args.SecretRecoveryWindowDays),
-	}, stateful...)
+	secret, version, err := credentials(ctx, name+"-master", args.Identifier+"/postgres/master", "Master credentials of "+args.Identifier,
+		args.MasterUsername, password.Result, primary.Address, key.Arn, args, stateful)
 	if err != nil {
-		return nil, fmt.Errorf("creating master secret: %w", err)
+		return nil, err
 	}
-	version, err := secretsmanager.NewSecretVersion(ctx, name+"-master", &secretsmanager.SecretVersionArgs{
-		SecretId: secret.ID(),
-		SecretString: pulumi.All(password.Result, primary.Address).ApplyT(func(v []any) (string, error) {
-			b, err := json.Marshal(map[string]any{
-				"engine": "postgres", "username": args.MasterUsername, "password": v[0].(string),
-				"host": v[1].(string), "port": Port, "dbname": args.DatabaseName,
-			})
-			return string(b), err
-		}).(pulumi.StringOutput),
+	appPassword, err := random.NewRandomPassword(ctx, name+"-app", &random.RandomPasswordArgs{
+		Length: pulumi.Int(40), Special: pulumi.Bool(true), OverrideSpecial: pulumi.String("!#$%^&*()-_=+[]{}<>:?"),
 	}, parent)
 	if err != nil {
-		return nil, fmt.Errorf("storing master secret: %w", err)
+		return nil, fmt.Errorf("generating application password: %w", err)
+	}
+	appSecret, appVersion, err := credentials(ctx, name+"-app", args.Identifier+"/postgres/app", "Application user of "+args.Identifier,
+		args.ApplicationUsername, appPassword.Result, primary.Address, key.Arn, args, stateful)
+	if err != nil {
+		return nil, err
 	}
 
 	pg.ProxyEndpoint = pulumi.String("").ToStringOutput()
 	if args.Proxy {
-		if pg.ProxyEndpoint, err = proxy(ctx, name, args, primary, secret, version, key, args.SubnetIDs, proxySG, parent); err != nil {
+		logins := []login{{secret, version, "master credentials"}, {appSecret, appVersion, "application user"}}
+		if pg.ProxyEndpoint, err = proxy(ctx, name, args, primary, logins, key, args.SubnetIDs, proxySG, parent); err != nil {
 			return nil, err
 		}
 	}
 
 	pg.WriterEndpoint, pg.ReaderEndpoints, pg.Port = primary.Address, readers.ToStringArrayOutput(), pulumi.Int(Port).ToIntOutput()
-	pg.SecretARN, pg.KMSKeyARN, pg.PrimaryARN = secret.Arn, key.Arn, primary.Arn
+	pg.SecretARN, pg.AppSecretARN, pg.KMSKeyARN, pg.PrimaryARN = secret.Arn, appSecret.Arn, key.Arn, primary.Arn
 	pg.PrimaryIdentifier, pg.ReplicaIdentifiers = primary.Identifier, replicaIDs.ToStringArrayOutput()
 	pg.SecurityGroupID, pg.SubnetGroupName = dbSG.ID().ToStringOutput(), subnets.Name
 	return pg, ctx.RegisterResourceOutputs(pg, pulumi.Map{
 		"writerEndpoint": pg.WriterEndpoint, "readerEndpoints": pg.ReaderEndpoints, "proxyEndpoint": pg.ProxyEndpoint,
-		"port": pg.Port, "secretArn": pg.SecretARN, "kmsKeyArn": pg.KMSKeyARN, "primaryArn": pg.PrimaryARN,
+		"port": pg.Port, "secretArn": pg.SecretARN, "appSecretArn": pg.AppSecretARN, "kmsKeyArn": pg.KMSKeyARN, "primaryArn": pg.PrimaryARN,
 		"primaryIdentifier": pg.PrimaryIdentifier, "replicaIdentifiers": pg.ReplicaIdentifiers,
 		"securityGroupId": pg.SecurityGroupID, "subnetGroupName": pg.SubnetGroupName,
 	})
@@ -601,22 +611,71 @@ func securityGroups(ctx *pulumi.Context, name string, args Args, parent pulumi.R
 	return db, proxy, nil
 }
 
-// proxy creates an RDS Proxy that authenticates with the master secret and requires TLS.
-func proxy(ctx *pulumi.Context, name string, args Args, primary *rds.Instance, secret *secretsmanager.Secret,
-	version *secretsmanager.SecretVersion, key *kms.Key, subnets pulumi.StringArrayInput, sg *ec2.SecurityGroup, parent pulumi.ResourceOption,
+// credentials stores one database user's login as a Secrets Manager secret (the JSON RDS Proxy
+// and the RDS console read) under the database's key.
+func credentials(ctx *pulumi.Context, logical, secretName, description, username string, password, host pulumi.StringOutput,
+	keyARN pulumi.StringOutput, args Args, opts []pulumi.ResourceOption,
+) (*secretsmanager.Secret, *secretsmanager.SecretVersion, error) {
+	secret, err := secretsmanager.NewSecret(ctx, logical, &secretsmanager.SecretArgs{
+		Name:                 pulumi.String(secretName),
+		Description:          pulumi.String(description),
+		KmsKeyId:             keyARN,
+		RecoveryWindowInDays: pulumi.Int(*args.SecretRecoveryWindowDays),
+	}, opts...)
+	if err != nil {
+		return nil, nil, fmt.Errorf("creating secret %s: %w", secretName, err)
+	}
+	version, err := secretsmanager.NewSecretVersion(ctx, logical, &secretsmanager.SecretVersionArgs{
+		SecretId: secret.ID(),
+		SecretString: pulumi.All(password, host).ApplyT(func(v []any) (string, error) {
+			b, err := json.Marshal(map[string]any{
+				"engine": "postgres", "username": username, "password": v[0].(string),
+				"host": v[1].(string), "port": Port, "dbname": args.DatabaseName,
+			})
+			return string(b), err
+		}).(pulumi.StringOutput),
+	}, opts[0]) // the parent only: a version is replaced, never protected
+	if err != nil {
+		return nil, nil, fmt.Errorf("storing secret %s: %w", secretName, err)
+	}
+	return secret, version, nil
+}
+
+// login is one secret the proxy authenticates clients with.
+type login struct {
+	secret      *secretsmanager.Secret
+	version     *secretsmanager.SecretVersion
+	description string
+}
+
+// proxy creates an RDS Proxy that requires TLS and authenticates clients with the logins'
+// secrets (the master user and the application's user).
+func proxy(ctx *pulumi.Context, name string, args Args, primary *rds.Instance, logins []login,
+	key *kms.Key, subnets pulumi.StringArrayInput, sg *ec2.SecurityGroup, parent pulumi.ResourceOption,
 ) (pulumi.StringOutput, error) {
 	role, err := iam.NewRole(ctx, name+"-proxy", &iam.RoleArgs{
 		AssumeRolePolicy: pulumi.String(iampolicy.ServiceTrust("rds.amazonaws.com")),
-		Description:      pulumi.String("RDS Proxy of " + args.Identifier + ": reads the master secret"),
+		Description:      pulumi.String("RDS Proxy of " + args.Identifier + ": reads the login secrets"),
 	}, parent)
 	if err != nil {
 		return pulumi.StringOutput{}, fmt.Errorf("creating proxy role: %w", err)
 	}
+	var secretARNs pulumi.StringArray
+	var auths rds.ProxyAuthArray
+	var versions []pulumi.Resource
+	for _, l := range logins {
+		secretARNs = append(secretARNs, l.secret.Arn)
+		auths = append(auths, rds.ProxyAuthArgs{
+			AuthScheme: pulumi.String("SECRETS"), SecretArn: l.secret.Arn, IamAuth: pulumi.String("DISABLED"),
+			Description: pulumi.String(l.description),
+		})
+		versions = append(versions, l.version)
+	}
 	if _, err := iam.NewRolePolicy(ctx, name+"-proxy", &iam.RolePolicyArgs{
 		Role: role.ID(),
-		Policy: pulumi.All(secret.Arn, key.Arn).ApplyT(func(v []any) string {
+		Policy: pulumi.All(secretARNs, key.Arn).ApplyT(func(v []any) string {
 			return iampolicy.Document{Version: "2012-10-17", Statement: []iampolicy.Statement{
-				{Effect: "Allow", Action: []string{"secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"}, Resource: v[0].(string)},
+				{Effect: "Allow", Action: []string{"secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"}, Resource: v[0].([]string)},
 				{Effect: "Allow", Action: []string{"kms:Decrypt"}, Resource: v[1].(string),
 					Condition: map[string]map[string]string{"StringEquals": {"kms:ViaService": "secretsmanager." + args.Region + ".amazonaws.com"}}},
 			}}.JSON()
@@ -632,11 +691,8 @@ func proxy(ctx *pulumi.Context, name string, args Args, primary *rds.Instance, s
 		RoleArn:             role.Arn,
 		VpcSubnetIds:        subnets,
 		VpcSecurityGroupIds: pulumi.StringArray{sg.ID()},
-		Auths: rds.ProxyAuthArray{rds.ProxyAuthArgs{
-			AuthScheme: pulumi.String("SECRETS"), SecretArn: secret.Arn, IamAuth: pulumi.String("DISABLED"),
-			Description: pulumi.String("master credentials"),
-		}},
-	}, parent, pulumi.DependsOn([]pulumi.Resource{version}))
+		Auths:               auths,
+	}, parent, pulumi.DependsOn(versions))
 	if err != nil {
 		return pulumi.StringOutput{}, fmt.Errorf("creating RDS Proxy: %w", err)
 	}

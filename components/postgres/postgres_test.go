@@ -180,18 +180,28 @@ func TestProductionLayout(t *testing.T) {
 	proxy := rec.Must(t, "aws:rds/proxy:Proxy", "db")
 	assert.Equal(t, true, proxy.Input("requireTls"))
 	assert.Equal(t, "POSTGRESQL", proxy.Input("engineFamily"))
-	auth := proxy.Input("auths").([]any)[0].(map[string]any)
-	assert.Equal(t, "SECRETS", auth["authScheme"])
-	assert.Equal(t, "arn:aws:secretsmanager:us-west-2:123456789012:db-master", auth["secretArn"])
+	auths := proxy.Input("auths").([]any)
+	require.Len(t, auths, 2, "the master user and the application's user")
+	for i, arn := range []string{"arn:aws:secretsmanager:us-west-2:123456789012:db-master", "arn:aws:secretsmanager:us-west-2:123456789012:db-app"} {
+		auth := auths[i].(map[string]any)
+		assert.Equal(t, "SECRETS", auth["authScheme"])
+		assert.Equal(t, arn, auth["secretArn"])
+	}
 	target := rec.Must(t, "aws:rds/proxyTarget:ProxyTarget", "db")
 	assert.Equal(t, "db", target.Input("dbInstanceIdentifier"))
 
 	policy := rec.Must(t, "aws:iam/rolePolicy:RolePolicy", "db-proxy")
-	assert.Contains(t, policy.Input("policy"), `"Resource":"arn:aws:secretsmanager:us-west-2:123456789012:db-master"`, "the proxy reads exactly its secret")
+	assert.Contains(t, policy.Input("policy"), `"Resource":["arn:aws:secretsmanager:us-west-2:123456789012:db-master","arn:aws:secretsmanager:us-west-2:123456789012:db-app"]`, "the proxy reads exactly its logins")
 
-	secret := rec.Must(t, "aws:secretsmanager/secret:Secret", "db-master")
-	assert.True(t, secret.Protect && secret.RetainOnDelete)
-	assert.Equal(t, "arn:aws:kms:us-west-2:123456789012:db", secret.Input("kmsKeyId"))
+	for name, user := range map[string]string{"db-master": "platform_admin", "db-app": "scalemate_app"} {
+		secret := rec.Must(t, "aws:secretsmanager/secret:Secret", name)
+		assert.True(t, secret.Protect && secret.RetainOnDelete)
+		assert.Equal(t, "arn:aws:kms:us-west-2:123456789012:db", secret.Input("kmsKeyId"))
+		version := rec.Must(t, "aws:secretsmanager/secretVersion:SecretVersion", name)
+		assert.True(t, version.Inputs["secretString"].ContainsSecrets(), "%s: the password stays a Pulumi secret", name)
+		assert.Contains(t, version.Input("secretString"), `"username":"`+user+`"`)
+	}
+	assert.Equal(t, "db/postgres/app", rec.Must(t, "aws:secretsmanager/secret:Secret", "db-app").Input("name"))
 }
 
 func TestSecurityGroupsAdmitOnlyClientsAndProxy(t *testing.T) {

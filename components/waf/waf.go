@@ -64,7 +64,16 @@ type Args struct {
 	AllowIPs, DenyIPs []string
 	// LogRetentionDays of the aws-waf-logs-<name> group. Default 30.
 	LogRetentionDays int
+	// BehindCloudFront marks a REGIONAL ACL of an origin that only CloudFront reaches: every
+	// request's source address is a CloudFront edge, so rules on addresses (the rate limit per
+	// IP, IP sets, countries, the IP reputation and anonymous-IP groups) would act on CloudFront
+	// itself. They are refused; the distribution's ACL applies them to viewers. Only content
+	// rules remain (default Common, KnownBadInputs, SQLi).
+	BehindCloudFront bool
 }
+
+// addressRuleGroups are managed groups that judge the source address.
+var addressRuleGroups = []string{"AWSManagedRulesAmazonIpReputationList", "AWSManagedRulesAnonymousIpList"}
 
 // WAF is the component resource.
 type WAF struct {
@@ -88,6 +97,9 @@ func (a Args) withDefaults() Args {
 	}
 	if len(a.ManagedRuleGroups) == 0 {
 		a.ManagedRuleGroups = DefaultRuleGroups
+		if a.BehindCloudFront {
+			a.ManagedRuleGroups = slices.DeleteFunc(slices.Clone(DefaultRuleGroups), func(g string) bool { return slices.Contains(addressRuleGroups, g) })
+		}
 	}
 	if a.LogRetentionDays == 0 {
 		a.LogRetentionDays = 30
@@ -119,6 +131,21 @@ func (a Args) Check(name string) error {
 		}
 	}
 	p.LogRetention("LogRetentionDays", a.LogRetentionDays)
+	if a.BehindCloudFront {
+		if a.Scope != "REGIONAL" {
+			p.Addf("BehindCloudFront", "applies to a REGIONAL ACL (the origin's), not to %s", a.Scope)
+		}
+		for field, set := range map[string]bool{"AllowIPs": len(a.AllowIPs) > 0, "DenyIPs": len(a.DenyIPs) > 0, "BlockCountries": len(a.BlockCountries) > 0} {
+			if set {
+				p.Addf(field, "behind CloudFront every source address is CloudFront's; set it on the distribution's ACL")
+			}
+		}
+		for i, g := range a.ManagedRuleGroups {
+			if slices.Contains(addressRuleGroups, g) {
+				p.Addf(fmt.Sprintf("ManagedRuleGroups[%d]", i), "%s judges source addresses, which are CloudFront's behind it; keep it on the distribution's ACL", g)
+			}
+		}
+	}
 	return p.Err(fmt.Sprintf("invalid waf args for %q", name))
 }
 
@@ -190,10 +217,12 @@ func New(ctx *pulumi.Context, name string, args Args, opts ...pulumi.ResourceOpt
 				CountryCodes: pulumi.ToStringArray(args.BlockCountries)}},
 			VisibilityConfig: visibility("geo-block")})
 	}
-	add(wafv2.WebAclRuleArgs{Name: pulumi.String("rate-limit-per-ip"), Action: args.action(),
-		Statement: wafv2.WebAclRuleStatementArgs{RateBasedStatement: wafv2.WebAclRuleStatementRateBasedStatementArgs{
-			Limit: pulumi.Int(args.RateLimit), AggregateKeyType: pulumi.String("IP"), EvaluationWindowSec: pulumi.Int(300)}},
-		VisibilityConfig: visibility("rate-limit-per-ip")})
+	if !args.BehindCloudFront {
+		add(wafv2.WebAclRuleArgs{Name: pulumi.String("rate-limit-per-ip"), Action: args.action(),
+			Statement: wafv2.WebAclRuleStatementArgs{RateBasedStatement: wafv2.WebAclRuleStatementRateBasedStatementArgs{
+				Limit: pulumi.Int(args.RateLimit), AggregateKeyType: pulumi.String("IP"), EvaluationWindowSec: pulumi.Int(300)}},
+			VisibilityConfig: visibility("rate-limit-per-ip")})
+	}
 	for _, group := range args.ManagedRuleGroups {
 		override := wafv2.WebAclRuleOverrideActionArgs{None: wafv2.WebAclRuleOverrideActionNoneArgs{}}
 		if args.Action == Count {
@@ -215,7 +244,7 @@ func New(ctx *pulumi.Context, name string, args Args, opts ...pulumi.ResourceOpt
 
 	acl, err := wafv2.NewWebAcl(ctx, name, &wafv2.WebAclArgs{
 		Scope:            pulumi.String(args.Scope),
-		Description:      pulumi.String("Edge protection of " + name + " (" + args.Action + " mode)"),
+		Description:      pulumi.String(map[string]string{"CLOUDFRONT": "Edge", "REGIONAL": "Origin"}[args.Scope] + " protection of " + name + " (" + args.Action + " mode)"),
 		DefaultAction:    wafv2.WebAclDefaultActionArgs{Allow: wafv2.WebAclDefaultActionAllowArgs{}},
 		Rules:            rules,
 		VisibilityConfig: wafv2.WebAclVisibilityConfigArgs{CloudwatchMetricsEnabled: pulumi.Bool(true), SampledRequestsEnabled: pulumi.Bool(true), MetricName: pulumi.String(name)},

@@ -75,7 +75,7 @@ var createOnly = map[string][]string{
 	"aws:ec2/natGateway:NatGateway":                            {"subnetId", "allocationId"},
 	"aws:ec2/routeTableAssociation:RouteTableAssociation":      {"subnetId"},
 	"aws:ec2/securityGroup:SecurityGroup":                      {"vpcId", "description", "name"},
-	"aws:ec2/securityGroupRule:SecurityGroupRule":              {"type", "securityGroupId", "sourceSecurityGroupId", "protocol", "fromPort", "toPort", "cidrBlocks", "description"},
+	"aws:ec2/securityGroupRule:SecurityGroupRule":              {"type", "securityGroupId", "sourceSecurityGroupId", "protocol", "fromPort", "toPort", "cidrBlocks", "prefixListIds", "description"},
 	"aws:ec2/vpcEndpoint:VpcEndpoint":                          {"vpcId", "serviceName", "vpcEndpointType"},
 	"aws:ec2/flowLog:FlowLog":                                  {"vpcId", "logDestination", "trafficType", "maxAggregationInterval", "iamRoleArn"},
 	"aws:eks/cluster:Cluster":                                  {"name", "roleArn", "kubernetesNetworkConfig", "bootstrapSelfManagedAddons"},
@@ -112,8 +112,15 @@ var createOnly = map[string][]string{
 	"kubernetes:scheduling.k8s.io/v1:PriorityClass":            {"value", "preemptionPolicy"},
 	"kubernetes:storage.k8s.io/v1:StorageClass":                {"provisioner", "parameters", "reclaimPolicy", "volumeBindingMode"},
 	"kubernetes:helm.sh/v3:Release":                            {"name", "namespace"},
-	"random:index/randomPassword:RandomPassword":               {"length", "special", "overrideSpecial", "keepers", "upper", "lower", "numeric"},
-	"random:index/randomId:RandomId":                           {"byteLength", "keepers", "prefix"},
+	"aws:lb/loadBalancer:LoadBalancer":                         {"name", "namePrefix", "internal", "loadBalancerType", "customerOwnedIpv4Pool"},
+	"aws:lb/targetGroup:TargetGroup":                           {"name", "namePrefix", "port", "protocol", "protocolVersion", "targetType", "vpcId", "ipAddressType"},
+	"aws:lb/listener:Listener":                                 {"loadBalancerArn"},
+	"aws:lb/listenerRule:ListenerRule":                         {"listenerArn"},
+	"aws:wafv2/webAclAssociation:WebAclAssociation":            {"resourceArn", "webAclArn"},
+	// A Job's pod template is immutable: a new version is a new Job.
+	"kubernetes:batch/v1:Job":                    {"spec"},
+	"random:index/randomPassword:RandomPassword": {"length", "special", "overrideSpecial", "keepers", "upper", "lower", "numeric"},
+	"random:index/randomId:RandomId":             {"byteLength", "keepers", "prefix"},
 }
 
 // updateOnly are the other types the program creates: every change updates them in place.
@@ -137,6 +144,27 @@ var updateOnly = []string{
 	"kubernetes:core/v1:Namespace", "kubernetes:core/v1:ResourceQuota", "kubernetes:core/v1:LimitRange",
 	"kubernetes:core/v1:ServiceAccount", "kubernetes:core/v1:ConfigMap", "kubernetes:networking.k8s.io/v1:NetworkPolicy",
 	"kubernetes:storage.k8s.io/v1:StorageClassPatch",
+	"kubernetes:apps/v1:Deployment", "kubernetes:core/v1:Service", "kubernetes:autoscaling/v2:HorizontalPodAutoscaler",
+	"kubernetes:policy/v1:PodDisruptionBudget",
+	// Custom resources of the load balancer controller and the External Secrets Operator; the
+	// program marks a binding's target group replace-on-change itself.
+	"kubernetes:elbv2.k8s.aws/v1beta1:TargetGroupBinding", "kubernetes:external-secrets.io/v1:SecretStore",
+	"kubernetes:external-secrets.io/v1:ExternalSecret",
+}
+
+// failEnv names resources whose create or update fails, to rehearse a failed deployment step
+// (a migration Job that fails): a comma-separated list of substrings of their URNs. Engine tests
+// set it; nothing else should.
+const failEnv = "SCALEMATE_STANDIN_FAIL"
+
+// injectedFailure is the error of a resource that failEnv names.
+func injectedFailure(urn string) error {
+	for _, part := range strings.Split(os.Getenv(failEnv), ",") {
+		if part != "" && strings.Contains(urn, part) {
+			return fmt.Errorf("offline stand-in: %s failed as %s asked (rehearsed failure)", urn, failEnv)
+		}
+	}
+	return nil
 }
 
 func known(typ string) error {
@@ -233,6 +261,9 @@ func (p *standin) Create(_ context.Context, req *pulumirpc.CreateRequest) (*pulu
 		out, err := marshal(unknownOutputs(news, state))
 		return &pulumirpc.CreateResponse{Properties: out}, err
 	}
+	if err := injectedFailure(req.GetUrn()); err != nil {
+		return nil, err
+	}
 	out, err := marshal(state)
 	if err != nil {
 		return nil, err
@@ -284,6 +315,9 @@ func (p *standin) Update(_ context.Context, req *pulumirpc.UpdateRequest) (*pulu
 	out, err := marshal(state)
 	if req.GetPreview() {
 		return &pulumirpc.UpdateResponse{Properties: out}, err
+	}
+	if err := injectedFailure(req.GetUrn()); err != nil {
+		return nil, err
 	}
 	if err != nil {
 		return nil, err

@@ -82,6 +82,13 @@ func Outputs(token, name string, inputs resource.PropertyMap) resource.PropertyM
 		if n, ok := inputs["name"]; ok && n.IsString() {
 			set("fqdn", strings.TrimSuffix(n.StringValue(), "."))
 		}
+	case "aws:lb/loadBalancer:LoadBalancer":
+		set("dnsName", name+"-1234567890."+Region+".elb.amazonaws.com")
+		set("zoneId", "Z1H1FL5HABSF5") // the ALB hosted zone of us-west-2
+		set("arnSuffix", "app/"+name+"/50dc6c495c0c9188")
+	case "aws:lb/targetGroup:TargetGroup":
+		set("arnSuffix", "targetgroup/"+name+"/73e2d6bc24d8a067")
+		set("name", name)
 	case "aws:ecr/repository:Repository":
 		if n, ok := inputs["name"]; ok && n.IsString() {
 			set("repositoryUrl", AccountID+".dkr.ecr."+Region+".amazonaws.com/"+n.StringValue())
@@ -113,6 +120,17 @@ func Invoke(token string, args resource.PropertyMap) (resource.PropertyMap, erro
 		return resource.NewPropertyMapFromMap(map[string]any{
 			"accountId": AccountID, "id": AccountID, "userId": "AIDAFAKE",
 			"arn": "arn:aws:iam::" + AccountID + ":user/offline",
+		}), nil
+	case "aws:route53/getZone:getZone":
+		name := strings.TrimSuffix(args["name"].StringValue(), ".")
+		return resource.NewPropertyMapFromMap(map[string]any{
+			"id": "Z0FAKE" + strings.ToUpper(strings.ReplaceAll(name, ".", "")), "zoneId": "Z0FAKE" + strings.ToUpper(strings.ReplaceAll(name, ".", "")),
+			"name": name + ".", "privateZone": false, "nameServers": []any{"ns-1.awsdns-00.org"},
+		}), nil
+	case "aws:ec2/getManagedPrefixList:getManagedPrefixList":
+		// The id AWS gives the CloudFront origin-facing list in us-west-2.
+		return resource.NewPropertyMapFromMap(map[string]any{
+			"id": "pl-82a045eb", "name": args["name"].StringValue(), "addressFamily": "IPv4", "maxEntries": 55,
 		}), nil
 	case "aws:eks/getAddonVersion:getAddonVersion":
 		// AWS's default addon version for a Kubernetes version, faked from both names.

@@ -115,21 +115,23 @@ func New(ctx *pulumi.Context, name string, args Args, opts ...pulumi.ResourceOpt
 		}
 	}
 	if !args.DeferPolicy {
-		if err := Policy(ctx, name, bucket, nil, opts...); err != nil {
+		policy, err := Policy(ctx, name, bucket, nil, opts...)
+		if err != nil {
 			return nil, err
 		}
+		out.Settings = append(out.Settings, policy)
 	}
 	return out, nil
 }
 
 // Policy attaches the bucket's one policy: TLS-only access, plus grants (an output of
 // []iampolicy.Statement, or nil).
-func Policy(ctx *pulumi.Context, name string, bucket *s3.BucketV2, grants pulumi.Output, opts ...pulumi.ResourceOption) error {
+func Policy(ctx *pulumi.Context, name string, bucket *s3.BucketV2, grants pulumi.Output, opts ...pulumi.ResourceOption) (*s3.BucketPolicy, error) {
 	inputs := []any{bucket.Arn}
 	if grants != nil {
 		inputs = append(inputs, grants)
 	}
-	_, err := s3.NewBucketPolicy(ctx, name, &s3.BucketPolicyArgs{
+	policy, err := s3.NewBucketPolicy(ctx, name, &s3.BucketPolicyArgs{
 		Bucket: bucket.ID(),
 		Policy: pulumi.All(inputs...).ApplyT(func(v []any) string {
 			arn := v[0].(string)
@@ -145,7 +147,7 @@ func Policy(ctx *pulumi.Context, name string, bucket *s3.BucketV2, grants pulumi
 		}).(pulumi.StringOutput),
 	}, opts...)
 	if err != nil {
-		return fmt.Errorf("setting policy of bucket %s: %w", name, err)
+		return nil, fmt.Errorf("setting policy of bucket %s: %w", name, err)
 	}
-	return nil
+	return policy, nil
 }

@@ -5,6 +5,7 @@ package validate
 import (
 	"errors"
 	"fmt"
+	"math"
 	"net/netip"
 	"regexp"
 	"slices"
@@ -157,4 +158,32 @@ func (p *Problems) Placement(vpcSet, subnetsSet bool, clients int) {
 	if clients == 0 {
 		p.Addf("ClientSecurityGroupIDs", "must list at least one security group (nothing could connect)")
 	}
+}
+
+var (
+	quantityRE       = regexp.MustCompile(`^([0-9]+(\.[0-9]*)?|\.[0-9]+)(m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei|[eE][-+]?[0-9]+)?$`)
+	quantitySuffixes = map[string]float64{"": 1, "m": 1e-3, "k": 1e3, "M": 1e6, "G": 1e9, "T": 1e12, "P": 1e15, "E": 1e18, "Ki": 1 << 10, "Mi": 1 << 20, "Gi": 1 << 30, "Ti": 1 << 40, "Pi": 1 << 50, "Ei": 1 << 60}
+)
+
+// Quantity reads a Kubernetes resource quantity as a float (cores or bytes). It accepts the
+// notation the API server accepts for requests and limits; k8s.io/apimachinery is not a
+// dependency of this module and would be a heavy one for this.
+func Quantity(s string) (float64, bool) {
+	m := quantityRE.FindStringSubmatch(s)
+	if m == nil {
+		return 0, false
+	}
+	n, err := strconv.ParseFloat(m[1], 64)
+	if err != nil {
+		return 0, false
+	}
+	suffix := m[3]
+	if mult, ok := quantitySuffixes[suffix]; ok {
+		return n * mult, true
+	}
+	exp, err := strconv.Atoi(suffix[1:])
+	if err != nil {
+		return 0, false
+	}
+	return n * math.Pow10(exp), true
 }

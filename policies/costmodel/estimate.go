@@ -149,6 +149,14 @@ func Estimate(rs []analyzed.Resource) Result {
 			add(r, "composite alarm", CompositeAlarm.USD)
 		case "aws:cloudwatch/dashboard:Dashboard":
 			add(r, "dashboard", Dashboard.USD)
+		case "aws:lb/loadBalancer:LoadBalancer":
+			// A public IPv4 address per AZ (subnet); during a preview the subnets may be
+			// unknown, and an ALB spans at least two.
+			azs, basis := 2, "ALB + 1 LCU + public IPv4 in >= 2 AZs"
+			if subnets := r.Get("subnets"); !subnets.Unknown() && len(subnets.Items()) > 0 {
+				azs, basis = len(subnets.Items()), fmt.Sprintf("ALB + 1 LCU + public IPv4 in %d AZs", len(subnets.Items()))
+			}
+			add(r, basis, MonthlyALB(azs))
 		case "aws:wafv2/webAcl:WebAcl":
 			rules := len(r.Get("rules").Items())
 			add(r, fmt.Sprintf("web ACL + %d rules", rules), WebACL.USD+float64(rules))

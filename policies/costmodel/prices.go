@@ -37,6 +37,7 @@ const (
 	srcProxy      = "aws.amazon.com/rds/proxy/pricing (from memory, unverified)"
 	srcBackup     = "aws.amazon.com/backup/pricing (RDS snapshot warm storage)"
 	srcCloudwatch = "aws.amazon.com/cloudwatch/pricing"
+	srcELB        = "aws.amazon.com/elasticloadbalancing/pricing (Application Load Balancer, us-west-2)"
 )
 
 // EC2 is the on-demand hourly price of node instance types.
@@ -86,4 +87,13 @@ var (
 	AlarmMetric       = Price{0.10, "standard-resolution alarm metric-month", srcCloudwatch}
 	CompositeAlarm    = Price{0.50, "composite alarm-month", srcCloudwatch}
 	Dashboard         = Price{3.00, "dashboard-month (the account's first 3 are free; not counted)", srcCloudwatch}
+	ALB               = Price{0.0225, "ALB-hour", srcELB}
+	// ALBCapacityUnit is one LCU-hour; an ALB bills at least the LCUs its traffic uses. One is
+	// modelled (a quiet environment); traffic beyond it is usage-based, not modelled.
+	ALBCapacityUnit = Price{0.008, "LCU-hour (1 modelled; more is usage-based)", srcELB}
 )
+
+// MonthlyALB is an internet-facing ALB with one LCU and a public IPv4 address per AZ.
+func MonthlyALB(azs int) float64 {
+	return (ALB.USD + ALBCapacityUnit.USD + float64(azs)*PublicIPv4.USD) * HoursPerMonth
+}

@@ -1,0 +1,886 @@
+// Package app runs the application's services on the cluster, in two colours (blue and green)
+// for zero-downtime releases: per service an IRSA identity of its own, its secrets copied from
+// Secrets Manager by the External Secrets Operator (files that follow rotation), and per colour
+// that runs a version a Deployment under Pod Security "restricted" with probes, requests and
+// limits, zone spread, an autoscaler and a disruption budget, a migration Job that must succeed
+// before the colour starts, and a TargetGroupBinding that puts its pods into the colour's load
+// balancer target group (the pods' readiness then waits for the load balancer's health check).
+// Network policies admit each service's flows only: the load balancer in, declared peers, the
+// data stores it reads.
+//
+// The caller moves traffic with the load balancer once Ready (rollouts and migrations) is done.
+// Pass the Kubernetes and AWS providers through opts (pulumi.Providers).
+package app
+
+import (
+	"cmp"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"maps"
+	"regexp"
+	"slices"
+	"strings"
+
+	"github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes"
+	"github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/apiextensions"
+	appsv1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/apps/v1"
+	autoscalingv2 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/autoscaling/v2"
+	batchv1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/batch/v1"
+	corev1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/core/v1"
+	metav1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/meta/v1"
+	networkingv1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/networking/v1"
+	policyv1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/policy/v1"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/scalemate/infra/internal/iampolicy"
+	"github.com/scalemate/infra/internal/irsa"
+	"github.com/scalemate/infra/internal/validate"
+)
+
+// Colours of a release.
+var Colours = []string{"blue", "green"}
+
+// Labels the component puts on pods.
+const (
+	NameLabel      = "app.kubernetes.io/name"
+	ComponentLabel = "app.kubernetes.io/component"
+	VersionLabel   = "app.kubernetes.io/version"
+	ColourLabel    = "scalemate.io/colour"
+	// SecretsDir is where each secret's keys are files: <SecretsDir>/<secret>/<key>. Files, not
+	// environment variables: the kubelet updates them when a secret rotates.
+	SecretsDir = "/var/run/secrets/scalemate"
+	// Pod user and group: non-root, fixed so that images whose USER is a name still start.
+	runAsUser = 10001
+)
+
+// Service is one workload.
+type Service struct {
+	// Name is a DNS label of at most 12 characters. Required.
+	Name string
+	// Image is the key of Images holding the service's repository. Required.
+	Image string
+	// Port is the container's HTTP port (traffic and probes). Required.
+	Port int
+	// Command and Args override the image's entrypoint and arguments.
+	Command, Args []string
+	// Env are plain environment variables.
+	Env map[string]string
+	// ReadinessPath and LivenessPath are HTTP paths answering 2xx. Required.
+	ReadinessPath, LivenessPath string
+	// CPU, Memory, CPULimit and MemoryLimit are the container's requests and limits. Required.
+	CPU, Memory, CPULimit, MemoryLimit string
+	// MinReplicas and MaxReplicas bound the autoscaler of each colour, 1 to 100.
+	MinReplicas, MaxReplicas int
+	// Secrets are keys of Args.Secrets the service reads.
+	Secrets []string
+	// Routed puts the service behind the load balancer: Args.TargetGroupARNs has its
+	// "<name>-<colour>" groups.
+	Routed bool
+	// Peers are the services that may call this one.
+	Peers []string
+	// Migrate is the command of the migration Job run with a colour's version before it starts.
+	Migrate []string
+	// ReadsDatabase and ReadsCache open egress to Args.DataCIDRs on DatabasePort and CachePort.
+	ReadsDatabase, ReadsCache bool
+}
+
+// Secret is one Secrets Manager entry the services may read.
+type Secret struct {
+	// Name is the secret's name (or ARN) in Secrets Manager. Required.
+	Name pulumi.StringInput
+	// ARN is what IAM grants: the secret's ARN, or its name's ARN pattern (name-??????).
+	// Required.
+	ARN pulumi.StringInput
+}
+
+// DatabaseUsers is the Job that creates the application's least-privilege database user from
+// the master secret, before any service starts.
+type DatabaseUsers struct {
+	// Image is a PostgreSQL client image pinned by digest. Required.
+	Image string
+	// MasterSecret and AppSecret are keys of Args.Secrets holding JSON logins (username,
+	// password, host, port, dbname). Required.
+	MasterSecret, AppSecret string
+}
+
+// Args configures the application.
+type Args struct {
+	// Namespace is the application's namespace (Pod Security "restricted"), which exists
+	// (pass what creates it in Ready). Required.
+	Namespace string
+	// Region is where the secrets are. Required.
+	Region string
+	// OIDCProviderARN and OIDCIssuerURL are the cluster's IAM OIDC provider: every service's
+	// role trusts its ServiceAccount through it. Required.
+	OIDCProviderARN, OIDCIssuerURL pulumi.StringInput
+	// Images are the image repositories' URLs by name. Required.
+	Images pulumi.StringMapInput
+	// Services are the workloads, at least one.
+	Services []Service
+	// Active is the colour the stable in-cluster Services point at (blue or green).
+	Active string
+	// Versions are the image tags or digests per colour; a colour without one runs nothing.
+	Versions map[string]string
+	// TargetGroupARNs are the load balancer's target groups by "<service>-<colour>". Required
+	// when a service is routed.
+	TargetGroupARNs pulumi.StringMapInput
+	// LoadBalancerCIDRs are the load balancer's subnets, admitted to routed services' ports.
+	LoadBalancerCIDRs []string
+	// DataCIDRs are where the database and the cache live. Required when a service reads them.
+	DataCIDRs []string
+	// DatabasePort and CachePort are the data stores' ports. Default 5432 and 6379.
+	DatabasePort, CachePort int
+	// Secrets are the Secrets Manager entries by short name.
+	Secrets map[string]Secret
+	// SecretRefreshInterval is how often secrets are re-read (Go duration). Default 15m.
+	SecretRefreshInterval string
+	// DatabaseUsers creates the application's database user. Default none.
+	DatabaseUsers *DatabaseUsers
+	// ConfigMapName is the shared ConfigMap every container reads as environment. Default none.
+	ConfigMapName pulumi.StringInput
+	// PriorityClassName is the pods' priority class. Default none.
+	PriorityClassName pulumi.StringInput
+	// Ready are what must exist before any object here: the load balancer controller (its
+	// TargetGroupBinding kind and readiness-gate webhook) and the External Secrets Operator.
+	Ready []pulumi.Resource
+}
+
+// App is the component resource.
+type App struct {
+	pulumi.ResourceState
+
+	// Deployments are the Deployments' names by "<service>-<colour>".
+	Deployments pulumi.StringMapOutput `pulumi:"deployments"`
+	// RoleARNs are the services' IAM roles by service.
+	RoleARNs pulumi.StringMapOutput `pulumi:"roleArns"`
+
+	// Ready are the rollouts and Jobs that must be complete before traffic moves.
+	Ready []pulumi.Resource
+}
+
+var (
+	nameRE     = regexp.MustCompile(`^[a-z]([a-z0-9-]{0,10}[a-z0-9])?$`)
+	shortRE    = regexp.MustCompile(`^[a-z]([a-z0-9-]{0,30}[a-z0-9])?$`)
+	versionRE  = regexp.MustCompile(`^([A-Za-z0-9_][A-Za-z0-9_.-]{0,127}|sha256:[0-9a-f]{64})$`)
+	digestRE   = regexp.MustCompile(`@sha256:[0-9a-f]{64}$`)
+	durationRE = regexp.MustCompile(`^([0-9]+(h|m|s))+$`)
+	pathRE     = regexp.MustCompile(`^/[A-Za-z0-9._~!$&'()+,;=:@/-]*$`)
+	envRE      = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+	mutable    = []string{"latest", "main", "master", "stable", "edge", "nightly", "dev", "staging", "prod"}
+)
+
+func (a Args) withDefaults() Args {
+	a.DatabasePort = cmp.Or(a.DatabasePort, 5432)
+	a.CachePort = cmp.Or(a.CachePort, 6379)
+	a.SecretRefreshInterval = cmp.Or(a.SecretRefreshInterval, "15m")
+	a.Active = cmp.Or(a.Active, "blue")
+	return a
+}
+
+// Check validates every setting except the inputs wired from other components.
+func (a Args) Check(name string) error {
+	var p validate.Problems
+	a.check(&p, false)
+	return p.Err(fmt.Sprintf("invalid app args for %q", name))
+}
+
+// check records problems; wired says whether the inputs from other components (Secrets among
+// them) are set, so that references to them can be checked too.
+func (a Args) check(p *validate.Problems, wired bool) {
+	a = a.withDefaults()
+	if a.Region == "" {
+		p.Addf("Region", "must be set")
+	}
+	if !validate.IsDNSLabel(a.Namespace) {
+		p.Addf("Namespace", "%q is not a namespace name", a.Namespace)
+	}
+	p.OneOf("Active", a.Active, Colours...)
+	for _, c := range slices.Sorted(maps.Keys(a.Versions)) {
+		v := a.Versions[c]
+		switch {
+		case !slices.Contains(Colours, c):
+			p.Addf("Versions", "%q is not a colour; use %s", c, strings.Join(Colours, ", "))
+		case v != "" && (!versionRE.MatchString(v) || slices.Contains(mutable, strings.ToLower(v))):
+			p.Addf("Versions["+c+"]", "%q is not an immutable image tag or digest", v)
+		}
+	}
+	if !durationRE.MatchString(a.SecretRefreshInterval) {
+		p.Addf("SecretRefreshInterval", "%q is not a duration (e.g. 15m, 1h)", a.SecretRefreshInterval)
+	}
+	for _, c := range a.DataCIDRs {
+		p.CIDR("DataCIDRs", c)
+	}
+	for _, c := range a.LoadBalancerCIDRs {
+		p.CIDR("LoadBalancerCIDRs", c)
+	}
+	for _, short := range slices.Sorted(maps.Keys(a.Secrets)) {
+		if !shortRE.MatchString(short) {
+			p.Addf("Secrets", "%q is not a short secret name (a DNS label of at most 32)", short)
+		}
+		if a.Secrets[short].Name == nil || a.Secrets[short].ARN == nil {
+			p.Addf("Secrets["+short+"]", "Name and ARN must be set")
+		}
+	}
+	if len(a.Services) == 0 {
+		p.Addf("Services", "at least one service is required")
+	}
+	names := map[string]bool{}
+	for _, s := range a.Services {
+		names[s.Name] = true
+	}
+	for i, s := range a.Services {
+		f := fmt.Sprintf("Services[%d]", i)
+		if !nameRE.MatchString(s.Name) {
+			p.Addf(f+".Name", "%q is not a DNS label of at most 12 characters", s.Name)
+		}
+		if slices.IndexFunc(a.Services, func(o Service) bool { return o.Name == s.Name }) != i {
+			p.Addf(f+".Name", "%q is listed twice", s.Name)
+		}
+		p.NotEmpty(f+".Image", s.Image)
+		p.IntRange(f+".Port", s.Port, 1024, 65535)
+		for field, path := range map[string]string{".ReadinessPath": s.ReadinessPath, ".LivenessPath": s.LivenessPath} {
+			if !pathRE.MatchString(path) {
+				p.Addf(f+field, "%q is not an HTTP path", path)
+			}
+		}
+		for field, q := range map[string]string{".CPU": s.CPU, ".Memory": s.Memory, ".CPULimit": s.CPULimit, ".MemoryLimit": s.MemoryLimit} {
+			if v, ok := validate.Quantity(q); !ok || v <= 0 {
+				p.Addf(f+field, "%q is not a positive Kubernetes quantity", q)
+			}
+		}
+		p.Scaling(f+".MinReplicas", f+".MaxReplicas", f+".MinReplicas", s.MinReplicas, s.MaxReplicas, s.MinReplicas, 100)
+		if s.MinReplicas < 1 {
+			p.Addf(f+".MinReplicas", "must be at least 1")
+		}
+		for _, secret := range s.Secrets {
+			if _, ok := a.Secrets[secret]; wired && !ok {
+				p.Addf(f+".Secrets", "%q is not a key of Secrets", secret)
+			}
+		}
+		for _, peer := range s.Peers {
+			if !names[peer] || peer == s.Name {
+				p.Addf(f+".Peers", "%q is not another service", peer)
+			}
+		}
+		for k := range s.Env {
+			if !envRE.MatchString(k) {
+				p.Addf(f+".Env", "%q is not an environment variable name", k)
+			}
+		}
+		if s.Routed && len(a.LoadBalancerCIDRs) == 0 {
+			p.Addf(f+".Routed", "needs LoadBalancerCIDRs (the load balancer's subnets) to admit")
+		}
+		if (s.ReadsDatabase || s.ReadsCache) && len(a.DataCIDRs) == 0 {
+			p.Addf(f, "reads the database or cache but DataCIDRs is empty")
+		}
+	}
+	if d := a.DatabaseUsers; d != nil {
+		if !digestRE.MatchString(d.Image) {
+			p.Addf("DatabaseUsers.Image", "%q is not pinned by digest (<image>@sha256:<64 hex>)", d.Image)
+		}
+		for field, key := range map[string]string{"DatabaseUsers.MasterSecret": d.MasterSecret, "DatabaseUsers.AppSecret": d.AppSecret} {
+			if _, ok := a.Secrets[key]; wired && !ok {
+				p.Addf(field, "%q is not a key of Secrets", key)
+			}
+		}
+		if len(a.DataCIDRs) == 0 {
+			p.Addf("DatabaseUsers", "needs DataCIDRs to reach the database")
+		}
+	}
+}
+
+// New creates the application's objects. Args are validated before anything is registered.
+func New(ctx *pulumi.Context, name string, args Args, opts ...pulumi.ResourceOption) (*App, error) {
+	var p validate.Problems
+	for _, in := range []struct {
+		field string
+		set   bool
+	}{
+		{"OIDCProviderARN", args.OIDCProviderARN != nil},
+		{"OIDCIssuerURL", args.OIDCIssuerURL != nil}, {"Images", args.Images != nil},
+	} {
+		if !in.set {
+			p.Addf(in.field, "must be set")
+		}
+	}
+	if slices.ContainsFunc(args.Services, func(s Service) bool { return s.Routed }) && args.TargetGroupARNs == nil {
+		p.Addf("TargetGroupARNs", "must be set when a service is routed")
+	}
+	args.check(&p, true)
+	if err := p.Err(fmt.Sprintf("invalid app args for %q", name)); err != nil {
+		return nil, err
+	}
+	args = args.withDefaults()
+	a := &App{}
+	if err := ctx.RegisterComponentResource("scalemate:app:App", name, a, opts...); err != nil {
+		return nil, err
+	}
+	b := &builder{ctx: ctx, name: name, args: args, app: a, parent: pulumi.Parent(a)}
+	deployments, roles := pulumi.StringMap{}, pulumi.StringMap{}
+	var usersJob pulumi.Resource
+	if d := args.DatabaseUsers; d != nil {
+		job, err := b.databaseUsers(d)
+		if err != nil {
+			return nil, err
+		}
+		usersJob = job
+	}
+	for _, s := range args.Services {
+		svc, err := b.service(s, usersJob)
+		if err != nil {
+			return nil, err
+		}
+		roles[s.Name] = svc.role
+		for colour, d := range svc.deployments {
+			deployments[s.Name+"-"+colour] = d
+		}
+	}
+	if err := b.networkPolicies(); err != nil {
+		return nil, err
+	}
+	a.Deployments, a.RoleARNs = deployments.ToStringMapOutput(), roles.ToStringMapOutput()
+	return a, ctx.RegisterResourceOutputs(a, pulumi.Map{"deployments": a.Deployments, "roleArns": a.RoleARNs})
+}
+
+// builder carries what every object of the component needs.
+type builder struct {
+	ctx    *pulumi.Context
+	name   string
+	args   Args
+	app    *App
+	parent pulumi.ResourceOption
+}
+
+// opts are a child's options: the parent, and what it must wait for.
+func (b *builder) opts(after ...pulumi.Resource) []pulumi.ResourceOption {
+	deps := append(slices.Clone(b.args.Ready), after...)
+	return []pulumi.ResourceOption{b.parent, pulumi.DependsOn(deps)}
+}
+
+func meta(name, namespace string, labels map[string]string) *metav1.ObjectMetaArgs {
+	return &metav1.ObjectMetaArgs{Name: pulumi.String(name), Namespace: pulumi.String(namespace), Labels: pulumi.ToStringMap(labels)}
+}
+
+// built is what service() made.
+type built struct {
+	role        pulumi.StringOutput
+	deployments map[string]pulumi.StringOutput
+}
+
+// service creates one service's identity, secrets, Services, bindings and, per colour with a
+// version, its Job, Deployment, autoscaler and disruption budget.
+func (b *builder) service(s Service, usersJob pulumi.Resource) (*built, error) {
+	logical := b.name + "-" + s.Name
+	sa, role, err := b.identity(s.Name, s.Secrets)
+	if err != nil {
+		return nil, err
+	}
+	secrets, err := b.externalSecrets(s.Name, s.Secrets, sa)
+	if err != nil {
+		return nil, err
+	}
+	labels := map[string]string{NameLabel: s.Name, "app.kubernetes.io/part-of": "scalemate"}
+	// The stable Service is what peers call: it follows the active colour.
+	if len(s.Peers) > 0 {
+		if _, err := corev1.NewService(b.ctx, logical, &corev1.ServiceArgs{
+			Metadata: meta(s.Name, b.args.Namespace, labels),
+			Spec: &corev1.ServiceSpecArgs{
+				Type:     pulumi.String("ClusterIP"),
+				Selector: pulumi.StringMap{NameLabel: pulumi.String(s.Name), ColourLabel: pulumi.String(b.args.Active)},
+				Ports:    corev1.ServicePortArray{corev1.ServicePortArgs{Name: pulumi.String("http"), Port: pulumi.Int(s.Port), TargetPort: pulumi.String("http")}},
+			},
+		}, b.opts()...); err != nil {
+			return nil, fmt.Errorf("creating service %s: %w", s.Name, err)
+		}
+	}
+	out := &built{role: role, deployments: map[string]pulumi.StringOutput{}}
+	for _, colour := range Colours {
+		var before []pulumi.Resource
+		before = append(before, secrets...)
+		if usersJob != nil && s.ReadsDatabase {
+			before = append(before, usersJob)
+		}
+		if s.Routed {
+			binding, err := b.binding(s, colour)
+			if err != nil {
+				return nil, err
+			}
+			// Pods get their readiness gate only if the binding exists when they are created.
+			before = append(before, binding)
+		}
+		version := b.args.Versions[colour]
+		if version == "" {
+			continue
+		}
+		if len(s.Migrate) > 0 {
+			job, err := b.migration(s, colour, version, sa, before)
+			if err != nil {
+				return nil, err
+			}
+			before = append(before, job)
+			b.app.Ready = append(b.app.Ready, job)
+		}
+		d, err := b.deployment(s, colour, version, sa, before)
+		if err != nil {
+			return nil, err
+		}
+		b.app.Ready = append(b.app.Ready, d)
+		out.deployments[colour] = d.Metadata.Name().Elem()
+		if err := b.scaling(s, colour, d); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// identity creates the service's ServiceAccount and its IRSA role, which may read exactly the
+// service's secrets (the External Secrets Operator assumes it for the service).
+func (b *builder) identity(account string, secrets []string) (*corev1.ServiceAccount, pulumi.StringOutput, error) {
+	var arns []any
+	for _, s := range secrets {
+		arns = append(arns, b.args.Secrets[s].ARN)
+	}
+	region := b.args.Region
+	var inline pulumi.StringInput
+	if len(arns) > 0 {
+		inline = pulumi.All(arns...).ApplyT(func(v []any) string {
+			var resources []string
+			for _, arn := range v {
+				resources = append(resources, arn.(string))
+			}
+			statements := []iampolicy.Statement{{
+				Sid: "ReadOwnSecrets", Effect: "Allow", Action: []string{"secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"}, Resource: resources,
+			}}
+			// Whatever key encrypts a secret, it decrypts through Secrets Manager for that
+			// secret only.
+			for i, arn := range resources {
+				statements = append(statements, iampolicy.Statement{
+					Sid: fmt.Sprintf("DecryptOwnSecret%d", i), Effect: "Allow", Action: []string{"kms:Decrypt"}, Resource: "*",
+					Condition: map[string]map[string]string{
+						"StringEquals": {"kms:ViaService": "secretsmanager." + region + ".amazonaws.com"},
+						"StringLike":   {"kms:EncryptionContext:SecretARN": arn},
+					},
+				})
+			}
+			return iampolicy.Document{Version: "2012-10-17", Statement: statements}.JSON()
+		}).(pulumi.StringOutput)
+	}
+	role, err := irsa.Role(b.ctx, b.name+"-"+account, irsa.Args{
+		OIDCProviderARN: b.args.OIDCProviderARN, OIDCIssuerURL: b.args.OIDCIssuerURL,
+		Namespace: b.args.Namespace, ServiceAccount: account, Inline: inline,
+	}, b.parent)
+	if err != nil {
+		return nil, pulumi.StringOutput{}, err
+	}
+	sa, err := corev1.NewServiceAccount(b.ctx, b.name+"-"+account, &corev1.ServiceAccountArgs{
+		Metadata: &metav1.ObjectMetaArgs{
+			Name: pulumi.String(account), Namespace: pulumi.String(b.args.Namespace),
+			Annotations: pulumi.StringMap{"eks.amazonaws.com/role-arn": role.Arn},
+		},
+		// The IRSA token is projected by EKS's webhook whatever this says; this only keeps the
+		// Kubernetes API token out of pods that never call the API.
+		AutomountServiceAccountToken: pulumi.Bool(false),
+	}, b.opts()...)
+	if err != nil {
+		return nil, pulumi.StringOutput{}, fmt.Errorf("creating service account %s: %w", account, err)
+	}
+	return sa, role.Arn, nil
+}
+
+// externalSecrets creates the service's SecretStore (authenticating as its ServiceAccount) and
+// one ExternalSecret per secret it reads, each kept as Kubernetes Secret <account>-<secret>.
+func (b *builder) externalSecrets(account string, secrets []string, sa *corev1.ServiceAccount) ([]pulumi.Resource, error) {
+	if len(secrets) == 0 {
+		return nil, nil
+	}
+	store, err := apiextensions.NewCustomResource(b.ctx, b.name+"-"+account+"-secrets", &apiextensions.CustomResourceArgs{
+		ApiVersion: pulumi.String("external-secrets.io/v1"),
+		Kind:       pulumi.String("SecretStore"),
+		Metadata:   meta(account, b.args.Namespace, nil),
+		OtherFields: kubernetes.UntypedArgs{"spec": pulumi.Map{"provider": pulumi.Map{"aws": pulumi.Map{
+			"service": pulumi.String("SecretsManager"), "region": pulumi.String(b.args.Region),
+			"auth": pulumi.Map{"jwt": pulumi.Map{"serviceAccountRef": pulumi.Map{"name": sa.Metadata.Name().Elem()}}},
+		}}}},
+	}, b.opts()...)
+	if err != nil {
+		return nil, fmt.Errorf("creating secret store %s: %w", account, err)
+	}
+	var out []pulumi.Resource
+	for _, secret := range secrets {
+		k8sName := account + "-" + secret
+		es, err := apiextensions.NewCustomResource(b.ctx, b.name+"-"+k8sName, &apiextensions.CustomResourceArgs{
+			ApiVersion: pulumi.String("external-secrets.io/v1"),
+			Kind:       pulumi.String("ExternalSecret"),
+			Metadata:   meta(k8sName, b.args.Namespace, nil),
+			OtherFields: kubernetes.UntypedArgs{"spec": pulumi.Map{
+				"refreshInterval": pulumi.String(b.args.SecretRefreshInterval),
+				"secretStoreRef":  pulumi.Map{"name": store.Metadata.Name().Elem(), "kind": pulumi.String("SecretStore")},
+				// Every JSON key of the secret becomes a file; the Secret goes with the
+				// ExternalSecret.
+				"target":   pulumi.Map{"name": pulumi.String(k8sName), "creationPolicy": pulumi.String("Owner"), "deletionPolicy": pulumi.String("Delete")},
+				"dataFrom": pulumi.Array{pulumi.Map{"extract": pulumi.Map{"key": b.args.Secrets[secret].Name}}},
+			}},
+		}, b.opts()...)
+		if err != nil {
+			return nil, fmt.Errorf("creating external secret %s: %w", k8sName, err)
+		}
+		out = append(out, es)
+	}
+	return out, nil
+}
+
+// binding creates the colour's Service and the TargetGroupBinding that registers its pods' IPs
+// in the colour's target group.
+func (b *builder) binding(s Service, colour string) (pulumi.Resource, error) {
+	name := s.Name + "-" + colour
+	svc, err := corev1.NewService(b.ctx, b.name+"-"+name, &corev1.ServiceArgs{
+		Metadata: meta(name, b.args.Namespace, map[string]string{NameLabel: s.Name, ColourLabel: colour}),
+		Spec: &corev1.ServiceSpecArgs{
+			Type:     pulumi.String("ClusterIP"),
+			Selector: pulumi.StringMap{NameLabel: pulumi.String(s.Name), ColourLabel: pulumi.String(colour)},
+			Ports:    corev1.ServicePortArray{corev1.ServicePortArgs{Name: pulumi.String("http"), Port: pulumi.Int(s.Port), TargetPort: pulumi.String("http")}},
+		},
+	}, b.opts()...)
+	if err != nil {
+		return nil, fmt.Errorf("creating service %s: %w", name, err)
+	}
+	tg := b.args.TargetGroupARNs.ToStringMapOutput().MapIndex(pulumi.String(name))
+	// The controller refuses a changed target group on a binding, and one group takes one
+	// binding: a new group replaces the binding, deleting the old one first.
+	binding, err := apiextensions.NewCustomResource(b.ctx, b.name+"-"+name+"-tgb", &apiextensions.CustomResourceArgs{
+		ApiVersion: pulumi.String("elbv2.k8s.aws/v1beta1"),
+		Kind:       pulumi.String("TargetGroupBinding"),
+		Metadata:   meta(name, b.args.Namespace, map[string]string{NameLabel: s.Name, ColourLabel: colour}),
+		OtherFields: kubernetes.UntypedArgs{"spec": pulumi.Map{
+			"serviceRef":     pulumi.Map{"name": svc.Metadata.Name().Elem(), "port": pulumi.Int(s.Port)},
+			"targetGroupARN": tg,
+			"targetType":     pulumi.String("ip"),
+		}},
+	}, append(b.opts(), pulumi.ReplaceOnChanges([]string{"spec.targetGroupARN"}), pulumi.DeleteBeforeReplace(true))...)
+	if err != nil {
+		return nil, fmt.Errorf("creating target group binding %s: %w", name, err)
+	}
+	return binding, nil
+}
+
+// image is the repository URL with the version: a digest after @, a tag after :.
+func (b *builder) image(repository, version string) pulumi.StringOutput {
+	sep := ":"
+	if strings.HasPrefix(version, "sha256:") {
+		sep = "@"
+	}
+	return pulumi.Sprintf("%s%s%s", b.args.Images.ToStringMapOutput().MapIndex(pulumi.String(repository)), sep, version)
+}
+
+// labelValue makes a version fit a label value (63 characters of [A-Za-z0-9_.-]).
+func labelValue(v string) string {
+	v = strings.NewReplacer(":", "-", "+", "_").Replace(v)
+	return strings.Trim(v[:min(len(v), 63)], "-_.")
+}
+
+// podSpec is the pod every container of the service runs in: Pod Security "restricted",
+// secrets as read-only files, /tmp as the only writable path.
+func (b *builder) podSpec(s Service, container corev1.ContainerArgs, env map[string]pulumi.StringInput, sa *corev1.ServiceAccount, restart string) *corev1.PodSpecArgs {
+	volumes := corev1.VolumeArray{corev1.VolumeArgs{Name: pulumi.String("tmp"), EmptyDir: corev1.EmptyDirVolumeSourceArgs{SizeLimit: pulumi.String("256Mi")}}}
+	mounts := corev1.VolumeMountArray{corev1.VolumeMountArgs{Name: pulumi.String("tmp"), MountPath: pulumi.String("/tmp")}}
+	for _, secret := range s.Secrets {
+		volumes = append(volumes, corev1.VolumeArgs{Name: pulumi.String("secret-" + secret), Secret: corev1.SecretVolumeSourceArgs{
+			SecretName: pulumi.String(s.Name + "-" + secret), DefaultMode: pulumi.Int(0o440),
+		}})
+		// A whole-directory mount (no subPath), so the kubelet refreshes it when the secret rotates.
+		mounts = append(mounts, corev1.VolumeMountArgs{Name: pulumi.String("secret-" + secret), MountPath: pulumi.String(SecretsDir + "/" + secret), ReadOnly: pulumi.Bool(true)})
+	}
+	container.VolumeMounts = mounts
+	container.SecurityContext = corev1.SecurityContextArgs{
+		AllowPrivilegeEscalation: pulumi.Bool(false), ReadOnlyRootFilesystem: pulumi.Bool(true), RunAsNonRoot: pulumi.Bool(true),
+		Capabilities:   corev1.CapabilitiesArgs{Drop: pulumi.StringArray{pulumi.String("ALL")}},
+		SeccompProfile: corev1.SeccompProfileArgs{Type: pulumi.String("RuntimeDefault")},
+	}
+	container.Resources = corev1.ResourceRequirementsArgs{
+		Requests: pulumi.StringMap{"cpu": pulumi.String(s.CPU), "memory": pulumi.String(s.Memory)},
+		Limits:   pulumi.StringMap{"cpu": pulumi.String(s.CPULimit), "memory": pulumi.String(s.MemoryLimit)},
+	}
+	all := map[string]pulumi.StringInput{"SECRETS_DIR": pulumi.String(SecretsDir)}
+	for k, v := range s.Env {
+		all[k] = pulumi.String(v)
+	}
+	maps.Copy(all, env) // the component's own variables win
+	var vars corev1.EnvVarArray
+	for _, k := range slices.Sorted(maps.Keys(all)) {
+		vars = append(vars, corev1.EnvVarArgs{Name: pulumi.String(k), Value: all[k]})
+	}
+	container.Env = vars
+	if b.args.ConfigMapName != nil {
+		container.EnvFrom = corev1.EnvFromSourceArray{corev1.EnvFromSourceArgs{ConfigMapRef: corev1.ConfigMapEnvSourceArgs{Name: b.args.ConfigMapName}}}
+	}
+	return &corev1.PodSpecArgs{
+		ServiceAccountName:           sa.Metadata.Name().Elem(),
+		AutomountServiceAccountToken: pulumi.Bool(false),
+		PriorityClassName:            b.args.PriorityClassName,
+		RestartPolicy:                pulumi.String(restart),
+		SecurityContext: corev1.PodSecurityContextArgs{
+			RunAsNonRoot: pulumi.Bool(true), RunAsUser: pulumi.Int(runAsUser), RunAsGroup: pulumi.Int(runAsUser), FsGroup: pulumi.Int(runAsUser),
+			SeccompProfile: corev1.SeccompProfileArgs{Type: pulumi.String("RuntimeDefault")},
+		},
+		Containers: corev1.ContainerArray{container},
+		Volumes:    volumes,
+	}
+}
+
+// deployment runs one colour of a service.
+func (b *builder) deployment(s Service, colour, version string, sa *corev1.ServiceAccount, after []pulumi.Resource) (*appsv1.Deployment, error) {
+	name := s.Name + "-" + colour
+	selector := map[string]string{NameLabel: s.Name, ColourLabel: colour}
+	labels := maps.Clone(selector)
+	labels[VersionLabel], labels[ComponentLabel] = labelValue(version), "server"
+	probe := func(path string, period, failures int) corev1.ProbeArgs {
+		return corev1.ProbeArgs{
+			HttpGet:       corev1.HTTPGetActionArgs{Path: pulumi.String(path), Port: pulumi.String("http")},
+			PeriodSeconds: pulumi.Int(period), FailureThreshold: pulumi.Int(failures), TimeoutSeconds: pulumi.Int(2),
+		}
+	}
+	container := corev1.ContainerArgs{
+		Name:    pulumi.String(s.Name),
+		Image:   b.image(s.Image, version),
+		Command: pulumi.ToStringArray(s.Command),
+		Args:    pulumi.ToStringArray(s.Args),
+		Ports:   corev1.ContainerPortArray{corev1.ContainerPortArgs{Name: pulumi.String("http"), ContainerPort: pulumi.Int(s.Port)}},
+		// Up to 5 minutes to start; then readiness gates traffic and liveness restarts a hung
+		// process.
+		StartupProbe:   probe(s.LivenessPath, 5, 60),
+		ReadinessProbe: probe(s.ReadinessPath, 5, 3),
+		LivenessProbe:  probe(s.LivenessPath, 10, 3),
+		// The load balancer keeps sending for a moment after a pod starts terminating: keep
+		// serving until it has deregistered the pod.
+		Lifecycle: corev1.LifecycleArgs{PreStop: corev1.LifecycleHandlerArgs{Sleep: corev1.SleepActionArgs{Seconds: pulumi.Int(15)}}},
+	}
+	pod := b.podSpec(s, container, map[string]pulumi.StringInput{
+		"PORT": pulumi.Sprintf("%d", s.Port), "RELEASE_COLOUR": pulumi.String(colour), "RELEASE_VERSION": pulumi.String(version),
+	}, sa, "Always")
+	pod.TerminationGracePeriodSeconds = pulumi.Int(45)
+	spread := func(key string) corev1.TopologySpreadConstraintArgs {
+		return corev1.TopologySpreadConstraintArgs{
+			MaxSkew: pulumi.Int(1), TopologyKey: pulumi.String(key), WhenUnsatisfiable: pulumi.String("ScheduleAnyway"),
+			LabelSelector: metav1.LabelSelectorArgs{MatchLabels: pulumi.ToStringMap(selector)},
+		}
+	}
+	pod.TopologySpreadConstraints = corev1.TopologySpreadConstraintArray{spread("topology.kubernetes.io/zone"), spread("kubernetes.io/hostname")}
+	d, err := appsv1.NewDeployment(b.ctx, b.name+"-"+name, &appsv1.DeploymentArgs{
+		Metadata: meta(name, b.args.Namespace, labels),
+		Spec: appsv1.DeploymentSpecArgs{
+			// No replicas: the autoscaler owns the count (it raises a new Deployment to
+			// MinReplicas at once); a count here would be reset on every update.
+			Selector:             metav1.LabelSelectorArgs{MatchLabels: pulumi.ToStringMap(selector)},
+			RevisionHistoryLimit: pulumi.Int(5),
+			MinReadySeconds:      pulumi.Int(10),
+			// Never below the current count during a rollout: new pods first.
+			Strategy: appsv1.DeploymentStrategyArgs{Type: pulumi.String("RollingUpdate"), RollingUpdate: appsv1.RollingUpdateDeploymentArgs{
+				MaxSurge: pulumi.String("25%"), MaxUnavailable: pulumi.Int(0),
+			}},
+			Template: corev1.PodTemplateSpecArgs{Metadata: &metav1.ObjectMetaArgs{Labels: pulumi.ToStringMap(labels)}, Spec: pod},
+		},
+	}, b.opts(after...)...)
+	if err != nil {
+		return nil, fmt.Errorf("creating deployment %s: %w", name, err)
+	}
+	return d, nil
+}
+
+// scaling creates the colour's autoscaler (CPU and memory) and disruption budget.
+func (b *builder) scaling(s Service, colour string, d *appsv1.Deployment) error {
+	name := s.Name + "-" + colour
+	target := func(resource string, percent int) autoscalingv2.MetricSpecArgs {
+		return autoscalingv2.MetricSpecArgs{Type: pulumi.String("Resource"), Resource: autoscalingv2.ResourceMetricSourceArgs{
+			Name:   pulumi.String(resource),
+			Target: autoscalingv2.MetricTargetArgs{Type: pulumi.String("Utilization"), AverageUtilization: pulumi.Int(percent)},
+		}}
+	}
+	if _, err := autoscalingv2.NewHorizontalPodAutoscaler(b.ctx, b.name+"-"+name, &autoscalingv2.HorizontalPodAutoscalerArgs{
+		Metadata: meta(name, b.args.Namespace, nil),
+		Spec: autoscalingv2.HorizontalPodAutoscalerSpecArgs{
+			ScaleTargetRef: autoscalingv2.CrossVersionObjectReferenceArgs{ApiVersion: pulumi.String("apps/v1"), Kind: pulumi.String("Deployment"), Name: d.Metadata.Name().Elem()},
+			MinReplicas:    pulumi.Int(s.MinReplicas), MaxReplicas: pulumi.Int(s.MaxReplicas),
+			Metrics: autoscalingv2.MetricSpecArray{target("cpu", 70), target("memory", 80)},
+			// Scale up at once, down slowly: a burst must not flap the pod count.
+			Behavior: autoscalingv2.HorizontalPodAutoscalerBehaviorArgs{ScaleDown: autoscalingv2.HPAScalingRulesArgs{StabilizationWindowSeconds: pulumi.Int(300)}},
+		},
+	}, b.parent); err != nil {
+		return fmt.Errorf("creating autoscaler %s: %w", name, err)
+	}
+	if _, err := policyv1.NewPodDisruptionBudget(b.ctx, b.name+"-"+name, &policyv1.PodDisruptionBudgetArgs{
+		Metadata: meta(name, b.args.Namespace, nil),
+		Spec: policyv1.PodDisruptionBudgetSpecArgs{
+			// One pod at a time leaves during drains and node-group updates.
+			MaxUnavailable: pulumi.Int(1),
+			Selector:       metav1.LabelSelectorArgs{MatchLabels: pulumi.StringMap{NameLabel: pulumi.String(s.Name), ColourLabel: pulumi.String(colour)}},
+		},
+	}, b.parent); err != nil {
+		return fmt.Errorf("creating disruption budget %s: %w", name, err)
+	}
+	return nil
+}
+
+// migration runs the service's migration command with the colour's version. The Job's name
+// carries the version, so each version migrates once; the provider waits for it to succeed and
+// fails the update (nothing after it moves) when it fails.
+func (b *builder) migration(s Service, colour, version string, sa *corev1.ServiceAccount, after []pulumi.Resource) (pulumi.Resource, error) {
+	name := jobName(s.Name+"-migrate", version)
+	container := corev1.ContainerArgs{Name: pulumi.String("migrate"), Image: b.image(s.Image, version), Command: pulumi.ToStringArray(s.Migrate)}
+	labels := map[string]string{NameLabel: s.Name, ComponentLabel: "migration", VersionLabel: labelValue(version)}
+	job, err := batchv1.NewJob(b.ctx, b.name+"-"+s.Name+"-migrate-"+colour, &batchv1.JobArgs{
+		Metadata: meta(name, b.args.Namespace, labels),
+		Spec: batchv1.JobSpecArgs{
+			BackoffLimit:          pulumi.Int(1),
+			ActiveDeadlineSeconds: pulumi.Int(900),
+			Template: corev1.PodTemplateSpecArgs{
+				Metadata: &metav1.ObjectMetaArgs{Labels: pulumi.ToStringMap(labels)},
+				Spec:     b.podSpec(s, container, map[string]pulumi.StringInput{"RELEASE_VERSION": pulumi.String(version)}, sa, "Never"),
+			},
+		},
+	}, b.opts(after...)...)
+	if err != nil {
+		return nil, fmt.Errorf("creating migration job %s: %w", name, err)
+	}
+	return job, nil
+}
+
+// jobName is prefix-<version> cut to a label's 63 characters, with a hash when cut.
+func jobName(prefix, version string) string {
+	n := strings.ToLower(prefix + "-" + strings.NewReplacer(":", "-", ".", "-", "_", "-", "+", "-").Replace(version))
+	if len(n) <= 63 {
+		return strings.TrimRight(n, "-")
+	}
+	sum := sha256.Sum256([]byte(n))
+	return strings.TrimRight(n[:54], "-") + "-" + hex.EncodeToString(sum[:])[:8]
+}
+
+// databaseUsersScript creates (or updates) the application's role from its secret, with the
+// master login: LOGIN only, a schema of its own, CONNECT on the database.
+const databaseUsersScript = `set -eu
+m="$SECRETS_DIR/$MASTER_SECRET" a="$SECRETS_DIR/$APP_SECRET"
+export PGHOST="$(cat $m/host)" PGPORT="$(cat $m/port)" PGUSER="$(cat $m/username)" PGPASSWORD="$(cat $m/password)" PGDATABASE="$(cat $m/dbname)" PGSSLMODE=verify-full PGSSLROOTCERT=system
+psql -v ON_ERROR_STOP=1 -v app_user="$(cat $a/username)" -v app_password="$(cat $a/password)" -v db="$(cat $m/dbname)" <<'SQL'
+SELECT format('CREATE ROLE %I LOGIN', :'app_user') WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = :'app_user') \gexec
+ALTER ROLE :"app_user" WITH LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOINHERIT PASSWORD :'app_password';
+REVOKE ALL ON DATABASE :"db" FROM PUBLIC;
+GRANT CONNECT, TEMPORARY ON DATABASE :"db" TO :"app_user";
+REVOKE CREATE ON SCHEMA public FROM PUBLIC;
+CREATE SCHEMA IF NOT EXISTS app AUTHORIZATION :"app_user";
+ALTER ROLE :"app_user" SET search_path = app;
+SQL
+`
+
+// databaseUsers runs the Job that creates the application's database user. It reads the
+// master secret through an identity of its own; no service can.
+func (b *builder) databaseUsers(d *DatabaseUsers) (pulumi.Resource, error) {
+	const account = "database-users"
+	secrets := []string{d.MasterSecret, d.AppSecret}
+	sa, _, err := b.identity(account, secrets)
+	if err != nil {
+		return nil, err
+	}
+	synced, err := b.externalSecrets(account, secrets, sa)
+	if err != nil {
+		return nil, err
+	}
+	s := Service{Name: account, Secrets: secrets, CPU: "50m", Memory: "64Mi", CPULimit: "250m", MemoryLimit: "128Mi"}
+	container := corev1.ContainerArgs{
+		Name: pulumi.String("psql"), Image: pulumi.String(d.Image),
+		Command: pulumi.ToStringArray([]string{"/bin/sh", "-c", databaseUsersScript}),
+	}
+	pod := b.podSpec(s, container, map[string]pulumi.StringInput{
+		"HOME": pulumi.String("/tmp"), "MASTER_SECRET": pulumi.String(d.MasterSecret), "APP_SECRET": pulumi.String(d.AppSecret),
+	}, sa, "Never")
+	// The script's hash names the Job: a changed script runs again, an unchanged one never.
+	sum := sha256.Sum256([]byte(databaseUsersScript + d.Image))
+	labels := map[string]string{NameLabel: account, ComponentLabel: "database-users"}
+	job, err := batchv1.NewJob(b.ctx, b.name+"-"+account, &batchv1.JobArgs{
+		Metadata: meta(account+"-"+hex.EncodeToString(sum[:])[:10], b.args.Namespace, labels),
+		Spec: batchv1.JobSpecArgs{
+			BackoffLimit: pulumi.Int(3), ActiveDeadlineSeconds: pulumi.Int(600),
+			Template: corev1.PodTemplateSpecArgs{Metadata: &metav1.ObjectMetaArgs{Labels: pulumi.ToStringMap(labels)}, Spec: pod},
+		},
+	}, b.opts(synced...)...)
+	if err != nil {
+		return nil, fmt.Errorf("creating job %s: %w", account, err)
+	}
+	b.app.Ready = append(b.app.Ready, job)
+	return job, nil
+}
+
+// networkPolicies open each service's flows on top of the namespace's default deny (DNS and
+// HTTPS out are namespace-wide): the load balancer's subnets in to routed services, declared
+// peers in, and out to the data stores a service reads and to the services it may call.
+func (b *builder) networkPolicies() error {
+	a := b.args
+	ipBlocks := func(cidrs []string) networkingv1.NetworkPolicyPeerArray {
+		var out networkingv1.NetworkPolicyPeerArray
+		for _, c := range cidrs {
+			out = append(out, networkingv1.NetworkPolicyPeerArgs{IpBlock: networkingv1.IPBlockArgs{Cidr: pulumi.String(c)}})
+		}
+		return out
+	}
+	pods := func(names ...string) networkingv1.NetworkPolicyPeerArray {
+		var out networkingv1.NetworkPolicyPeerArray
+		for _, n := range names {
+			out = append(out, networkingv1.NetworkPolicyPeerArgs{PodSelector: metav1.LabelSelectorArgs{MatchLabels: pulumi.StringMap{NameLabel: pulumi.String(n)}}})
+		}
+		return out
+	}
+	tcp := func(port int) networkingv1.NetworkPolicyPortArray {
+		return networkingv1.NetworkPolicyPortArray{networkingv1.NetworkPolicyPortArgs{Protocol: pulumi.String("TCP"), Port: pulumi.Int(port)}}
+	}
+	type flows struct {
+		ingress networkingv1.NetworkPolicyIngressRuleArray
+		egress  networkingv1.NetworkPolicyEgressRuleArray
+	}
+	byName := map[string]*flows{}
+	names := []string{}
+	for _, s := range a.Services {
+		byName[s.Name], names = &flows{}, append(names, s.Name)
+	}
+	if a.DatabaseUsers != nil {
+		byName["database-users"], names = &flows{}, append(names, "database-users")
+		byName["database-users"].egress = append(byName["database-users"].egress, networkingv1.NetworkPolicyEgressRuleArgs{To: ipBlocks(a.DataCIDRs), Ports: tcp(a.DatabasePort)})
+	}
+	for _, s := range a.Services {
+		f := byName[s.Name]
+		if s.Routed {
+			f.ingress = append(f.ingress, networkingv1.NetworkPolicyIngressRuleArgs{From: ipBlocks(a.LoadBalancerCIDRs), Ports: tcp(s.Port)})
+		}
+		if len(s.Peers) > 0 {
+			f.ingress = append(f.ingress, networkingv1.NetworkPolicyIngressRuleArgs{From: pods(s.Peers...), Ports: tcp(s.Port)})
+			for _, peer := range s.Peers {
+				byName[peer].egress = append(byName[peer].egress, networkingv1.NetworkPolicyEgressRuleArgs{To: pods(s.Name), Ports: tcp(s.Port)})
+			}
+		}
+		if s.ReadsDatabase {
+			f.egress = append(f.egress, networkingv1.NetworkPolicyEgressRuleArgs{To: ipBlocks(a.DataCIDRs), Ports: tcp(a.DatabasePort)})
+		}
+		if s.ReadsCache {
+			f.egress = append(f.egress, networkingv1.NetworkPolicyEgressRuleArgs{To: ipBlocks(a.DataCIDRs), Ports: tcp(a.CachePort)})
+		}
+	}
+	for _, n := range names {
+		f := byName[n]
+		var types []string
+		spec := networkingv1.NetworkPolicySpecArgs{PodSelector: metav1.LabelSelectorArgs{MatchLabels: pulumi.StringMap{NameLabel: pulumi.String(n)}}}
+		if len(f.ingress) > 0 {
+			types, spec.Ingress = append(types, "Ingress"), f.ingress
+		}
+		if len(f.egress) > 0 {
+			types, spec.Egress = append(types, "Egress"), f.egress
+		}
+		if len(types) == 0 {
+			continue
+		}
+		spec.PolicyTypes = pulumi.ToStringArray(types)
+		if _, err := networkingv1.NewNetworkPolicy(b.ctx, b.name+"-"+n+"-flows", &networkingv1.NetworkPolicyArgs{
+			Metadata: meta(n+"-flows", a.Namespace, nil), Spec: &spec,
+		}, b.opts()...); err != nil {
+			return fmt.Errorf("creating network policy %s-flows: %w", n, err)
+		}
+	}
+	return nil
+}

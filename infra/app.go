@@ -1,0 +1,172 @@
+package infra
+
+import (
+	"fmt"
+	"net/netip"
+
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/route53"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/scalemate/infra/components/app"
+	"github.com/scalemate/infra/components/cluster"
+	"github.com/scalemate/infra/components/k8sbaseline"
+	"github.com/scalemate/infra/components/loadbalancer"
+	"github.com/scalemate/infra/components/network"
+	"github.com/scalemate/infra/components/postgres"
+	"github.com/scalemate/infra/components/redis"
+	"github.com/scalemate/infra/components/registry"
+	"github.com/scalemate/infra/components/waf"
+	"github.com/scalemate/infra/internal/iampolicy"
+	"github.com/scalemate/infra/internal/netplan"
+	"github.com/scalemate/infra/stacks"
+)
+
+// DatabaseClientImage runs the Job that creates the application's database user: the official
+// PostgreSQL image from ECR Public, pinned by digest (16.10-alpine; its psql speaks to every
+// supported engine version). Check it resolves (crane digest) before raising it.
+const DatabaseClientImage = "public.ecr.aws/docker/library/postgres:16.10-alpine@sha256:029660641a0cfc575b14f336ba448fb8a75fd595d42e1fa316b9fb4378742297"
+
+// Secrets the program itself provides to the application.
+const (
+	secretPostgres       = "postgres"
+	secretRedis          = "redis"
+	secretPostgresMaster = "postgres-master" // the database-users Job's only
+)
+
+// application holds the load balancer's, the origin's WAF's and the workloads' settings.
+type application struct {
+	name         string
+	loadBalancer loadbalancer.Args
+	originWAF    waf.Args
+	app          app.Args
+}
+
+// planApp turns the Spec into the application layer's args and checks them before anything
+// exists.
+func planApp(spec *stacks.Spec) (*application, error) {
+	prefix := spec.Project + "-" + spec.Stack
+	plan, err := netplan.Subnets(netip.MustParsePrefix(spec.Network.CIDR), len(spec.AvailabilityZones()), spec.Network.SubnetPrefixes)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", stacks.KeyNetwork, err)
+	}
+	cidrs := func(ps []netip.Prefix) []string {
+		var out []string
+		for _, p := range ps {
+			out = append(out, p.String())
+		}
+		return out
+	}
+	a := spec.App
+	out := &application{name: prefix}
+	versions := map[string]string{}
+	for _, c := range stacks.Colours {
+		versions[c] = a.Release.Version(c)
+	}
+	out.app = app.Args{
+		Namespace: AppNamespace, Region: spec.Region, Active: a.Release.Active, Versions: versions,
+		LoadBalancerCIDRs: cidrs(plan.Public), DataCIDRs: cidrs(plan.Isolated),
+		DatabasePort: postgres.Port, CachePort: redis.Port,
+		DatabaseUsers: &app.DatabaseUsers{Image: DatabaseClientImage, MasterSecret: secretPostgresMaster, AppSecret: secretPostgres},
+		// Dev re-reads secrets often so a rotation is seen quickly while testing it.
+		SecretRefreshInterval: map[stacks.Tier]string{stacks.Dev: "5m", stacks.Staging: "15m", stacks.Prod: "15m"}[spec.Tier],
+	}
+	for _, name := range a.ServiceNames() {
+		s := a.Services[name]
+		svc := app.Service{
+			Name: name, Image: s.Image, Port: s.Port, Command: s.Command, Args: s.Args, Env: s.Env,
+			ReadinessPath: s.ReadinessPath, LivenessPath: s.LivenessPath,
+			CPU: s.CPU, Memory: s.Memory, CPULimit: s.CPULimit, MemoryLimit: s.MemoryLimit,
+			MinReplicas: s.MinReplicas, MaxReplicas: s.MaxReplicas,
+			Secrets: s.Secrets, Routed: s.Route != "", Peers: s.Peers, Migrate: s.Migrate,
+		}
+		for _, secret := range s.Secrets {
+			svc.ReadsDatabase = svc.ReadsDatabase || secret == secretPostgres
+			svc.ReadsCache = svc.ReadsCache || secret == secretRedis
+		}
+		out.app.Services = append(out.app.Services, svc)
+		if s.Route != "" {
+			out.loadBalancer.Routes = append(out.loadBalancer.Routes, loadbalancer.Route{
+				Name: name, PathPattern: s.Route, Port: s.Port, HealthCheckPath: s.ReadinessPath,
+			})
+		}
+	}
+	lb := &out.loadBalancer
+	lb.Region, lb.HostName = spec.Region, spec.Edge.Origin()
+	lb.DeletionProtection, lb.Protect = spec.Tier != stacks.Dev, spec.Tier == stacks.Prod
+	lb.LogExpirationDays = spec.LogRetentionDays
+	// The origin's ACL inspects content only; the distribution's ACL judges viewers' addresses.
+	out.originWAF = waf.Args{Scope: "REGIONAL", Action: spec.Edge.WAF.Action, BehindCloudFront: true, LogRetentionDays: spec.LogRetentionDays}
+
+	var errs []error
+	if err := out.loadBalancer.Check(prefix); err != nil {
+		errs = append(errs, fmt.Errorf("%s (load balancer): %w", stacks.KeyApp, err))
+	}
+	if err := out.originWAF.Check(prefix + "-origin"); err != nil {
+		errs = append(errs, fmt.Errorf("%s.waf (origin): %w", stacks.KeyEdge, err))
+	}
+	if err := out.app.Check(prefix); err != nil {
+		errs = append(errs, fmt.Errorf("%s: %w", stacks.KeyApp, err))
+	}
+	if len(errs) > 0 {
+		return nil, fmt.Errorf("invalid config for stack %q: %v", spec.Stack, errs)
+	}
+	return out, nil
+}
+
+// zoneID is the stack's public zone: configured, or looked up by name.
+func zoneID(ctx *pulumi.Context, spec *stacks.Spec, p *Providers) pulumi.StringInput {
+	if id := spec.Edge.Route53ZoneID; id != "" {
+		return pulumi.String(id)
+	}
+	return route53.LookupZoneOutput(ctx, route53.LookupZoneOutputArgs{
+		Name: pulumi.String(spec.Edge.ZoneName), PrivateZone: pulumi.Bool(false),
+	}, pulumi.Provider(p.AWS)).ZoneId()
+}
+
+// deployApp creates the load balancer and its web ACL, the workloads, and last the listener
+// rules that move traffic once the workloads are ready.
+func deployApp(ctx *pulumi.Context, spec *stacks.Spec, a *application, p *Providers, zone pulumi.StringInput, net *network.Network,
+	cl *cluster.Cluster, db *dataOutputs, reg *registry.Registry, base *k8sbaseline.Baseline, originVerify pulumi.StringInput,
+) (*loadbalancer.LoadBalancer, *app.App, error) {
+	onAWS := pulumi.Providers(p.AWS)
+	acl, err := waf.New(ctx, a.name+"-origin", a.originWAF, onAWS)
+	if err != nil {
+		return nil, nil, err
+	}
+	lbArgs := a.loadBalancer
+	lbArgs.VPCID, lbArgs.SubnetIDs, lbArgs.ZoneID = net.VPCID, net.PublicSubnetIDs, zone
+	lbArgs.OriginVerifySecret, lbArgs.WebACLARN, lbArgs.TargetSecurityGroupID = originVerify, acl.WebACLARN, cl.SecurityGroupID
+	lb, err := loadbalancer.New(ctx, a.name, lbArgs, onAWS)
+	if err != nil {
+		return nil, nil, err
+	}
+
+	appArgs := a.app
+	appArgs.OIDCProviderARN, appArgs.OIDCIssuerURL = cl.OIDCProviderARN, cl.OIDCIssuerURL
+	appArgs.Images, appArgs.TargetGroupARNs = reg.RepositoryURLs, lb.TargetGroupARNs
+	appArgs.ConfigMapName, appArgs.PriorityClassName = base.AppConfigMap, base.AppPriorityClass
+	appArgs.Ready = base.Ready
+	appArgs.Secrets = map[string]app.Secret{
+		secretPostgres:       {Name: db.postgres.AppSecretARN, ARN: db.postgres.AppSecretARN},
+		secretRedis:          {Name: db.redis.SecretARN, ARN: db.redis.SecretARN},
+		secretPostgresMaster: {Name: db.postgres.SecretARN, ARN: db.postgres.SecretARN},
+	}
+	if len(spec.App.Secrets) > 0 {
+		// Secrets the stack names but does not own: IAM grants their names' ARN pattern
+		// (Secrets Manager appends six random characters to every ARN).
+		caller := aws.GetCallerIdentityOutput(ctx, aws.GetCallerIdentityOutputArgs{}, pulumi.Provider(p.AWS))
+		for short, name := range spec.App.Secrets {
+			arn := pulumi.Sprintf("arn:%s:secretsmanager:%s:%s:secret:%s-??????", iampolicy.Partition(spec.Region), spec.Region, caller.AccountId(), name)
+			appArgs.Secrets[short] = app.Secret{Name: pulumi.String(name), ARN: arn}
+		}
+	}
+	workloads, err := app.New(ctx, a.name+"-app", appArgs, pulumi.Providers(p.AWS, cl.Provider))
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := lb.Forward(ctx, spec.App.Release.Weights(), workloads.Ready); err != nil {
+		return nil, nil, err
+	}
+	return lb, workloads, nil
+}
