@@ -5,7 +5,7 @@ POLICY_CONFIG ?=
 
 ACTIONLINT ?= github.com/rhysd/actionlint/cmd/actionlint@v1.7.12
 
-.PHONY: help deps build test test-unit test-engine preview plan check fmt packs cli lint-workflows bench
+.PHONY: help deps build test test-unit test-engine preview plan check fmt packs cli lint-workflows bench rollback
 
 help:
 	@echo "make preview STACK=dev  offline engine preview with both policy packs and the cost estimate (no AWS account)"
@@ -18,6 +18,7 @@ help:
 	@echo "make cli                print the path of the pinned Pulumi CLI (building it if needed)"
 	@echo "make lint-workflows     actionlint on .github/workflows"
 	@echo "make bench              benchmark: build, tests, engine previews, policies, critical path (N=3, COLD=1)"
+	@echo "make rollback STACK=x   move the application's traffic back (needs AWS credentials; docs/rollback.md)"
 
 deps:
 	$(GO) mod download
@@ -58,6 +59,9 @@ fmt:
 
 bench: deps
 	bench/run.sh
+
+rollback: packs
+	scripts/rollback.sh $(STACK)
 
 lint-workflows:
 	$(GO) run $(ACTIONLINT) -shellcheck= .github/workflows/*.yml

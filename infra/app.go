@@ -3,12 +3,14 @@ package infra
 import (
 	"fmt"
 	"net/netip"
+	"strings"
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/route53"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/scalemate/infra/components/app"
+	"github.com/scalemate/infra/components/cdn"
 	"github.com/scalemate/infra/components/cluster"
 	"github.com/scalemate/infra/components/k8sbaseline"
 	"github.com/scalemate/infra/components/loadbalancer"
@@ -67,7 +69,10 @@ func planApp(spec *stacks.Spec) (*application, error) {
 		Namespace: AppNamespace, Region: spec.Region, Active: a.Release.Active, Versions: versions,
 		LoadBalancerCIDRs: cidrs(plan.Public), DataCIDRs: cidrs(plan.Isolated),
 		DatabasePort: postgres.Port, CachePort: redis.Port,
-		DatabaseUsers: &app.DatabaseUsers{Image: DatabaseClientImage, MasterSecret: secretPostgresMaster, AppSecret: secretPostgres},
+		DatabaseUsers: &app.DatabaseUsers{
+			Image: DatabaseClientImage, MasterSecret: secretPostgresMaster, AppSecret: secretPostgres,
+			NamespaceLabels: k8sbaseline.PodSecurityLabels(spec.Cluster.Version),
+		},
 		// Dev re-reads secrets often so a rotation is seen quickly while testing it.
 		SecretRefreshInterval: map[stacks.Tier]string{stacks.Dev: "5m", stacks.Staging: "15m", stacks.Prod: "15m"}[spec.Tier],
 	}
@@ -96,7 +101,9 @@ func planApp(spec *stacks.Spec) (*application, error) {
 	lb.DeletionProtection, lb.Protect = spec.Tier != stacks.Dev, spec.Tier == stacks.Prod
 	lb.LogExpirationDays = spec.LogRetentionDays
 	// The origin's ACL inspects content only; the distribution's ACL judges viewers' addresses.
-	out.originWAF = waf.Args{Scope: "REGIONAL", Action: spec.Edge.WAF.Action, BehindCloudFront: true, LogRetentionDays: spec.LogRetentionDays}
+	// Its logs never show the CDN's secret header (sampled requests cannot redact it: off).
+	out.originWAF = waf.Args{Scope: "REGIONAL", Action: spec.Edge.WAF.Action, BehindCloudFront: true, LogRetentionDays: spec.LogRetentionDays,
+		RedactHeaders: []string{strings.ToLower(cdn.OriginVerifyHeader)}}
 
 	var errs []error
 	if err := out.loadBalancer.Check(prefix); err != nil {
@@ -147,6 +154,9 @@ func deployApp(ctx *pulumi.Context, spec *stacks.Spec, a *application, p *Provid
 	appArgs.Images, appArgs.TargetGroupARNs = reg.RepositoryURLs, lb.TargetGroupARNs
 	appArgs.ConfigMapName, appArgs.PriorityClassName = base.AppConfigMap, base.AppPriorityClass
 	appArgs.Ready = base.Ready
+	users := *appArgs.DatabaseUsers
+	users.Revision = db.postgres.LoginRevision
+	appArgs.DatabaseUsers = &users
 	appArgs.Secrets = map[string]app.Secret{
 		secretPostgres:       {Name: db.postgres.AppSecretARN, ARN: db.postgres.AppSecretARN},
 		secretRedis:          {Name: db.redis.SecretARN, ARN: db.redis.SecretARN},

@@ -222,6 +222,8 @@ func Deploy(ctx *pulumi.Context, spec *stacks.Spec) error {
 	ctx.Export("loadBalancerDnsName", lb.DNSName)
 	ctx.Export("originHostName", lb.HostName)
 	ctx.Export("targetGroupArns", lb.TargetGroupARNs)
+	ctx.Export("loadBalancerArnSuffix", lb.ARNSuffix)
+	ctx.Export("targetGroupArnSuffixes", lb.TargetGroupARNSuffixes)
 	ctx.Export("appDeployments", workloads.Deployments)
 	ctx.Export("appRoleArns", workloads.RoleARNs)
 	ctx.Export("release", pulumi.ToMap(map[string]any{

@@ -3,6 +3,7 @@ package infra
 import (
 	"fmt"
 	"maps"
+	"math"
 	"strings"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
@@ -13,6 +14,7 @@ import (
 	"github.com/scalemate/infra/components/postgres"
 	"github.com/scalemate/infra/components/redis"
 	"github.com/scalemate/infra/components/registry"
+	"github.com/scalemate/infra/internal/validate"
 	"github.com/scalemate/infra/stacks"
 )
 
@@ -24,7 +26,8 @@ type platform struct {
 }
 
 // namespaceSizes are each tier's quotas and container defaults for the app and platform
-// namespaces: what the tier's node pools can hold with room for a rolling update.
+// namespaces: what the tier's node pools can hold with room for a rolling update (the app's
+// quota is a floor; applicationQuota raises it to what the services need).
 func namespaceSizes(t stacks.Tier) (app, plat k8sbaseline.Quota, appDefaults k8sbaseline.ContainerDefaults) {
 	appDefaults = k8sbaseline.ContainerDefaults{RequestCPU: "100m", RequestMemory: "128Mi", LimitCPU: "500m", LimitMemory: "512Mi"}
 	switch t {
@@ -40,11 +43,49 @@ func namespaceSizes(t stacks.Tier) (app, plat k8sbaseline.Quota, appDefaults k8s
 		k8sbaseline.Quota{RequestsCPU: "4", RequestsMemory: "8Gi", LimitsCPU: "12", LimitsMemory: "16Gi", Pods: 40}, appDefaults
 }
 
+// applicationQuota sizes the app namespace for what a release can run at once: both colours
+// at their autoscalers' maximum plus a rolling update's surge (25 %, rounded up), and a
+// migration Job per colour; never below the tier's floor. Otherwise the quota refuses a new
+// colour's pods and the release never becomes ready.
+func applicationQuota(a stacks.App, floor k8sbaseline.Quota) k8sbaseline.Quota {
+	var reqCPU, reqMem, limCPU, limMem float64
+	pods := 0
+	for _, name := range a.ServiceNames() {
+		s := a.Services[name]
+		n := len(stacks.Colours) * (s.MaxReplicas + (s.MaxReplicas+3)/4)
+		if len(s.Migrate) > 0 {
+			n += len(stacks.Colours)
+		}
+		for _, x := range []struct {
+			sum *float64
+			q   string
+		}{{&reqCPU, s.CPU}, {&reqMem, s.Memory}, {&limCPU, s.CPULimit}, {&limMem, s.MemoryLimit}} {
+			v, _ := validate.Quantity(x.q)
+			*x.sum += v * float64(n)
+		}
+		pods += n
+	}
+	larger := func(have string, need float64, format func(float64) string) string {
+		if v, ok := validate.Quantity(have); ok && v >= need {
+			return have
+		}
+		return format(need)
+	}
+	milli := func(v float64) string { return fmt.Sprintf("%dm", int(math.Ceil(v*1000))) }
+	mebi := func(v float64) string { return fmt.Sprintf("%dMi", int(math.Ceil(v/(1<<20)))) }
+	return k8sbaseline.Quota{
+		RequestsCPU: larger(floor.RequestsCPU, reqCPU, milli), RequestsMemory: larger(floor.RequestsMemory, reqMem, mebi),
+		LimitsCPU: larger(floor.LimitsCPU, limCPU, milli), LimitsMemory: larger(floor.LimitsMemory, limMem, mebi),
+		Pods: max(floor.Pods, pods),
+	}
+}
+
 // planPlatform turns the Spec into the baseline and registry args and checks what it can
 // before the cluster exists.
 func planPlatform(spec *stacks.Spec) (*platform, error) {
 	prefix := spec.Project + "-" + spec.Stack
-	appQuota, platQuota, appDefaults := namespaceSizes(spec.Tier)
+	floor, platQuota, appDefaults := namespaceSizes(spec.Tier)
+	appQuota := applicationQuota(spec.App, floor)
 	keep := map[stacks.Tier]int{stacks.Dev: 10, stacks.Staging: 30, stacks.Prod: 100}[spec.Tier]
 	pl := &platform{
 		name: prefix,

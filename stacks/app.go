@@ -119,6 +119,10 @@ func (r Release) Weights() map[string]int {
 // BuiltinSecrets are the secrets every stack has; services name them in their secrets.
 var BuiltinSecrets = []string{"postgres", "redis"}
 
+// reservedSecrets are short names the program uses itself (the database-users Job's master
+// login) and no service may read.
+var reservedSecrets = []string{"postgres-master"}
+
 // Default service settings.
 const (
 	DefaultServicePort = 8080
@@ -201,8 +205,8 @@ func (s *Spec) validateApp(p *validate.Problems) {
 		switch {
 		case !secretKeyRE.MatchString(short):
 			p.Addf(field, "%q is not a short secret name (lower-case letters, digits and dashes, at most 32)", short)
-		case slices.Contains(BuiltinSecrets, short):
-			p.Addf(field, "%q is built in (%s); choose another short name", short, strings.Join(BuiltinSecrets, ", "))
+		case slices.Contains(BuiltinSecrets, short) || slices.Contains(reservedSecrets, short):
+			p.Addf(field, "%q is taken (%s); choose another short name", short, strings.Join(append(slices.Clone(BuiltinSecrets), reservedSecrets...), ", "))
 		}
 		checkSecretsManagerName(p, field, name)
 	}
@@ -210,8 +214,11 @@ func (s *Spec) validateApp(p *validate.Problems) {
 	for _, name := range a.ServiceNames() {
 		svc := a.Services[name]
 		f := k + "services." + name + "."
-		if !serviceNameRE.MatchString(name) {
+		switch {
+		case !serviceNameRE.MatchString(name):
 			p.Addf(k+"services."+name, "%q is not a service name (lower-case letters, digits and dashes, starting with a letter, at most 12: it names target groups, whose names AWS limits to 32)", name)
+		case strings.HasSuffix(name, "-blue") || strings.HasSuffix(name, "-green"):
+			p.Addf(k+"services."+name, "%q ends in a colour: the colour Services are named <service>-blue and <service>-green", name)
 		}
 		if !slices.Contains(a.Images, svc.Image) {
 			p.Addf(f+"image", "%q is not one of %simages (%s): services run images from the stack's own repositories", svc.Image, k, strings.Join(a.Images, ", "))

@@ -256,7 +256,7 @@ func TestCanaryAndPromotion(t *testing.T) {
 	green := rec.Must(t, typeDeployment, "scalemate-staging-app-api-green")
 	assert.Contains(t, dig(green.Input("spec"), "template", "spec", "containers", 0, "image"), ":v1.1.0")
 	job := rec.Must(t, typeJob, "scalemate-staging-app-api-migrate-green")
-	assert.Equal(t, "api-migrate-v1-1-0", dig(job.Input("metadata"), "name"), "one Job per version")
+	assert.Equal(t, "api-migrate-green-v1-1-0", dig(job.Input("metadata"), "name"), "one Job per version and colour")
 	assert.Contains(t, green.Dependencies, job.URN, "the new version starts after its migration")
 	assert.Contains(t, rec.Must(t, typeRule, "scalemate-staging-api").Dependencies, green.URN)
 	tgb := rec.Must(t, typeTGB, "scalemate-staging-app-api-green-tgb")

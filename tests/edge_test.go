@@ -82,6 +82,11 @@ func TestEdgeCustomDomain(t *testing.T) {
 		assert.Equal(t, "Z123", rec.Must(t, "aws:route53/record:Record", r).Input("zoneId"), "the configured zone, no look-up")
 	}
 	assert.Len(t, rec.OfType("aws:acm/certificateValidation:CertificateValidation"), 2, "the CDN's and the load balancer's")
+	for _, typ := range []string{"a", "aaaa"} {
+		alias := rec.Must(t, "aws:route53/record:Record", "scalemate-prod-alias-"+typ+"-www-scalemate-io")
+		assert.Equal(t, "www.scalemate.io", alias.Input("name"))
+		assert.Equal(t, "Z2FDTNDATAQYW2", alias.Input("aliases").([]any)[0].(map[string]any)["zoneId"], "viewers reach the distribution by name")
+	}
 }
 
 func TestBadEdgeConfigRegistersNothing(t *testing.T) {

@@ -91,7 +91,7 @@ func TestNamespacesRestrictedAndDefaultDeny(t *testing.T) {
 	for _, stack := range []string{"dev", "staging", "prod"} {
 		rec := mustRunStack(t, stack)
 		namespaces := rec.OfType(typeNamespace)
-		require.Len(t, namespaces, 2, stack)
+		require.Len(t, namespaces, 3, stack) // app, platform, database-users
 		for _, ns := range namespaces {
 			meta := ns.Input("metadata").(map[string]any)
 			labels := meta["labels"].(map[string]any)

@@ -102,6 +102,14 @@ type DatabaseUsers struct {
 	// MasterSecret and AppSecret are keys of Args.Secrets holding JSON logins (username,
 	// password, host, port, dbname). Required.
 	MasterSecret, AppSecret string
+	// Namespace is the Job's own namespace, which the component creates (the master login is
+	// copied there, out of the application's reach). Default scalemate-database-users.
+	Namespace string
+	// NamespaceLabels label that namespace (its Pod Security Admission level). Required.
+	NamespaceLabels map[string]string
+	// Revision changes whenever a login changes (the secrets' version ids), so the Job runs
+	// again and the database learns the new password. Default none.
+	Revision pulumi.StringInput
 }
 
 // Args configures the application.
@@ -175,6 +183,11 @@ func (a Args) withDefaults() Args {
 	a.CachePort = cmp.Or(a.CachePort, 6379)
 	a.SecretRefreshInterval = cmp.Or(a.SecretRefreshInterval, "15m")
 	a.Active = cmp.Or(a.Active, "blue")
+	if a.DatabaseUsers != nil && a.DatabaseUsers.Namespace == "" {
+		d := *a.DatabaseUsers
+		d.Namespace = "scalemate-database-users"
+		a.DatabaseUsers = &d
+	}
 	return a
 }
 
@@ -287,6 +300,12 @@ func (a Args) check(p *validate.Problems, wired bool) {
 		if len(a.DataCIDRs) == 0 {
 			p.Addf("DatabaseUsers", "needs DataCIDRs to reach the database")
 		}
+		if !validate.IsDNSLabel(d.Namespace) || d.Namespace == a.Namespace {
+			p.Addf("DatabaseUsers.Namespace", "%q is not a namespace name other than Namespace", d.Namespace)
+		}
+		if d.NamespaceLabels["pod-security.kubernetes.io/enforce"] != "restricted" {
+			p.Addf("DatabaseUsers.NamespaceLabels", "must enforce Pod Security restricted (pod-security.kubernetes.io/enforce: restricted)")
+		}
 	}
 }
 
@@ -372,29 +391,16 @@ type built struct {
 // version, its Job, Deployment, autoscaler and disruption budget.
 func (b *builder) service(s Service, usersJob pulumi.Resource) (*built, error) {
 	logical := b.name + "-" + s.Name
-	sa, role, err := b.identity(s.Name, s.Secrets)
+	sa, role, err := b.identity(b.args.Namespace, s.Name, s.Secrets)
 	if err != nil {
 		return nil, err
 	}
-	secrets, err := b.externalSecrets(s.Name, s.Secrets, sa)
+	secrets, err := b.externalSecrets(b.args.Namespace, s.Name, s.Secrets, sa)
 	if err != nil {
 		return nil, err
-	}
-	labels := map[string]string{NameLabel: s.Name, "app.kubernetes.io/part-of": "scalemate"}
-	// The stable Service is what peers call: it follows the active colour.
-	if len(s.Peers) > 0 {
-		if _, err := corev1.NewService(b.ctx, logical, &corev1.ServiceArgs{
-			Metadata: meta(s.Name, b.args.Namespace, labels),
-			Spec: &corev1.ServiceSpecArgs{
-				Type:     pulumi.String("ClusterIP"),
-				Selector: pulumi.StringMap{NameLabel: pulumi.String(s.Name), ColourLabel: pulumi.String(b.args.Active)},
-				Ports:    corev1.ServicePortArray{corev1.ServicePortArgs{Name: pulumi.String("http"), Port: pulumi.Int(s.Port), TargetPort: pulumi.String("http")}},
-			},
-		}, b.opts()...); err != nil {
-			return nil, fmt.Errorf("creating service %s: %w", s.Name, err)
-		}
 	}
 	out := &built{role: role, deployments: map[string]pulumi.StringOutput{}}
+	ready := map[string][]pulumi.Resource{} // per colour: what its rollout is
 	for _, colour := range Colours {
 		var before []pulumi.Resource
 		before = append(before, secrets...)
@@ -419,16 +425,39 @@ func (b *builder) service(s Service, usersJob pulumi.Resource) (*built, error) {
 				return nil, err
 			}
 			before = append(before, job)
-			b.app.Ready = append(b.app.Ready, job)
+			ready[colour] = append(ready[colour], job)
 		}
-		d, err := b.deployment(s, colour, version, sa, before)
+		// The autoscaler comes first, so it raises a new Deployment to MinReplicas while its
+		// first pods start (they pass the load balancer's health check only after 20 s or
+		// more): the rollout the traffic switch waits for is then MinReplicas pods, not one.
+		hpa, err := b.autoscaler(s, colour)
 		if err != nil {
 			return nil, err
 		}
-		b.app.Ready = append(b.app.Ready, d)
-		out.deployments[colour] = d.Metadata.Name().Elem()
-		if err := b.scaling(s, colour, d); err != nil {
+		d, err := b.deployment(s, colour, version, sa, append(before, hpa))
+		if err != nil {
 			return nil, err
+		}
+		ready[colour] = append(ready[colour], hpa, d)
+		out.deployments[colour] = d.Metadata.Name().Elem()
+		if err := b.disruptionBudget(s, colour); err != nil {
+			return nil, err
+		}
+		b.app.Ready = append(b.app.Ready, ready[colour]...)
+	}
+	// The stable Service is what peers call: it follows the active colour, once that colour
+	// is rolled out.
+	if len(s.Peers) > 0 {
+		labels := map[string]string{NameLabel: s.Name, "app.kubernetes.io/part-of": "scalemate"}
+		if _, err := corev1.NewService(b.ctx, logical, &corev1.ServiceArgs{
+			Metadata: meta(s.Name, b.args.Namespace, labels),
+			Spec: &corev1.ServiceSpecArgs{
+				Type:     pulumi.String("ClusterIP"),
+				Selector: pulumi.StringMap{NameLabel: pulumi.String(s.Name), ColourLabel: pulumi.String(b.args.Active)},
+				Ports:    corev1.ServicePortArray{corev1.ServicePortArgs{Name: pulumi.String("http"), Port: pulumi.Int(s.Port), TargetPort: pulumi.String("http")}},
+			},
+		}, b.opts(ready[b.args.Active]...)...); err != nil {
+			return nil, fmt.Errorf("creating service %s: %w", s.Name, err)
 		}
 	}
 	return out, nil
@@ -436,7 +465,7 @@ func (b *builder) service(s Service, usersJob pulumi.Resource) (*built, error) {
 
 // identity creates the service's ServiceAccount and its IRSA role, which may read exactly the
 // service's secrets (the External Secrets Operator assumes it for the service).
-func (b *builder) identity(account string, secrets []string) (*corev1.ServiceAccount, pulumi.StringOutput, error) {
+func (b *builder) identity(namespace, account string, secrets []string) (*corev1.ServiceAccount, pulumi.StringOutput, error) {
 	var arns []any
 	for _, s := range secrets {
 		arns = append(arns, b.args.Secrets[s].ARN)
@@ -468,14 +497,14 @@ func (b *builder) identity(account string, secrets []string) (*corev1.ServiceAcc
 	}
 	role, err := irsa.Role(b.ctx, b.name+"-"+account, irsa.Args{
 		OIDCProviderARN: b.args.OIDCProviderARN, OIDCIssuerURL: b.args.OIDCIssuerURL,
-		Namespace: b.args.Namespace, ServiceAccount: account, Inline: inline,
+		Namespace: namespace, ServiceAccount: account, Inline: inline,
 	}, b.parent)
 	if err != nil {
 		return nil, pulumi.StringOutput{}, err
 	}
 	sa, err := corev1.NewServiceAccount(b.ctx, b.name+"-"+account, &corev1.ServiceAccountArgs{
 		Metadata: &metav1.ObjectMetaArgs{
-			Name: pulumi.String(account), Namespace: pulumi.String(b.args.Namespace),
+			Name: pulumi.String(account), Namespace: pulumi.String(namespace),
 			Annotations: pulumi.StringMap{"eks.amazonaws.com/role-arn": role.Arn},
 		},
 		// The IRSA token is projected by EKS's webhook whatever this says; this only keeps the
@@ -490,19 +519,19 @@ func (b *builder) identity(account string, secrets []string) (*corev1.ServiceAcc
 
 // externalSecrets creates the service's SecretStore (authenticating as its ServiceAccount) and
 // one ExternalSecret per secret it reads, each kept as Kubernetes Secret <account>-<secret>.
-func (b *builder) externalSecrets(account string, secrets []string, sa *corev1.ServiceAccount) ([]pulumi.Resource, error) {
+func (b *builder) externalSecrets(namespace, account string, secrets []string, sa *corev1.ServiceAccount, after ...pulumi.Resource) ([]pulumi.Resource, error) {
 	if len(secrets) == 0 {
 		return nil, nil
 	}
 	store, err := apiextensions.NewCustomResource(b.ctx, b.name+"-"+account+"-secrets", &apiextensions.CustomResourceArgs{
 		ApiVersion: pulumi.String("external-secrets.io/v1"),
 		Kind:       pulumi.String("SecretStore"),
-		Metadata:   meta(account, b.args.Namespace, nil),
+		Metadata:   meta(account, namespace, nil),
 		OtherFields: kubernetes.UntypedArgs{"spec": pulumi.Map{"provider": pulumi.Map{"aws": pulumi.Map{
 			"service": pulumi.String("SecretsManager"), "region": pulumi.String(b.args.Region),
 			"auth": pulumi.Map{"jwt": pulumi.Map{"serviceAccountRef": pulumi.Map{"name": sa.Metadata.Name().Elem()}}},
 		}}}},
-	}, b.opts()...)
+	}, b.opts(after...)...)
 	if err != nil {
 		return nil, fmt.Errorf("creating secret store %s: %w", account, err)
 	}
@@ -512,7 +541,12 @@ func (b *builder) externalSecrets(account string, secrets []string, sa *corev1.S
 		es, err := apiextensions.NewCustomResource(b.ctx, b.name+"-"+k8sName, &apiextensions.CustomResourceArgs{
 			ApiVersion: pulumi.String("external-secrets.io/v1"),
 			Kind:       pulumi.String("ExternalSecret"),
-			Metadata:   meta(k8sName, b.args.Namespace, nil),
+			Metadata: &metav1.ObjectMetaArgs{
+				Name: pulumi.String(k8sName), Namespace: pulumi.String(namespace),
+				// The provider waits until the Secret is synced, so pods never start without it
+				// and a sync failure (IAM, network) fails here, not as a rollout timeout.
+				Annotations: pulumi.StringMap{"pulumi.com/waitFor": pulumi.String("condition=Ready")},
+			},
 			OtherFields: kubernetes.UntypedArgs{"spec": pulumi.Map{
 				"refreshInterval": pulumi.String(b.args.SecretRefreshInterval),
 				"secretStoreRef":  pulumi.Map{"name": store.Metadata.Name().Elem(), "kind": pulumi.String("SecretStore")},
@@ -687,8 +721,9 @@ func (b *builder) deployment(s Service, colour, version string, sa *corev1.Servi
 	return d, nil
 }
 
-// scaling creates the colour's autoscaler (CPU and memory) and disruption budget.
-func (b *builder) scaling(s Service, colour string, d *appsv1.Deployment) error {
+// autoscaler creates the colour's autoscaler (CPU and memory), naming the Deployment it scales
+// before that exists.
+func (b *builder) autoscaler(s Service, colour string) (pulumi.Resource, error) {
 	name := s.Name + "-" + colour
 	target := func(resource string, percent int) autoscalingv2.MetricSpecArgs {
 		return autoscalingv2.MetricSpecArgs{Type: pulumi.String("Resource"), Resource: autoscalingv2.ResourceMetricSourceArgs{
@@ -696,36 +731,45 @@ func (b *builder) scaling(s Service, colour string, d *appsv1.Deployment) error 
 			Target: autoscalingv2.MetricTargetArgs{Type: pulumi.String("Utilization"), AverageUtilization: pulumi.Int(percent)},
 		}}
 	}
-	if _, err := autoscalingv2.NewHorizontalPodAutoscaler(b.ctx, b.name+"-"+name, &autoscalingv2.HorizontalPodAutoscalerArgs{
+	hpa, err := autoscalingv2.NewHorizontalPodAutoscaler(b.ctx, b.name+"-"+name, &autoscalingv2.HorizontalPodAutoscalerArgs{
 		Metadata: meta(name, b.args.Namespace, nil),
 		Spec: autoscalingv2.HorizontalPodAutoscalerSpecArgs{
-			ScaleTargetRef: autoscalingv2.CrossVersionObjectReferenceArgs{ApiVersion: pulumi.String("apps/v1"), Kind: pulumi.String("Deployment"), Name: d.Metadata.Name().Elem()},
+			ScaleTargetRef: autoscalingv2.CrossVersionObjectReferenceArgs{ApiVersion: pulumi.String("apps/v1"), Kind: pulumi.String("Deployment"), Name: pulumi.String(name)},
 			MinReplicas:    pulumi.Int(s.MinReplicas), MaxReplicas: pulumi.Int(s.MaxReplicas),
 			Metrics: autoscalingv2.MetricSpecArray{target("cpu", 70), target("memory", 80)},
 			// Scale up at once, down slowly: a burst must not flap the pod count.
 			Behavior: autoscalingv2.HorizontalPodAutoscalerBehaviorArgs{ScaleDown: autoscalingv2.HPAScalingRulesArgs{StabilizationWindowSeconds: pulumi.Int(300)}},
 		},
-	}, b.parent); err != nil {
-		return fmt.Errorf("creating autoscaler %s: %w", name, err)
+	}, b.opts()...)
+	if err != nil {
+		return nil, fmt.Errorf("creating autoscaler %s: %w", name, err)
 	}
+	return hpa, nil
+}
+
+// disruptionBudget lets one of the colour's pods leave at a time during drains and node-group
+// updates.
+func (b *builder) disruptionBudget(s Service, colour string) error {
+	name := s.Name + "-" + colour
 	if _, err := policyv1.NewPodDisruptionBudget(b.ctx, b.name+"-"+name, &policyv1.PodDisruptionBudgetArgs{
 		Metadata: meta(name, b.args.Namespace, nil),
 		Spec: policyv1.PodDisruptionBudgetSpecArgs{
-			// One pod at a time leaves during drains and node-group updates.
 			MaxUnavailable: pulumi.Int(1),
 			Selector:       metav1.LabelSelectorArgs{MatchLabels: pulumi.StringMap{NameLabel: pulumi.String(s.Name), ColourLabel: pulumi.String(colour)}},
 		},
-	}, b.parent); err != nil {
+	}, b.opts()...); err != nil {
 		return fmt.Errorf("creating disruption budget %s: %w", name, err)
 	}
 	return nil
 }
 
 // migration runs the service's migration command with the colour's version. The Job's name
-// carries the version, so each version migrates once; the provider waits for it to succeed and
-// fails the update (nothing after it moves) when it fails.
+// carries the colour and the version, so each version migrates once per colour; the provider
+// waits for it to succeed and fails the update (nothing after it moves) when it fails. Only a
+// new name (a new version) replaces the Job: a change of the service's env or resources must
+// not re-run an old version's migrations against a newer schema.
 func (b *builder) migration(s Service, colour, version string, sa *corev1.ServiceAccount, after []pulumi.Resource) (pulumi.Resource, error) {
-	name := jobName(s.Name+"-migrate", version)
+	name := jobName(s.Name+"-migrate-"+colour, version)
 	container := corev1.ContainerArgs{Name: pulumi.String("migrate"), Image: b.image(s.Image, version), Command: pulumi.ToStringArray(s.Migrate)}
 	labels := map[string]string{NameLabel: s.Name, ComponentLabel: "migration", VersionLabel: labelValue(version)}
 	job, err := batchv1.NewJob(b.ctx, b.name+"-"+s.Name+"-migrate-"+colour, &batchv1.JobArgs{
@@ -738,12 +782,15 @@ func (b *builder) migration(s Service, colour, version string, sa *corev1.Servic
 				Spec:     b.podSpec(s, container, map[string]pulumi.StringInput{"RELEASE_VERSION": pulumi.String(version)}, sa, "Never"),
 			},
 		},
-	}, b.opts(after...)...)
+	}, append(b.opts(after...), pulumi.IgnoreChanges([]string{"spec"}), jobTimeouts)...)
 	if err != nil {
 		return nil, fmt.Errorf("creating migration job %s: %w", name, err)
 	}
 	return job, nil
 }
+
+// jobTimeouts let the provider wait out a Job's own deadline (its default wait is 10 minutes).
+var jobTimeouts = pulumi.Timeouts(&pulumi.CustomTimeouts{Create: "20m", Update: "20m"})
 
 // jobName is prefix-<version> cut to a label's 63 characters, with a hash when cut.
 func jobName(prefix, version string) string {
@@ -756,31 +803,48 @@ func jobName(prefix, version string) string {
 }
 
 // databaseUsersScript creates (or updates) the application's role from its secret, with the
-// master login: LOGIN only, a schema of its own, CONNECT on the database.
+// master login (an rds_superuser, not a superuser: it may create and alter roles it made, not
+// their SUPERUSER attribute, and on PostgreSQL 16 cannot SET ROLE to them, so the schema stays
+// the master's with USAGE and CREATE granted). TLS is verified against the region's RDS
+// certificate bundle: RDS certificates chain to Amazon RDS root CAs in no public trust store.
 const databaseUsersScript = `set -eu
 m="$SECRETS_DIR/$MASTER_SECRET" a="$SECRETS_DIR/$APP_SECRET"
-export PGHOST="$(cat $m/host)" PGPORT="$(cat $m/port)" PGUSER="$(cat $m/username)" PGPASSWORD="$(cat $m/password)" PGDATABASE="$(cat $m/dbname)" PGSSLMODE=verify-full PGSSLROOTCERT=system
+wget -q -O /tmp/rds-ca.pem "https://truststore.pki.rds.amazonaws.com/$AWS_REGION/$AWS_REGION-bundle.pem"
+export PGHOST="$(cat $m/host)" PGPORT="$(cat $m/port)" PGUSER="$(cat $m/username)" PGPASSWORD="$(cat $m/password)" PGDATABASE="$(cat $m/dbname)" PGSSLMODE=verify-full PGSSLROOTCERT=/tmp/rds-ca.pem
 psql -v ON_ERROR_STOP=1 -v app_user="$(cat $a/username)" -v app_password="$(cat $a/password)" -v db="$(cat $m/dbname)" <<'SQL'
 SELECT format('CREATE ROLE %I LOGIN', :'app_user') WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = :'app_user') \gexec
-ALTER ROLE :"app_user" WITH LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOINHERIT PASSWORD :'app_password';
+ALTER ROLE :"app_user" WITH LOGIN PASSWORD :'app_password';
 REVOKE ALL ON DATABASE :"db" FROM PUBLIC;
 GRANT CONNECT, TEMPORARY ON DATABASE :"db" TO :"app_user";
 REVOKE CREATE ON SCHEMA public FROM PUBLIC;
-CREATE SCHEMA IF NOT EXISTS app AUTHORIZATION :"app_user";
+CREATE SCHEMA IF NOT EXISTS app;
+GRANT USAGE, CREATE ON SCHEMA app TO :"app_user";
 ALTER ROLE :"app_user" SET search_path = app;
 SQL
 `
 
-// databaseUsers runs the Job that creates the application's database user. It reads the
-// master secret through an identity of its own; no service can.
+// databaseUsers runs the Job that creates the application's database user, in a namespace of
+// its own: the master login it reads becomes a Kubernetes Secret there, which no pod of the
+// application's namespace can mount. Its name carries a hash of the script, the image and
+// Revision, so a changed login runs it again.
 func (b *builder) databaseUsers(d *DatabaseUsers) (pulumi.Resource, error) {
 	const account = "database-users"
-	secrets := []string{d.MasterSecret, d.AppSecret}
-	sa, _, err := b.identity(account, secrets)
+	ns, err := corev1.NewNamespace(b.ctx, b.name+"-"+account, &corev1.NamespaceArgs{
+		Metadata: &metav1.ObjectMetaArgs{Name: pulumi.String(d.Namespace), Labels: pulumi.ToStringMap(d.NamespaceLabels)},
+	}, b.opts()...)
+	if err != nil {
+		return nil, fmt.Errorf("creating namespace %s: %w", d.Namespace, err)
+	}
+	isolation, err := b.databaseUsersPolicies(d.Namespace, ns)
 	if err != nil {
 		return nil, err
 	}
-	synced, err := b.externalSecrets(account, secrets, sa)
+	secrets := []string{d.MasterSecret, d.AppSecret}
+	sa, _, err := b.identity(d.Namespace, account, secrets)
+	if err != nil {
+		return nil, err
+	}
+	synced, err := b.externalSecrets(d.Namespace, account, secrets, sa, ns)
 	if err != nil {
 		return nil, err
 	}
@@ -790,18 +854,29 @@ func (b *builder) databaseUsers(d *DatabaseUsers) (pulumi.Resource, error) {
 		Command: pulumi.ToStringArray([]string{"/bin/sh", "-c", databaseUsersScript}),
 	}
 	pod := b.podSpec(s, container, map[string]pulumi.StringInput{
-		"HOME": pulumi.String("/tmp"), "MASTER_SECRET": pulumi.String(d.MasterSecret), "APP_SECRET": pulumi.String(d.AppSecret),
+		"HOME": pulumi.String("/tmp"), "AWS_REGION": pulumi.String(b.args.Region),
+		"MASTER_SECRET": pulumi.String(d.MasterSecret), "APP_SECRET": pulumi.String(d.AppSecret),
 	}, sa, "Never")
-	// The script's hash names the Job: a changed script runs again, an unchanged one never.
-	sum := sha256.Sum256([]byte(databaseUsersScript + d.Image))
+	// The application's ConfigMap lives in the application's namespace, not this one.
+	c := pod.Containers.(corev1.ContainerArray)[0].(corev1.ContainerArgs)
+	c.EnvFrom = nil
+	pod.Containers = corev1.ContainerArray{c}
+	revision := d.Revision
+	if revision == nil {
+		revision = pulumi.String("")
+	}
+	name := revision.ToStringOutput().ApplyT(func(rev string) string {
+		sum := sha256.Sum256([]byte(databaseUsersScript + d.Image + rev))
+		return account + "-" + hex.EncodeToString(sum[:])[:10]
+	}).(pulumi.StringOutput)
 	labels := map[string]string{NameLabel: account, ComponentLabel: "database-users"}
 	job, err := batchv1.NewJob(b.ctx, b.name+"-"+account, &batchv1.JobArgs{
-		Metadata: meta(account+"-"+hex.EncodeToString(sum[:])[:10], b.args.Namespace, labels),
+		Metadata: &metav1.ObjectMetaArgs{Name: name, Namespace: pulumi.String(d.Namespace), Labels: pulumi.ToStringMap(labels)},
 		Spec: batchv1.JobSpecArgs{
 			BackoffLimit: pulumi.Int(3), ActiveDeadlineSeconds: pulumi.Int(600),
 			Template: corev1.PodTemplateSpecArgs{Metadata: &metav1.ObjectMetaArgs{Labels: pulumi.ToStringMap(labels)}, Spec: pod},
 		},
-	}, b.opts(synced...)...)
+	}, append(b.opts(append(synced, isolation...)...), jobTimeouts)...)
 	if err != nil {
 		return nil, fmt.Errorf("creating job %s: %w", account, err)
 	}
@@ -809,27 +884,64 @@ func (b *builder) databaseUsers(d *DatabaseUsers) (pulumi.Resource, error) {
 	return job, nil
 }
 
+// databaseUsersPolicies isolate the Job's namespace: nothing in; out only DNS, HTTPS (the RDS
+// certificate bundle) and the database subnets on the database's port.
+func (b *builder) databaseUsersPolicies(namespace string, ns pulumi.Resource) ([]pulumi.Resource, error) {
+	dns := networkingv1.NetworkPolicyPeerArgs{
+		NamespaceSelector: metav1.LabelSelectorArgs{MatchLabels: pulumi.StringMap{"kubernetes.io/metadata.name": pulumi.String("kube-system")}},
+		PodSelector:       metav1.LabelSelectorArgs{MatchLabels: pulumi.StringMap{"k8s-app": pulumi.String("kube-dns")}},
+	}
+	egress := networkingv1.NetworkPolicyEgressRuleArray{
+		networkingv1.NetworkPolicyEgressRuleArgs{To: networkingv1.NetworkPolicyPeerArray{dns}, Ports: networkingv1.NetworkPolicyPortArray{
+			networkingv1.NetworkPolicyPortArgs{Protocol: pulumi.String("UDP"), Port: pulumi.Int(53)},
+			networkingv1.NetworkPolicyPortArgs{Protocol: pulumi.String("TCP"), Port: pulumi.Int(53)},
+		}},
+		networkingv1.NetworkPolicyEgressRuleArgs{Ports: tcp(443)},
+		networkingv1.NetworkPolicyEgressRuleArgs{To: ipBlocks(b.args.DataCIDRs), Ports: tcp(b.args.DatabasePort)},
+	}
+	var out []pulumi.Resource
+	for _, p := range []struct {
+		name string
+		spec networkingv1.NetworkPolicySpecArgs
+	}{
+		{"default-deny", networkingv1.NetworkPolicySpecArgs{PodSelector: metav1.LabelSelectorArgs{}, PolicyTypes: pulumi.ToStringArray([]string{"Ingress", "Egress"})}},
+		{"allow-egress", networkingv1.NetworkPolicySpecArgs{PodSelector: metav1.LabelSelectorArgs{}, PolicyTypes: pulumi.ToStringArray([]string{"Egress"}), Egress: egress}},
+	} {
+		spec := p.spec
+		np, err := networkingv1.NewNetworkPolicy(b.ctx, b.name+"-database-users-"+p.name, &networkingv1.NetworkPolicyArgs{
+			Metadata: meta(p.name, namespace, nil), Spec: &spec,
+		}, b.opts(ns)...)
+		if err != nil {
+			return nil, fmt.Errorf("creating network policy %s of %s: %w", p.name, namespace, err)
+		}
+		out = append(out, np)
+	}
+	return out, nil
+}
+
+func ipBlocks(cidrs []string) networkingv1.NetworkPolicyPeerArray {
+	var out networkingv1.NetworkPolicyPeerArray
+	for _, c := range cidrs {
+		out = append(out, networkingv1.NetworkPolicyPeerArgs{IpBlock: networkingv1.IPBlockArgs{Cidr: pulumi.String(c)}})
+	}
+	return out
+}
+
+func tcp(port int) networkingv1.NetworkPolicyPortArray {
+	return networkingv1.NetworkPolicyPortArray{networkingv1.NetworkPolicyPortArgs{Protocol: pulumi.String("TCP"), Port: pulumi.Int(port)}}
+}
+
 // networkPolicies open each service's flows on top of the namespace's default deny (DNS and
 // HTTPS out are namespace-wide): the load balancer's subnets in to routed services, declared
 // peers in, and out to the data stores a service reads and to the services it may call.
 func (b *builder) networkPolicies() error {
 	a := b.args
-	ipBlocks := func(cidrs []string) networkingv1.NetworkPolicyPeerArray {
-		var out networkingv1.NetworkPolicyPeerArray
-		for _, c := range cidrs {
-			out = append(out, networkingv1.NetworkPolicyPeerArgs{IpBlock: networkingv1.IPBlockArgs{Cidr: pulumi.String(c)}})
-		}
-		return out
-	}
 	pods := func(names ...string) networkingv1.NetworkPolicyPeerArray {
 		var out networkingv1.NetworkPolicyPeerArray
 		for _, n := range names {
 			out = append(out, networkingv1.NetworkPolicyPeerArgs{PodSelector: metav1.LabelSelectorArgs{MatchLabels: pulumi.StringMap{NameLabel: pulumi.String(n)}}})
 		}
 		return out
-	}
-	tcp := func(port int) networkingv1.NetworkPolicyPortArray {
-		return networkingv1.NetworkPolicyPortArray{networkingv1.NetworkPolicyPortArgs{Protocol: pulumi.String("TCP"), Port: pulumi.Int(port)}}
 	}
 	type flows struct {
 		ingress networkingv1.NetworkPolicyIngressRuleArray
@@ -839,10 +951,6 @@ func (b *builder) networkPolicies() error {
 	names := []string{}
 	for _, s := range a.Services {
 		byName[s.Name], names = &flows{}, append(names, s.Name)
-	}
-	if a.DatabaseUsers != nil {
-		byName["database-users"], names = &flows{}, append(names, "database-users")
-		byName["database-users"].egress = append(byName["database-users"].egress, networkingv1.NetworkPolicyEgressRuleArgs{To: ipBlocks(a.DataCIDRs), Ports: tcp(a.DatabasePort)})
 	}
 	for _, s := range a.Services {
 		f := byName[s.Name]

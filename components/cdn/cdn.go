@@ -16,6 +16,7 @@ import (
 	"strings"
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/cloudfront"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/route53"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/shield"
 	"github.com/pulumi/pulumi-random/sdk/v4/go/random"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
@@ -67,8 +68,9 @@ type Args struct {
 	// DomainNames are the distribution's aliases; the first is the certificate's name. Empty
 	// uses CloudFront's default certificate and domain (non-production).
 	DomainNames []string
-	// Route53ZoneID, when set, gets the certificate's DNS validation records and the
-	// certificate is waited for; otherwise the records are outputs to create elsewhere.
+	// Route53ZoneID, when set, gets the certificate's DNS validation records (the certificate
+	// is waited for) and the aliases' A and AAAA records; otherwise the validation records are
+	// outputs to create elsewhere.
 	Route53ZoneID pulumi.StringInput
 	// WebACLARN is the WAF web ACL (scope CLOUDFRONT). Required.
 	WebACLARN pulumi.StringInput
@@ -299,6 +301,23 @@ func New(ctx *pulumi.Context, name string, args Args, opts ...pulumi.ResourceOpt
 		}}
 	}), parent); err != nil {
 		return nil, err
+	}
+
+	// Viewers find the distribution by its aliases: A and AAAA alias records in the zone.
+	if args.Route53ZoneID != nil {
+		for _, d := range args.DomainNames {
+			for _, typ := range []string{"A", "AAAA"} {
+				logical := name + "-alias-" + strings.ToLower(typ) + "-" + strings.ReplaceAll(strings.ReplaceAll(d, "*", "wildcard"), ".", "-")
+				if _, err := route53.NewRecord(ctx, logical, &route53.RecordArgs{
+					ZoneId: args.Route53ZoneID, Name: pulumi.String(d), Type: pulumi.String(typ),
+					Aliases: route53.RecordAliasArray{route53.RecordAliasArgs{
+						Name: dist.DomainName, ZoneId: dist.HostedZoneId, EvaluateTargetHealth: pulumi.Bool(false),
+					}},
+				}, parent); err != nil {
+					return nil, fmt.Errorf("creating the %s record of %s: %w", typ, d, err)
+				}
+			}
+		}
 	}
 
 	if args.ShieldAdvanced {

@@ -471,7 +471,7 @@ type ns struct {
 // namespace creates a namespace under Pod Security "restricted" with its quota and container
 // defaults.
 func namespace(ctx *pulumi.Context, logical, name, k8sVersion string, extraLabels map[string]string, q Quota, c ContainerDefaults, opts ...pulumi.ResourceOption) (*ns, error) {
-	labels := podSecurityLabels(k8sVersion)
+	labels := PodSecurityLabels(k8sVersion)
 	maps.Copy(labels, extraLabels)
 	n, err := corev1.NewNamespace(ctx, logical, &corev1.NamespaceArgs{
 		Metadata: &metav1.ObjectMetaArgs{Name: pulumi.String(name), Labels: pulumi.ToStringMap(labels)},
@@ -511,12 +511,12 @@ func namespace(ctx *pulumi.Context, logical, name, k8sVersion string, extraLabel
 // rollout (and the traffic switch that waits for it) never outruns the load balancer.
 var appNamespaceLabels = map[string]string{"elbv2.k8s.aws/pod-readiness-gate-inject": "enabled"}
 
-// podSecurityLabels enforces the restricted Pod Security Standard. Enforcement is pinned to the
+// PodSecurityLabels enforce the restricted Pod Security Standard. Enforcement is pinned to the
 // cluster's minor version: EKS upgrades clusters itself at the end of support, and an upgrade
 // must not start rejecting pods at their next rollout; the pin moves with KubernetesVersion, in a
 // reviewed change. Warnings and audit annotations follow "latest", so a tightening of the
 // standard shows up in kubectl and the audit log before it is enforced.
-func podSecurityLabels(k8sVersion string) map[string]string {
+func PodSecurityLabels(k8sVersion string) map[string]string {
 	const p = "pod-security.kubernetes.io/"
 	return map[string]string{
 		p + "enforce": "restricted", p + "enforce-version": "v" + k8sVersion,

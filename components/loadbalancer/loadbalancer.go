@@ -8,13 +8,15 @@
 // Each route (a service and its path) gets two target groups, blue and green, that the AWS Load
 // Balancer Controller fills with pod IPs (TargetGroupBinding); Forward then creates the rules
 // that split each route's traffic between the colours by weight, after whatever the caller says
-// must be ready first. Changing weights updates rules in place: the load balancer, its
+// must be ready first. Both colours' groups are always named by a rule no request matches, so
+// their targets are health-checked before they take traffic. Changing weights updates rules in place: the load balancer, its
 // listeners and target groups are never replaced by a release.
 package loadbalancer
 
 import (
 	"cmp"
 	"fmt"
+	"hash/fnv"
 	"maps"
 	"regexp"
 	"slices"
@@ -24,6 +26,7 @@ import (
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/lb"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/route53"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/wafv2"
+	"github.com/pulumi/pulumi-random/sdk/v4/go/random"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/scalemate/infra/internal/dnscert"
@@ -193,6 +196,8 @@ func (a Args) check(p *validate.Problems, name string) {
 		}
 		if slices.IndexFunc(a.Routes, func(o Route) bool { return o.PathPattern == r.PathPattern }) != i {
 			p.Addf(f+".PathPattern", "%q is also an earlier route's", r.PathPattern)
+		} else if j := slices.IndexFunc(a.Routes, func(o Route) bool { return priority(o) == priority(r) }); j != i {
+			p.Addf(f+".Name", "%q gets the same rule priority as %q (paths of one length, names that hash alike); rename one", r.Name, a.Routes[j].Name)
 		}
 		p.IntRange(f+".Port", r.Port, 1, 65535)
 		if !healthRE.MatchString(r.HealthCheckPath) || len(r.HealthCheckPath) > 1024 {
@@ -307,6 +312,9 @@ func New(ctx *pulumi.Context, name string, args Args, opts ...pulumi.ResourceOpt
 	if err := l.listeners(ctx, alb, cert.ARN, parent); err != nil {
 		return nil, err
 	}
+	if err := l.keepGroupsInUse(ctx, parent); err != nil {
+		return nil, err
+	}
 
 	arns, suffixes := pulumi.StringMap{}, pulumi.StringMap{}
 	for key, tg := range l.groups {
@@ -336,9 +344,8 @@ func (l *LoadBalancer) securityGroups(ctx *pulumi.Context, parent pulumi.Resourc
 		sg, err := ec2.NewSecurityGroup(ctx, logical, &ec2.SecurityGroupArgs{
 			VpcId:       l.args.VPCID,
 			Description: pulumi.Sprintf("%s load balancer: port %d from CloudFront only", l.name, port),
-			// Rules are separate resources below; none here, so the provider's default egress
-			// (everything) is removed.
-			Egress: ec2.SecurityGroupEgressArray{},
+			// No inline rules: every rule is a resource of its own below (inline and separate
+			// rules overwrite each other). The provider removes AWS's default allow-all egress.
 		}, parent)
 		if err != nil {
 			return nil, fmt.Errorf("creating security group %s: %w", logical, err)
@@ -470,6 +477,67 @@ func (l *LoadBalancer) listeners(ctx *pulumi.Context, alb *lb.LoadBalancer, cert
 	return nil
 }
 
+// Rule priorities are stable: a route's priority follows from its own path and name only, so
+// adding or removing a route never renumbers the others (the ALB changes one rule's priority at
+// a time, and a renumbering collides with rules that have not moved yet). Longer patterns come
+// first; the hash orders patterns of equal length.
+const (
+	keepAliveBand = 20000
+	maxPathLength = 128
+)
+
+// priority is a route's traffic rule priority: (128 - len(pattern)) * 100 + hash(name) % 100,
+// and the catch-all /* after every other route.
+func priority(r Route) int {
+	if r.PathPattern == "/*" {
+		return (maxPathLength-1)*100 + 99
+	}
+	h := fnv.New32a()
+	h.Write([]byte(r.Name))
+	return (maxPathLength-len(r.PathPattern))*100 + int(h.Sum32()%100)
+}
+
+// keepGroupsInUse gives every route a rule that no request matches (it needs the CDN's header
+// and a second header with a random value CloudFront never sends), forwarding to both colours.
+// A target group that no rule names is not health-checked: its targets stay "unused", the load
+// balancer controller's readiness gate never passes, and a colour's rollout (which the traffic
+// rule waits for) would never finish. These rules exist from the start, before any rollout.
+func (l *LoadBalancer) keepGroupsInUse(ctx *pulumi.Context, parent pulumi.ResourceOption) error {
+	never, err := random.NewRandomId(ctx, l.name+"-keep-alive", &random.RandomIdArgs{ByteLength: pulumi.Int(16)}, parent)
+	if err != nil {
+		return fmt.Errorf("generating the keep-alive header value: %w", err)
+	}
+	for _, r := range l.args.Routes {
+		var groups lb.ListenerRuleActionForwardTargetGroupArray
+		for _, c := range Colours {
+			groups = append(groups, lb.ListenerRuleActionForwardTargetGroupArgs{Arn: l.groups[r.Name+"-"+c].Arn, Weight: pulumi.Int(1)})
+		}
+		logical := l.name + "-" + r.Name + "-keep-alive"
+		if _, err := lb.NewListenerRule(ctx, logical, &lb.ListenerRuleArgs{
+			ListenerArn: l.https.Arn,
+			Priority:    pulumi.Int(keepAliveBand + priority(r)),
+			Actions:     lb.ListenerRuleActionArray{lb.ListenerRuleActionArgs{Type: pulumi.String("forward"), Forward: lb.ListenerRuleActionForwardArgs{TargetGroups: groups}}},
+			Conditions: lb.ListenerRuleConditionArray{
+				l.originCondition(),
+				lb.ListenerRuleConditionArgs{HttpHeader: lb.ListenerRuleConditionHttpHeaderArgs{
+					HttpHeaderName: pulumi.String("X-Scalemate-Keep-Alive"), Values: pulumi.StringArray{pulumi.ToSecret(never.Hex).(pulumi.StringOutput)},
+				}},
+			},
+		}, parent); err != nil {
+			return fmt.Errorf("creating listener rule %s: %w", logical, err)
+		}
+	}
+	return nil
+}
+
+// originCondition matches requests that carry the CDN's secret header.
+func (l *LoadBalancer) originCondition() lb.ListenerRuleConditionArgs {
+	return lb.ListenerRuleConditionArgs{HttpHeader: lb.ListenerRuleConditionHttpHeaderArgs{
+		HttpHeaderName: pulumi.String(l.args.OriginVerifyHeader),
+		Values:         pulumi.StringArray{l.args.OriginVerifySecret},
+	}}
+}
+
 // Forward creates the listener rules: each route's requests that carry the CDN's header go to
 // its blue and green target groups by weights (percent per colour, summing to 100), or, when
 // both weights are zero, get the maintenance page. The rules wait for after (the new colour's
@@ -495,7 +563,7 @@ func (l *LoadBalancer) Forward(ctx *pulumi.Context, weights map[string]int, afte
 	}
 	l.forwarded = true
 	opts := []pulumi.ResourceOption{pulumi.Parent(l), pulumi.DependsOn(after)}
-	for i, r := range l.routesBySpecificity() {
+	for _, r := range l.args.Routes {
 		action := lb.ListenerRuleActionArgs{
 			Type: pulumi.String("fixed-response"),
 			FixedResponse: lb.ListenerRuleActionFixedResponseArgs{
@@ -516,12 +584,7 @@ func (l *LoadBalancer) Forward(ctx *pulumi.Context, weights map[string]int, afte
 				Forward: lb.ListenerRuleActionForwardArgs{TargetGroups: groups},
 			}
 		}
-		conditions := lb.ListenerRuleConditionArray{lb.ListenerRuleConditionArgs{
-			HttpHeader: lb.ListenerRuleConditionHttpHeaderArgs{
-				HttpHeaderName: pulumi.String(l.args.OriginVerifyHeader),
-				Values:         pulumi.StringArray{l.args.OriginVerifySecret},
-			},
-		}}
+		conditions := lb.ListenerRuleConditionArray{l.originCondition()}
 		if r.PathPattern != "/*" {
 			conditions = append(conditions, lb.ListenerRuleConditionArgs{
 				PathPattern: lb.ListenerRuleConditionPathPatternArgs{Values: pulumi.StringArray{pulumi.String(r.PathPattern)}},
@@ -530,7 +593,7 @@ func (l *LoadBalancer) Forward(ctx *pulumi.Context, weights map[string]int, afte
 		logical := l.name + "-" + r.Name
 		if _, err := lb.NewListenerRule(ctx, logical, &lb.ListenerRuleArgs{
 			ListenerArn: l.https.Arn,
-			Priority:    pulumi.Int(10 * (i + 1)),
+			Priority:    pulumi.Int(priority(r)),
 			Actions:     lb.ListenerRuleActionArray{action},
 			Conditions:  conditions,
 		}, opts...); err != nil {
@@ -538,24 +601,4 @@ func (l *LoadBalancer) Forward(ctx *pulumi.Context, weights map[string]int, afte
 		}
 	}
 	return nil
-}
-
-// routesBySpecificity orders the routes as the rules are evaluated: longer patterns first, the
-// catch-all /* last.
-func (l *LoadBalancer) routesBySpecificity() []Route {
-	routes := slices.Clone(l.args.Routes)
-	slices.SortStableFunc(routes, func(a, b Route) int {
-		if a.PathPattern == "/*" || b.PathPattern == "/*" {
-			return cmp.Compare(boolInt(a.PathPattern == "/*"), boolInt(b.PathPattern == "/*"))
-		}
-		return cmp.Or(cmp.Compare(len(b.PathPattern), len(a.PathPattern)), cmp.Compare(a.PathPattern, b.PathPattern))
-	})
-	return routes
-}
-
-func boolInt(b bool) int {
-	if b {
-		return 1
-	}
-	return 0
 }

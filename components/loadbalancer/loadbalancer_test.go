@@ -108,7 +108,7 @@ func TestOnlyCloudFrontReachesIt(t *testing.T) {
 	for _, port := range []float64{443, 80} {
 		name := map[float64]string{443: "scalemate-dev-443", 80: "scalemate-dev-80"}[port]
 		sg := rec.Must(t, tSG, name)
-		assert.Equal(t, []any{}, sg.Input("egress"), "no default allow-all egress")
+		assert.Nil(t, sg.Input("egress"), "no inline rules: they would overwrite the separate ones")
 		rule := rec.Must(t, tSGRule, name+"-cloudfront")
 		assert.Equal(t, "ingress", rule.Input("type"))
 		assert.Equal(t, []any{"pl-82a045eb"}, rule.Input("prefixListIds"))
@@ -179,8 +179,8 @@ func TestRulesForwardByWeightBehindTheHeader(t *testing.T) {
 	rec := mustRun(t, baseArgs(), map[string]int{"blue": 90, "green": 10})
 	api := rec.Must(t, tRule, "scalemate-dev-api")
 	web := rec.Must(t, tRule, "scalemate-dev-web")
-	assert.Equal(t, 10.0, api.Input("priority"), "specific paths first")
-	assert.Equal(t, 20.0, web.Input("priority"), "the catch-all last")
+	assert.Less(t, api.Input("priority"), web.Input("priority"), "specific paths first, the catch-all last")
+	assert.Equal(t, 12799.0, web.Input("priority"))
 	action := api.Input("actions").([]any)[0].(map[string]any)
 	assert.Equal(t, "forward", action["type"])
 	groups := action["forward"].(map[string]any)["targetGroups"].([]any)
@@ -201,6 +201,38 @@ func TestRulesForwardByWeightBehindTheHeader(t *testing.T) {
 }
 
 // The idle colour stays in the action at weight 0, so its targets are health-checked.
+// Priorities depend on each route alone: adding a route moves no other rule.
+func TestStablePriorities(t *testing.T) {
+	rec := mustRun(t, baseArgs(), map[string]int{"blue": 100})
+	before := map[string]any{}
+	for _, r := range rec.OfType(tRule) {
+		before[r.Name] = r.Input("priority")
+	}
+	args := baseArgs()
+	args.Routes = append(args.Routes, Route{Name: "admin", PathPattern: "/api/admin/*", Port: 8080, HealthCheckPath: "/ready"})
+	rec = mustRun(t, args, map[string]int{"blue": 100})
+	for name, p := range before {
+		assert.Equal(t, p, rec.Must(t, tRule, name).Input("priority"), name)
+	}
+	assert.Less(t, rec.Must(t, tRule, "scalemate-dev-admin").Input("priority"), before["scalemate-dev-api"], "the longer path first")
+	assert.Len(t, rec.OfType(tRule), 6, "a traffic and a keep-alive rule per route")
+}
+
+// Both colours' groups are named by a rule no request matches, from the start: their targets
+// are health-checked (and pods' readiness gates can pass) before any traffic rule exists.
+func TestGroupsKeptInUse(t *testing.T) {
+	rec := mustRun(t, baseArgs(), nil)
+	keep := rec.Must(t, tRule, "scalemate-dev-api-keep-alive")
+	groups := keep.Input("actions").([]any)[0].(map[string]any)["forward"].(map[string]any)["targetGroups"].([]any)
+	require.Len(t, groups, 2)
+	conditions := keep.Input("conditions").([]any)
+	require.Len(t, conditions, 2, "the CDN's header and a random one CloudFront never sends")
+	assert.Equal(t, "X-Origin-Verify", conditions[0].(map[string]any)["httpHeader"].(map[string]any)["httpHeaderName"])
+	assert.GreaterOrEqual(t, keep.Input("priority"), 20000.0, "after every traffic rule")
+	_, ok := rec.Named(tRule, "scalemate-dev-api")
+	assert.False(t, ok, "the traffic rule comes with Forward")
+}
+
 func TestIdleColourKeptAtZero(t *testing.T) {
 	rec := mustRun(t, baseArgs(), map[string]int{"blue": 100, "green": 0})
 	groups := rec.Must(t, tRule, "scalemate-dev-web").Input("actions").([]any)[0].(map[string]any)["forward"].(map[string]any)["targetGroups"].([]any)
@@ -264,6 +296,9 @@ func TestInvalidArgsRegisterNothing(t *testing.T) {
 		"route name": {func(a *Args) { a.Routes[0].Name = "notifications-service" },
 			`Routes[0].Name: "notifications-service" is not a DNS label of at most 12 characters`},
 		"same path": {func(a *Args) { a.Routes[1].PathPattern = "/*" }, `Routes[1].PathPattern: "/*" is also an earlier route's`},
+		"same priority": {func(a *Args) {
+			a.Routes = append(a.Routes, Route{Name: "a", PathPattern: "/a/*", Port: 8080, HealthCheckPath: "/r"}, Route{Name: "a", PathPattern: "/b/*", Port: 8080, HealthCheckPath: "/r"})
+		}, `gets the same rule priority as "a"`},
 		"same name": {func(a *Args) { a.Routes[1].Name = "web" }, `Routes[1].Name: "web" is listed twice`},
 		"path":      {func(a *Args) { a.Routes[1].PathPattern = "api/*" }, `Routes[1].PathPattern: "api/*" is not a path pattern`},
 		"health":    {func(a *Args) { a.Routes[0].HealthCheckPath = "" }, `Routes[0].HealthCheckPath: "" is not an HTTP path`},

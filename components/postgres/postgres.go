@@ -168,6 +168,9 @@ type Postgres struct {
 	SecretARN pulumi.StringOutput `pulumi:"secretArn"`
 	// AppSecretARN is the same for the application's least-privilege user.
 	AppSecretARN pulumi.StringOutput `pulumi:"appSecretArn"`
+	// LoginRevision changes whenever either login's secret gets a new version: whoever sets
+	// the passwords in the database runs again on it.
+	LoginRevision pulumi.StringOutput `pulumi:"loginRevision"`
 	// KMSKeyARN encrypts storage, Performance Insights and the secret.
 	KMSKeyARN pulumi.StringOutput `pulumi:"kmsKeyArn"`
 	// PrimaryARN is the primary instance's ARN (for AWS Backup selections).
@@ -535,8 +538,9 @@ func New(ctx *pulumi.Context, name string, args Args, opts ...pulumi.ResourceOpt
 	if err != nil {
 		return nil, err
 	}
+	// URL-safe: applications build connection URLs from it.
 	appPassword, err := random.NewRandomPassword(ctx, name+"-app", &random.RandomPasswordArgs{
-		Length: pulumi.Int(40), Special: pulumi.Bool(true), OverrideSpecial: pulumi.String("!#$%^&*()-_=+[]{}<>:?"),
+		Length: pulumi.Int(40), Special: pulumi.Bool(true), OverrideSpecial: pulumi.String("-_"),
 	}, parent)
 	if err != nil {
 		return nil, fmt.Errorf("generating application password: %w", err)
@@ -557,11 +561,12 @@ func New(ctx *pulumi.Context, name string, args Args, opts ...pulumi.ResourceOpt
 
 	pg.WriterEndpoint, pg.ReaderEndpoints, pg.Port = primary.Address, readers.ToStringArrayOutput(), pulumi.Int(Port).ToIntOutput()
 	pg.SecretARN, pg.AppSecretARN, pg.KMSKeyARN, pg.PrimaryARN = secret.Arn, appSecret.Arn, key.Arn, primary.Arn
+	pg.LoginRevision = pulumi.Sprintf("%s/%s", version.VersionId, appVersion.VersionId)
 	pg.PrimaryIdentifier, pg.ReplicaIdentifiers = primary.Identifier, replicaIDs.ToStringArrayOutput()
 	pg.SecurityGroupID, pg.SubnetGroupName = dbSG.ID().ToStringOutput(), subnets.Name
 	return pg, ctx.RegisterResourceOutputs(pg, pulumi.Map{
 		"writerEndpoint": pg.WriterEndpoint, "readerEndpoints": pg.ReaderEndpoints, "proxyEndpoint": pg.ProxyEndpoint,
-		"port": pg.Port, "secretArn": pg.SecretARN, "appSecretArn": pg.AppSecretARN, "kmsKeyArn": pg.KMSKeyARN, "primaryArn": pg.PrimaryARN,
+		"port": pg.Port, "secretArn": pg.SecretARN, "appSecretArn": pg.AppSecretARN, "loginRevision": pg.LoginRevision, "kmsKeyArn": pg.KMSKeyARN, "primaryArn": pg.PrimaryARN,
 		"primaryIdentifier": pg.PrimaryIdentifier, "replicaIdentifiers": pg.ReplicaIdentifiers,
 		"securityGroupId": pg.SecurityGroupID, "subnetGroupName": pg.SubnetGroupName,
 	})

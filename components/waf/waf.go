@@ -42,7 +42,10 @@ const (
 	MaxRateLimit = 2000000000
 )
 
-var countryRE = regexp.MustCompile(`^[A-Z]{2}$`)
+var (
+	countryRE = regexp.MustCompile(`^[A-Z]{2}$`)
+	headerRE  = regexp.MustCompile(`^[a-z0-9-]{1,64}$`)
+)
 
 // countedRules are managed rules that would break the application and only count: the Common
 // rule set's 8 KB body limit refuses ordinary API uploads.
@@ -70,6 +73,10 @@ type Args struct {
 	// itself. They are refused; the distribution's ACL applies them to viewers. Only content
 	// rules remain (default Common, KnownBadInputs, SQLi).
 	BehindCloudFront bool
+	// RedactHeaders are further request headers left out of the logs (authorization and
+	// cookie always are): an origin ACL redacts the CDN's secret origin header. With any,
+	// sampled requests (which cannot be redacted) are off. Default none.
+	RedactHeaders []string
 }
 
 // addressRuleGroups are managed groups that judge the source address.
@@ -131,6 +138,11 @@ func (a Args) Check(name string) error {
 		}
 	}
 	p.LogRetention("LogRetentionDays", a.LogRetentionDays)
+	for i, h := range a.RedactHeaders {
+		if !headerRE.MatchString(h) {
+			p.Addf(fmt.Sprintf("RedactHeaders[%d]", i), "%q is not a lower-case header name", h)
+		}
+	}
 	if a.BehindCloudFront {
 		if a.Scope != "REGIONAL" {
 			p.Addf("BehindCloudFront", "applies to a REGIONAL ACL (the origin's), not to %s", a.Scope)
@@ -149,11 +161,15 @@ func (a Args) Check(name string) error {
 	return p.Err(fmt.Sprintf("invalid waf args for %q", name))
 }
 
-func visibility(metric string) wafv2.WebAclRuleVisibilityConfigArgs {
+func (a Args) visibility(metric string) wafv2.WebAclRuleVisibilityConfigArgs {
 	return wafv2.WebAclRuleVisibilityConfigArgs{
-		CloudwatchMetricsEnabled: pulumi.Bool(true), SampledRequestsEnabled: pulumi.Bool(true), MetricName: pulumi.String(metric),
+		CloudwatchMetricsEnabled: pulumi.Bool(true), SampledRequestsEnabled: pulumi.Bool(a.sampled()), MetricName: pulumi.String(metric),
 	}
 }
+
+// sampled reports whether sampled requests are kept: not when a header must stay out of
+// sight, since samples show every header and take no redaction.
+func (a Args) sampled() bool { return len(a.RedactHeaders) == 0 }
 
 // action is the rule action for the component's mode.
 func (a Args) action() wafv2.WebAclRuleActionArgs {
@@ -200,7 +216,7 @@ func New(ctx *pulumi.Context, name string, args Args, opts ...pulumi.ResourceOpt
 		add(wafv2.WebAclRuleArgs{Name: pulumi.String("allow-list"),
 			Action:           wafv2.WebAclRuleActionArgs{Allow: wafv2.WebAclRuleActionAllowArgs{}},
 			Statement:        wafv2.WebAclRuleStatementArgs{IpSetReferenceStatement: wafv2.WebAclRuleStatementIpSetReferenceStatementArgs{Arn: set.Arn}},
-			VisibilityConfig: visibility("allow-list")})
+			VisibilityConfig: args.visibility("allow-list")})
 	}
 	if len(args.DenyIPs) > 0 {
 		set, err := ipSet("deny", args.DenyIPs)
@@ -209,19 +225,19 @@ func New(ctx *pulumi.Context, name string, args Args, opts ...pulumi.ResourceOpt
 		}
 		add(wafv2.WebAclRuleArgs{Name: pulumi.String("deny-list"), Action: args.action(),
 			Statement:        wafv2.WebAclRuleStatementArgs{IpSetReferenceStatement: wafv2.WebAclRuleStatementIpSetReferenceStatementArgs{Arn: set.Arn}},
-			VisibilityConfig: visibility("deny-list")})
+			VisibilityConfig: args.visibility("deny-list")})
 	}
 	if len(args.BlockCountries) > 0 {
 		add(wafv2.WebAclRuleArgs{Name: pulumi.String("geo-block"), Action: args.action(),
 			Statement: wafv2.WebAclRuleStatementArgs{GeoMatchStatement: wafv2.WebAclRuleStatementGeoMatchStatementArgs{
 				CountryCodes: pulumi.ToStringArray(args.BlockCountries)}},
-			VisibilityConfig: visibility("geo-block")})
+			VisibilityConfig: args.visibility("geo-block")})
 	}
 	if !args.BehindCloudFront {
 		add(wafv2.WebAclRuleArgs{Name: pulumi.String("rate-limit-per-ip"), Action: args.action(),
 			Statement: wafv2.WebAclRuleStatementArgs{RateBasedStatement: wafv2.WebAclRuleStatementRateBasedStatementArgs{
 				Limit: pulumi.Int(args.RateLimit), AggregateKeyType: pulumi.String("IP"), EvaluationWindowSec: pulumi.Int(300)}},
-			VisibilityConfig: visibility("rate-limit-per-ip")})
+			VisibilityConfig: args.visibility("rate-limit-per-ip")})
 	}
 	for _, group := range args.ManagedRuleGroups {
 		override := wafv2.WebAclRuleOverrideActionArgs{None: wafv2.WebAclRuleOverrideActionNoneArgs{}}
@@ -239,7 +255,7 @@ func New(ctx *pulumi.Context, name string, args Args, opts ...pulumi.ResourceOpt
 		add(wafv2.WebAclRuleArgs{Name: pulumi.String(group), OverrideAction: override,
 			Statement: wafv2.WebAclRuleStatementArgs{ManagedRuleGroupStatement: wafv2.WebAclRuleStatementManagedRuleGroupStatementArgs{
 				VendorName: pulumi.String("AWS"), Name: pulumi.String(group), RuleActionOverrides: overrides}},
-			VisibilityConfig: visibility(group)})
+			VisibilityConfig: args.visibility(group)})
 	}
 
 	acl, err := wafv2.NewWebAcl(ctx, name, &wafv2.WebAclArgs{
@@ -247,7 +263,7 @@ func New(ctx *pulumi.Context, name string, args Args, opts ...pulumi.ResourceOpt
 		Description:      pulumi.String(map[string]string{"CLOUDFRONT": "Edge", "REGIONAL": "Origin"}[args.Scope] + " protection of " + name + " (" + args.Action + " mode)"),
 		DefaultAction:    wafv2.WebAclDefaultActionArgs{Allow: wafv2.WebAclDefaultActionAllowArgs{}},
 		Rules:            rules,
-		VisibilityConfig: wafv2.WebAclVisibilityConfigArgs{CloudwatchMetricsEnabled: pulumi.Bool(true), SampledRequestsEnabled: pulumi.Bool(true), MetricName: pulumi.String(name)},
+		VisibilityConfig: wafv2.WebAclVisibilityConfigArgs{CloudwatchMetricsEnabled: pulumi.Bool(true), SampledRequestsEnabled: pulumi.Bool(args.sampled()), MetricName: pulumi.String(name)},
 	}, parent)
 	if err != nil {
 		return nil, fmt.Errorf("creating web ACL: %w", err)
@@ -261,7 +277,7 @@ func New(ctx *pulumi.Context, name string, args Args, opts ...pulumi.ResourceOpt
 		return nil, fmt.Errorf("creating WAF log group: %w", err)
 	}
 	var redacted wafv2.WebAclLoggingConfigurationRedactedFieldArray
-	for _, h := range []string{"authorization", "cookie"} {
+	for _, h := range append([]string{"authorization", "cookie"}, args.RedactHeaders...) {
 		redacted = append(redacted, wafv2.WebAclLoggingConfigurationRedactedFieldArgs{
 			SingleHeader: wafv2.WebAclLoggingConfigurationRedactedFieldSingleHeaderArgs{Name: pulumi.String(h)}})
 	}

@@ -10,6 +10,7 @@ import (
 	"bufio"
 	"context"
 	"fmt"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -152,6 +153,9 @@ type StackOptions struct {
 	Backend string
 	// Config edits the copy of Pulumi.<stack>.yaml's config block (keys as in the file).
 	Config func(cfg map[string]any)
+	// Env adds environment variables for the CLI and the stand-ins it starts (a test's
+	// SCALEMATE_STANDIN_FAIL rehearses a failed step).
+	Env map[string]string
 }
 
 // Stack selects (or creates) an offline stack in a fresh temporary workspace.
@@ -186,6 +190,7 @@ func (t *Tools) Stack(ctx context.Context, stack string, o StackOptions) (auto.S
 		"PULUMI_SKIP_UPDATE_CHECK": "true",
 		"PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION": "true",
 	}
+	maps.Copy(env, o.Env)
 	return auto.UpsertStackInlineSource(ctx, stack, "scalemate", infra.Run,
 		auto.WorkDir(work), auto.Pulumi(cmd), auto.EnvVars(env))
 }

@@ -78,6 +78,7 @@ func Outputs(token, name string, inputs resource.PropertyMap) resource.PropertyM
 		set("bucketRegionalDomainName", name+"-a1b2c3.s3."+Region+".amazonaws.com")
 	case "aws:cloudfront/distribution:Distribution":
 		set("domainName", "d"+strings.ToLower(name[:min(len(name), 8)])+".cloudfront.net")
+		set("hostedZoneId", "Z2FDTNDATAQYW2") // CloudFront's alias zone
 	case "aws:route53/record:Record":
 		if n, ok := inputs["name"]; ok && n.IsString() {
 			set("fqdn", strings.TrimSuffix(n.StringValue(), "."))
@@ -96,6 +97,8 @@ func Outputs(token, name string, inputs resource.PropertyMap) resource.PropertyM
 		}
 	case "random:index/randomPassword:RandomPassword":
 		set("result", resource.MakeSecret(resource.NewPropertyValue("fake-"+name+"-Aa1!")))
+	case "aws:secretsmanager/secretVersion:SecretVersion":
+		set("versionId", "00000000-0000-4000-8000-"+fmt.Sprintf("%012x", len(name)))
 	case "random:index/randomId:RandomId":
 		set("hex", "a1b2c3d4")
 	case "aws:rds/instance:Instance":

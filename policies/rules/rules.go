@@ -80,11 +80,16 @@ func (c *Check) Violate(r analyzed.Resource, format string, args ...any) {
 // Known reports whether f is known; if not, it records that the rule cannot check field yet.
 func (c *Check) Known(r analyzed.Resource, f analyzed.Field, field string) bool {
 	if f.Unknown() {
-		c.findings = append(c.findings, Finding{Rule: c.rule.Name, Pack: c.rule.Pack, Level: Advisory, URN: r.URN, Unknown: true,
-			Message: fmt.Sprintf("cannot check until update: %s is not known during preview", field)})
+		c.CannotCheck(r, field)
 		return false
 	}
 	return true
+}
+
+// CannotCheck records that the rule cannot check field of r until the update.
+func (c *Check) CannotCheck(r analyzed.Resource, field string) {
+	c.findings = append(c.findings, Finding{Rule: c.rule.Name, Pack: c.rule.Pack, Level: Advisory, URN: r.URN, Unknown: true,
+		Message: fmt.Sprintf("cannot check until update: %s is not known during preview", field)})
 }
 
 // Run evaluates one rule. Resource rules see only resources of their types.

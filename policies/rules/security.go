@@ -80,7 +80,7 @@ func primaries(_ Thresholds, r analyzed.Resource) bool { return !isReplica(r) }
 
 // SecurityRules are the security pack's rules.
 func SecurityRules() []Rule {
-	return []Rule{
+	return append([]Rule{
 		// RDS
 		boolRule("rds-storage-encrypted", "FSBP RDS.3, CKV_AWS_16", "RDS instances encrypt storage at rest",
 			TypeDBInstance, "storageEncrypted", "storageEncrypted is not true", nil),
@@ -414,9 +414,9 @@ func SecurityRules() []Rule {
 				}
 			}},
 		{Name: "k8s-pod-security-restricted", Pack: Security, Level: Mandatory, Anchor: "Pod Security Standards (restricted), CKV_K8S_16/20/23/28/30",
-			Summary: "Workloads run non-root, without privilege escalation, host namespaces or added capabilities", Types: []string{TypeK8sDeployment, TypeK8sStatefulSet, TypeK8sDaemonSet, TypeK8sPod},
+			Summary: "Workloads run non-root, without privilege escalation, host namespaces or added capabilities", Types: workloadTypes,
 			Resource: checkPodSecurity},
-	}
+	}, workloadRules()...)
 }
 
 // dependencyOf finds the resource of one of types that r depends on (the analyzer passes each

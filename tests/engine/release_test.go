@@ -1,0 +1,136 @@
+//go:build engine
+
+package engine
+
+import (
+	"context"
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/auto"
+	"github.com/pulumi/pulumi/sdk/v3/go/auto/optpreview"
+	"github.com/pulumi/pulumi/sdk/v3/go/common/apitype"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/scalemate/infra/engine/offline"
+)
+
+// release is the scalemate:app.release config of a step.
+func release(active, blue, green string, canary int) func(map[string]any) {
+	return func(cfg map[string]any) {
+		r := map[string]any{"active": active, "canaryPercent": canary}
+		if blue != "" {
+			r["blue"] = map[string]any{"version": blue}
+		}
+		if green != "" {
+			r["green"] = map[string]any{"version": green}
+		}
+		cfg["scalemate:app"] = map[string]any{"release": r}
+	}
+}
+
+// ruleWeights reads the api listener rule's weights per colour from the stack's state.
+func ruleWeights(t *testing.T, s auto.Stack) map[string]float64 {
+	t.Helper()
+	dep, err := s.Export(context.Background())
+	require.NoError(t, err)
+	var state struct {
+		Resources []struct {
+			URN    string         `json:"urn"`
+			Inputs map[string]any `json:"inputs"`
+		} `json:"resources"`
+	}
+	require.NoError(t, json.Unmarshal(dep.Deployment, &state))
+	for _, r := range state.Resources {
+		if !strings.HasSuffix(r.URN, "aws:lb/listenerRule:ListenerRule::scalemate-dev-api") {
+			continue
+		}
+		out := map[string]float64{}
+		actions := r.Inputs["actions"].([]any)
+		forward, _ := actions[0].(map[string]any)["forward"].(map[string]any)
+		if forward == nil {
+			return out // the maintenance page
+		}
+		for _, g := range forward["targetGroups"].([]any) {
+			m := g.(map[string]any)
+			arn := m["arn"].(string)
+			out[arn[strings.LastIndex(arn, "-")+1:]] = m["weight"].(float64)
+		}
+		return out
+	}
+	t.Fatal("no api listener rule in the state")
+	return nil
+}
+
+// A release walked through the real engine: blue serves; green joins as a 10 % canary with
+// only the expected changes and no replacement of the load balancer, its listeners or target
+// groups; green is promoted; traffic is rolled back to blue; and a failing migration stops the
+// next release with the weights unchanged.
+func TestReleaseWalk(t *testing.T) {
+	ctx := context.Background()
+	backend := t.TempDir()
+	step := func(config func(map[string]any), env map[string]string) auto.Stack {
+		s, err := tools.Stack(ctx, "dev", offline.StackOptions{Backend: backend, Config: config, Env: env})
+		require.NoError(t, err)
+		return s
+	}
+	up := func(s auto.Stack) {
+		t.Helper()
+		res, err := tools.Up(ctx, s)
+		require.NoError(t, err, res.StdErr)
+	}
+
+	blue := step(nil, nil) // the committed stack: blue v1.0.0
+	up(blue)
+	assert.Equal(t, map[string]float64{"blue": 100, "green": 0}, ruleWeights(t, blue))
+
+	// Canary: the preview shows green's objects created and the rules updated, nothing replaced.
+	canary := step(release("blue", "v1.0.0", "v1.1.0", 10), nil)
+	ch, reported := offline.Watch()
+	_, err := canary.Preview(ctx, optpreview.PolicyPacks(tools.Packs...), optpreview.EventStreams(ch))
+	require.NoError(t, err)
+	var updates, creates []string
+	for _, st := range reported().Steps {
+		urn := st.URN
+		switch st.Op {
+		case apitype.OpSame, apitype.OpRead:
+		case apitype.OpUpdate:
+			updates = append(updates, urn[strings.LastIndex(urn, "::")+2:])
+		case apitype.OpCreate:
+			creates = append(creates, urn[strings.LastIndex(urn, "::")+2:])
+		default:
+			t.Errorf("unexpected %s of %s", st.Op, urn)
+		}
+		for _, kept := range []string{"aws:lb/loadBalancer:LoadBalancer", "aws:lb/listener:Listener", "aws:lb/targetGroup:TargetGroup"} {
+			if strings.Contains(urn, kept) {
+				assert.Equal(t, apitype.OpSame, st.Op, "%s must not change in a release", urn)
+			}
+		}
+	}
+	assert.ElementsMatch(t, []string{"scalemate-dev-api", "scalemate-dev-web"}, updates, "only the rules' weights change")
+	assert.ElementsMatch(t, []string{
+		"scalemate-dev-app-api-green", "scalemate-dev-app-web-green", "scalemate-dev-app-worker-green", // Deployments
+		"scalemate-dev-app-api-green", "scalemate-dev-app-web-green", "scalemate-dev-app-worker-green", // autoscalers
+		"scalemate-dev-app-api-green", "scalemate-dev-app-web-green", "scalemate-dev-app-worker-green", // disruption budgets
+		"scalemate-dev-app-api-migrate-green",
+	}, creates)
+	up(canary)
+	assert.Equal(t, map[string]float64{"blue": 90, "green": 10}, ruleWeights(t, canary))
+
+	promoted := step(release("green", "v1.0.0", "v1.1.0", 0), nil)
+	up(promoted)
+	assert.Equal(t, map[string]float64{"blue": 0, "green": 100}, ruleWeights(t, promoted))
+
+	rolledBack := step(release("blue", "v1.0.0", "v1.1.0", 0), nil)
+	up(rolledBack)
+	assert.Equal(t, map[string]float64{"blue": 100, "green": 0}, ruleWeights(t, rolledBack), "a rollback is the same up with the previous weights")
+
+	// The next release's migration fails: the update fails and no weight moves.
+	failing := step(release("blue", "v1.0.0", "v1.2.0", 10), map[string]string{"SCALEMATE_STANDIN_FAIL": "app-api-migrate-green"})
+	_, err = tools.Up(ctx, failing)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "rehearsed failure")
+	assert.Equal(t, map[string]float64{"blue": 100, "green": 0}, ruleWeights(t, failing), "nothing switched")
+}
