@@ -94,6 +94,7 @@ func planPlatform(spec *stacks.Spec) (*platform, error) {
 			AppNamespace: AppNamespace,
 			AppQuota:     appQuota, AppContainerDefaults: appDefaults, PlatformNamespace: PlatformNamespace, PlatformQuota: platQuota,
 			CriticalAddonNodeSelector: criticalAddonSelector(spec),
+			Replicas:                  addonReplicas(spec.Tier),
 			// The flags are known now, so their names are checked before anything exists;
 			// the endpoints join them once the data tier is registered.
 			AppConfig: featureFlags(spec),
@@ -115,6 +116,15 @@ func planPlatform(spec *stacks.Spec) (*platform, error) {
 		return nil, fmt.Errorf("invalid config for stack %q: %v", spec.Stack, errs)
 	}
 	return pl, nil
+}
+
+// addonReplicas raises the External Secrets Operator to two replicas outside dev: its webhook
+// fails closed, so with one pod every ExternalSecret write fails while it restarts.
+func addonReplicas(t stacks.Tier) map[string]int {
+	if t == stacks.Dev {
+		return nil
+	}
+	return map[string]int{k8sbaseline.ExternalSecrets: 2}
 }
 
 // featureFlags are the stack's feature flags as ConfigMap entries.
