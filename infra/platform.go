@@ -48,22 +48,14 @@ func namespaceSizes(t stacks.Tier) (app, plat k8sbaseline.Quota, appDefaults k8s
 // migration Job per colour; never below the tier's floor. Otherwise the quota refuses a new
 // colour's pods and the release never becomes ready.
 func applicationQuota(a stacks.App, floor k8sbaseline.Quota) k8sbaseline.Quota {
-	var reqCPU, reqMem, limCPU, limMem float64
-	pods := 0
+	var need k8sbaseline.Footprint
 	for _, name := range a.ServiceNames() {
 		s := a.Services[name]
 		n := len(stacks.Colours) * (s.MaxReplicas + (s.MaxReplicas+3)/4)
 		if len(s.Migrate) > 0 {
 			n += len(stacks.Colours)
 		}
-		for _, x := range []struct {
-			sum *float64
-			q   string
-		}{{&reqCPU, s.CPU}, {&reqMem, s.Memory}, {&limCPU, s.CPULimit}, {&limMem, s.MemoryLimit}} {
-			v, _ := validate.Quantity(x.q)
-			*x.sum += v * float64(n)
-		}
-		pods += n
+		need.Add(k8sbaseline.ContainerDefaults{RequestCPU: s.CPU, RequestMemory: s.Memory, LimitCPU: s.CPULimit, LimitMemory: s.MemoryLimit}, n)
 	}
 	larger := func(have string, need float64, format func(float64) string) string {
 		if v, ok := validate.Quantity(have); ok && v >= need {
@@ -74,9 +66,9 @@ func applicationQuota(a stacks.App, floor k8sbaseline.Quota) k8sbaseline.Quota {
 	milli := func(v float64) string { return fmt.Sprintf("%dm", int(math.Ceil(v*1000))) }
 	mebi := func(v float64) string { return fmt.Sprintf("%dMi", int(math.Ceil(v/(1<<20)))) }
 	return k8sbaseline.Quota{
-		RequestsCPU: larger(floor.RequestsCPU, reqCPU, milli), RequestsMemory: larger(floor.RequestsMemory, reqMem, mebi),
-		LimitsCPU: larger(floor.LimitsCPU, limCPU, milli), LimitsMemory: larger(floor.LimitsMemory, limMem, mebi),
-		Pods: max(floor.Pods, pods),
+		RequestsCPU: larger(floor.RequestsCPU, need.RequestsCPU, milli), RequestsMemory: larger(floor.RequestsMemory, need.RequestsMemory, mebi),
+		LimitsCPU: larger(floor.LimitsCPU, need.LimitsCPU, milli), LimitsMemory: larger(floor.LimitsMemory, need.LimitsMemory, mebi),
+		Pods: max(floor.Pods, need.Pods),
 	}
 }
 

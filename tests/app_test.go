@@ -323,3 +323,16 @@ func TestNamedSecrets(t *testing.T) {
 	role := rec.Must(t, "aws:iam/role:Role", "scalemate-dev-app-api")
 	assert.Contains(t, dig(role.Input("inlinePolicies"), 0, "policy"), `arn:aws:secretsmanager:us-west-2:123456789012:secret:scalemate/dev/stripe-??????`)
 }
+
+// The app namespace's quota holds both colours at their autoscalers' maximum with a rolling
+// update's surge and the migration Jobs (dev: 3 services x 2 colours x (2 + 1) pods + 2 Jobs).
+func TestAppQuotaHoldsBothColours(t *testing.T) {
+	rec := mustRunStack(t, "dev")
+	hard := dig(rec.Must(t, "kubernetes:core/v1:ResourceQuota", "scalemate-dev-app").Input("spec"), "hard")
+	assert.Equal(t, map[string]any{
+		"requests.cpu": "5000m", "requests.memory": "5120Mi", "limits.cpu": "20000m", "limits.memory": "10240Mi", "pods": "30",
+	}, hard)
+	// Prod's floor is larger than its defaults need.
+	rec = mustRunStack(t, "prod")
+	assert.Equal(t, "48", dig(rec.Must(t, "kubernetes:core/v1:ResourceQuota", "scalemate-prod-app").Input("spec"), "hard", "requests.cpu"))
+}

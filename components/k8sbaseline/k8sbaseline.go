@@ -354,24 +354,33 @@ func checkResources(p *validate.Problems, quotaField, defaultsField string, q Qu
 	}
 }
 
+// Footprint adds up what pods request and are limited to (cores and bytes).
+type Footprint struct {
+	RequestsCPU, RequestsMemory, LimitsCPU, LimitsMemory float64
+	Pods                                                 int
+}
+
+// Add counts n pods of one container with resources c (quantities that do not parse count 0).
+func (f *Footprint) Add(c ContainerDefaults, n int) {
+	for _, x := range []struct {
+		sum *float64
+		q   string
+	}{{&f.RequestsCPU, c.RequestCPU}, {&f.RequestsMemory, c.RequestMemory}, {&f.LimitsCPU, c.LimitCPU}, {&f.LimitsMemory, c.LimitMemory}} {
+		v, _ := validate.Quantity(x.q)
+		*x.sum += v * float64(n)
+	}
+	f.Pods += n
+}
+
 // checkPlatformFits records a problem when the platform quota cannot hold the add-ons while each
 // rolls out one extra pod (the Deployments' default surge); pods over quota are never created and
 // the Helm release would time out and roll back.
 func checkPlatformFits(p *validate.Problems, a Args) {
-	var reqCPU, reqMem, limCPU, limMem float64
-	pods := 0
+	var need Footprint
 	for _, name := range AddonNames() {
-		n := (a.Replicas[name] + 1) * max(addons[name].deployments, 1)
-		r := addons[name].resources
-		for _, x := range []struct {
-			sum *float64
-			q   string
-		}{{&reqCPU, r.RequestCPU}, {&reqMem, r.RequestMemory}, {&limCPU, r.LimitCPU}, {&limMem, r.LimitMemory}} {
-			v, _ := validate.Quantity(x.q)
-			*x.sum += v * float64(n)
-		}
-		pods += n
+		need.Add(addons[name].resources, (a.Replicas[name]+1)*max(addons[name].deployments, 1))
 	}
+	reqCPU, reqMem, limCPU, limMem, pods := need.RequestsCPU, need.RequestsMemory, need.LimitsCPU, need.LimitsMemory, need.Pods
 	q := a.PlatformQuota
 	for _, c := range []struct {
 		field, value string

@@ -145,21 +145,31 @@ func TestViolationBlocksUp(t *testing.T) {
 	}
 }
 
-// cloudResources lists the custom resources in a stack's state other than providers.
-func cloudResources(t *testing.T, s auto.Stack) []string {
+// stateResource is a resource of an exported stack state.
+type stateResource struct {
+	URN    string         `json:"urn"`
+	Type   string         `json:"type"`
+	Custom bool           `json:"custom"`
+	Inputs map[string]any `json:"inputs"`
+}
+
+// state is a stack's exported state.
+func state(t *testing.T, s auto.Stack) []stateResource {
 	t.Helper()
 	dep, err := s.Export(context.Background())
 	require.NoError(t, err)
-	var state struct {
-		Resources []struct {
-			URN    string `json:"urn"`
-			Type   string `json:"type"`
-			Custom bool   `json:"custom"`
-		} `json:"resources"`
+	var st struct {
+		Resources []stateResource `json:"resources"`
 	}
-	require.NoError(t, json.Unmarshal(dep.Deployment, &state))
+	require.NoError(t, json.Unmarshal(dep.Deployment, &st))
+	return st.Resources
+}
+
+// cloudResources lists the custom resources in a stack's state other than providers.
+func cloudResources(t *testing.T, s auto.Stack) []string {
+	t.Helper()
 	var out []string
-	for _, r := range state.Resources {
+	for _, r := range state(t, s) {
 		if r.Custom && !strings.HasPrefix(r.Type, "pulumi:providers:") {
 			out = append(out, r.URN)
 		}

@@ -4,7 +4,6 @@ package engine
 
 import (
 	"context"
-	"encoding/json"
 	"strings"
 	"testing"
 
@@ -34,16 +33,7 @@ func release(active, blue, green string, canary int) func(map[string]any) {
 // ruleWeights reads the api listener rule's weights per colour from the stack's state.
 func ruleWeights(t *testing.T, s auto.Stack) map[string]float64 {
 	t.Helper()
-	dep, err := s.Export(context.Background())
-	require.NoError(t, err)
-	var state struct {
-		Resources []struct {
-			URN    string         `json:"urn"`
-			Inputs map[string]any `json:"inputs"`
-		} `json:"resources"`
-	}
-	require.NoError(t, json.Unmarshal(dep.Deployment, &state))
-	for _, r := range state.Resources {
+	for _, r := range state(t, s) {
 		if !strings.HasSuffix(r.URN, "aws:lb/listenerRule:ListenerRule::scalemate-dev-api") {
 			continue
 		}
