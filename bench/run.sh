@@ -2,7 +2,7 @@
 # Measures what platform engineers wait for and prints each figure as the median of N runs:
 # build time and peak memory (warm, and cold with COLD=1), test binaries, the unit suite, engine
 # previews per stack, mock runs and policy evaluation per stack and on 10,000 synthetic
-# resources, and the critical path of a fresh `pulumi up`. A benchmark, not a test: it asserts
+# resources, the release flow through the engine, and the critical path of a fresh `pulumi up`. A benchmark, not a test: it asserts
 # nothing (tests/critpath_test.go holds the critical-path target).
 #
 #   bench/run.sh            N=3 runs each; cold builds once each (an empty build cache: ~10 min)
@@ -44,6 +44,9 @@ measure unit go test -count=1 ./...
 go build -o "$out/preview" ./cmd/preview
 "$out/preview" -stack dev >/dev/null 2>&1 # builds the CLI, stand-ins and packs once
 for s in dev staging prod; do measure "preview-$s" "$out/preview" -stack "$s"; done
+# The release flow through the engine: up blue, canary preview and up, promote, roll back, a
+# failing migration (tests/engine/release_test.go), once.
+N=1 measure release go test -tags engine -count=1 -run 'TestReleaseWalk$' ./tests/engine/
 
 echo "ScaleMate benchmark: median of $N runs, $(nproc) cores, $(date -u +%F)"
 printf "%-52s %10s %11s\n" "step" "time" "peak RSS"
@@ -55,6 +58,7 @@ report build "go build ./... warm"
 report testbin "test binaries, compile and link (go test -run '^\$')"
 report unit "go test ./... warm (-count=1)"
 for s in dev staging prod; do report "preview-$s" "engine preview $s (offline, both packs)"; done
+report release "release flow through the engine (5 ups, 1 run)"
 
 echo
 echo "Mock runs and policy evaluation (go test -bench, ns/op):"
