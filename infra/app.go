@@ -31,9 +31,8 @@ const DatabaseClientImage = "public.ecr.aws/docker/library/postgres:16.10-alpine
 
 // Secrets the program itself provides to the application.
 const (
-	secretPostgres       = "postgres"
-	secretRedis          = "redis"
-	secretPostgresMaster = "postgres-master" // the database-users Job's only
+	secretPostgres = "postgres"
+	secretRedis    = "redis"
 )
 
 // application holds the load balancer's, the origin's WAF's and the workloads' settings.
@@ -69,10 +68,7 @@ func planApp(spec *stacks.Spec) (*application, error) {
 		Namespace: AppNamespace, Region: spec.Region, Active: a.Release.Active, Versions: versions,
 		LoadBalancerCIDRs: cidrs(plan.Public), DataCIDRs: cidrs(plan.Isolated),
 		DatabasePort: postgres.Port, CachePort: redis.Port,
-		DatabaseUsers: &app.DatabaseUsers{
-			Image: DatabaseClientImage, MasterSecret: secretPostgresMaster, AppSecret: secretPostgres,
-			NamespaceLabels: k8sbaseline.PodSecurityLabels(spec.Cluster.Version),
-		},
+		DatabaseUsers: &app.DatabaseUsers{Image: DatabaseClientImage, NamespaceLabels: k8sbaseline.PodSecurityLabels(spec.Cluster.Version)},
 		// Dev re-reads secrets often so a rotation is seen quickly while testing it.
 		SecretRefreshInterval: map[stacks.Tier]string{stacks.Dev: "5m", stacks.Staging: "15m", stacks.Prod: "15m"}[spec.Tier],
 	}
@@ -155,12 +151,11 @@ func deployApp(ctx *pulumi.Context, spec *stacks.Spec, a *application, p *Provid
 	appArgs.ConfigMapName, appArgs.PriorityClassName = base.AppConfigMap, base.AppPriorityClass
 	appArgs.Ready = base.Ready
 	users := *appArgs.DatabaseUsers
-	users.Revision = db.postgres.LoginRevision
+	users.Master, users.App, users.Revision = db.postgres.MasterLogin, db.postgres.AppLogin, db.postgres.LoginRevision
 	appArgs.DatabaseUsers = &users
 	appArgs.Secrets = map[string]app.Secret{
-		secretPostgres:       {Name: db.postgres.AppSecretARN, ARN: db.postgres.AppSecretARN},
-		secretRedis:          {Name: db.redis.SecretARN, ARN: db.redis.SecretARN},
-		secretPostgresMaster: {Name: db.postgres.SecretARN, ARN: db.postgres.SecretARN},
+		secretPostgres: {Name: db.postgres.AppSecretARN, ARN: db.postgres.AppSecretARN},
+		secretRedis:    {Name: db.redis.SecretARN, ARN: db.redis.SecretARN},
 	}
 	if len(spec.App.Secrets) > 0 {
 		// Secrets the stack names but does not own: IAM grants their names' ARN pattern

@@ -119,9 +119,6 @@ func (r Release) Weights() map[string]int {
 // BuiltinSecrets are the secrets every stack has; services name them in their secrets.
 var BuiltinSecrets = []string{"postgres", "redis"}
 
-// reservedSecrets are short names the program uses itself (the database-users Job's master
-// login) and no service may read.
-var reservedSecrets = []string{"postgres-master"}
 
 // Default service settings.
 const (
@@ -205,8 +202,8 @@ func (s *Spec) validateApp(p *validate.Problems) {
 		switch {
 		case !secretKeyRE.MatchString(short):
 			p.Addf(field, "%q is not a short secret name (lower-case letters, digits and dashes, at most 32)", short)
-		case slices.Contains(BuiltinSecrets, short) || slices.Contains(reservedSecrets, short):
-			p.Addf(field, "%q is taken (%s); choose another short name", short, strings.Join(append(slices.Clone(BuiltinSecrets), reservedSecrets...), ", "))
+		case slices.Contains(BuiltinSecrets, short):
+			p.Addf(field, "%q is built in (%s); choose another short name", short, strings.Join(BuiltinSecrets, ", "))
 		}
 		checkSecretsManagerName(p, field, name)
 	}

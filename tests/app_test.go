@@ -195,7 +195,8 @@ func TestSecretsPerServiceIdentity(t *testing.T) {
 	assert.ElementsMatch(t, []string{arn + "scalemate-dev-app", arn + "scalemate-dev-cache-auth"}, reads("scalemate-dev-app-api"))
 	assert.ElementsMatch(t, []string{arn + "scalemate-dev-app", arn + "scalemate-dev-cache-auth"}, reads("scalemate-dev-app-worker"))
 	assert.Empty(t, reads("scalemate-dev-app-web"), "web reads no secret")
-	assert.ElementsMatch(t, []string{arn + "scalemate-dev-master", arn + "scalemate-dev-app"}, reads("scalemate-dev-app-database-users"))
+	_, ok := rec.Named("aws:iam/role:Role", "scalemate-dev-app-database-users")
+	assert.False(t, ok, "no role can read the master secret from the cluster")
 	assert.Contains(t, rec.Must(t, "aws:iam/role:Role", "scalemate-dev-app-api").Input("assumeRolePolicy"), "system:serviceaccount:scalemate:api")
 
 	es := rec.Must(t, typeExtSecret, "scalemate-dev-app-api-postgres")
@@ -211,7 +212,7 @@ func TestSecretsPerServiceIdentity(t *testing.T) {
 	}
 	// The passwords appear nowhere but inside Pulumi secrets (encrypted in state).
 	for _, r := range rec.All() {
-		for _, pw := range []string{"fake-scalemate-dev-app-Aa1!", "fake-scalemate-dev-master-Aa1!"} {
+		for _, pw := range []string{"fake-scalemate-dev-app-Aa1!", "fake-scalemate-dev-master-Aa1!", "SCRAM-SHA-256$"} {
 			assert.False(t, plainText(resource.NewObjectProperty(r.Inputs), pw), "%s %s holds a password outside a secret", r.Type, r.Name)
 		}
 	}
@@ -255,7 +256,7 @@ func TestCanaryAndPromotion(t *testing.T) {
 	assert.Equal(t, map[string]float64{"blue": 90, "green": 10}, weights(t, rec.Must(t, typeRule, "scalemate-staging-api")))
 	green := rec.Must(t, typeDeployment, "scalemate-staging-app-api-green")
 	assert.Contains(t, dig(green.Input("spec"), "template", "spec", "containers", 0, "image"), ":v1.1.0")
-	job := rec.Must(t, typeJob, "scalemate-staging-app-api-migrate-green")
+	job := rec.Must(t, typeJob, "scalemate-staging-app-api-migrate-green-v1-1-0")
 	assert.Equal(t, "api-migrate-green-v1-1-0", dig(job.Input("metadata"), "name"), "one Job per version and colour")
 	assert.Contains(t, green.Dependencies, job.URN, "the new version starts after its migration")
 	assert.Contains(t, rec.Must(t, typeRule, "scalemate-staging-api").Dependencies, green.URN)

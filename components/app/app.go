@@ -95,19 +95,21 @@ type Secret struct {
 }
 
 // DatabaseUsers is the Job that creates the application's least-privilege database user from
-// the master secret, before any service starts.
+// the master login, before any service starts.
 type DatabaseUsers struct {
 	// Image is a PostgreSQL client image pinned by digest. Required.
 	Image string
-	// MasterSecret and AppSecret are keys of Args.Secrets holding JSON logins (username,
-	// password, host, port, dbname). Required.
-	MasterSecret, AppSecret string
+	// Master is the master login (username, password, host, port, dbname) and App the
+	// application's user (username, verifier: a SCRAM-SHA-256 verifier, so its password never
+	// reaches the server as text). Pulumi secrets; the Job reads them from Kubernetes Secrets
+	// the component writes in the Job's namespace, current at every run. Required.
+	Master, App pulumi.StringMapInput
 	// Namespace is the Job's own namespace, which the component creates (the master login is
 	// copied there, out of the application's reach). Default scalemate-database-users.
 	Namespace string
 	// NamespaceLabels label that namespace (its Pod Security Admission level). Required.
 	NamespaceLabels map[string]string
-	// Revision changes whenever a login changes (the secrets' version ids), so the Job runs
+	// Revision changes whenever a login changes (its secrets' version ids), so the Job runs
 	// again and the database learns the new password. Default none.
 	Revision pulumi.StringInput
 }
@@ -292,10 +294,8 @@ func (a Args) check(p *validate.Problems, wired bool) {
 		if !digestRE.MatchString(d.Image) {
 			p.Addf("DatabaseUsers.Image", "%q is not pinned by digest (<image>@sha256:<64 hex>)", d.Image)
 		}
-		for field, key := range map[string]string{"DatabaseUsers.MasterSecret": d.MasterSecret, "DatabaseUsers.AppSecret": d.AppSecret} {
-			if _, ok := a.Secrets[key]; wired && !ok {
-				p.Addf(field, "%q is not a key of Secrets", key)
-			}
+		if wired && (d.Master == nil || d.App == nil) {
+			p.Addf("DatabaseUsers", "Master and App must be set")
 		}
 		if len(a.DataCIDRs) == 0 {
 			p.Addf("DatabaseUsers", "needs DataCIDRs to reach the database")
@@ -766,14 +766,16 @@ func (b *builder) disruptionBudget(s Service, colour string) error {
 // migration runs the service's migration command with the colour's version. The Job's name
 // carries the colour and the version, so each version migrates once per colour; the provider
 // waits for it to succeed and fails the update (nothing after it moves) when it fails. Only a
-// new name (a new version) replaces the Job: a change of the service's env or resources must
-// not re-run an old version's migrations against a newer schema.
+// new version makes a new Job: a change of the service's env or resources must not re-run an
+// old version's migrations against a newer schema (spec changes are ignored).
 func (b *builder) migration(s Service, colour, version string, sa *corev1.ServiceAccount, after []pulumi.Resource) (pulumi.Resource, error) {
 	name := jobName(s.Name+"-migrate-"+colour, version)
 	container := corev1.ContainerArgs{Name: pulumi.String("migrate"), Image: b.image(s.Image, version), Command: pulumi.ToStringArray(s.Migrate)}
 	labels := map[string]string{NameLabel: s.Name, ComponentLabel: "migration", VersionLabel: labelValue(version)}
-	job, err := batchv1.NewJob(b.ctx, b.name+"-"+s.Name+"-migrate-"+colour, &batchv1.JobArgs{
-		Metadata: meta(name, b.args.Namespace, labels),
+	// The version is in the logical name too: a new version is a new Job resource, built from
+	// the new inputs (a replacement would reuse the ignored spec, the old image).
+	job, err := batchv1.NewJob(b.ctx, b.name+"-"+name, &batchv1.JobArgs{
+		Metadata: &metav1.ObjectMetaArgs{Name: pulumi.String(name), Namespace: pulumi.String(b.args.Namespace), Labels: pulumi.ToStringMap(labels), Annotations: retryFailedJob},
 		Spec: batchv1.JobSpecArgs{
 			BackoffLimit:          pulumi.Int(1),
 			ActiveDeadlineSeconds: pulumi.Int(900),
@@ -802,18 +804,19 @@ func jobName(prefix, version string) string {
 	return strings.TrimRight(n[:54], "-") + "-" + hex.EncodeToString(sum[:])[:8]
 }
 
-// databaseUsersScript creates (or updates) the application's role from its secret, with the
-// master login (an rds_superuser, not a superuser: it may create and alter roles it made, not
-// their SUPERUSER attribute, and on PostgreSQL 16 cannot SET ROLE to them, so the schema stays
-// the master's with USAGE and CREATE granted). TLS is verified against the region's RDS
-// certificate bundle: RDS certificates chain to Amazon RDS root CAs in no public trust store.
+// databaseUsersScript creates (or updates) the application's role with the master login (an
+// rds_superuser, not a superuser: it may create and alter roles it made, not their SUPERUSER
+// attribute, and on PostgreSQL 16 cannot SET ROLE to them, so the schema stays the master's
+// with USAGE and CREATE granted). The password is set as its SCRAM verifier. TLS is verified
+// against the region's RDS certificate bundle: RDS certificates chain to Amazon RDS root CAs
+// in no public trust store.
 const databaseUsersScript = `set -eu
-m="$SECRETS_DIR/$MASTER_SECRET" a="$SECRETS_DIR/$APP_SECRET"
+m="$SECRETS_DIR/master" a="$SECRETS_DIR/app"
 wget -q -O /tmp/rds-ca.pem "https://truststore.pki.rds.amazonaws.com/$AWS_REGION/$AWS_REGION-bundle.pem"
 export PGHOST="$(cat $m/host)" PGPORT="$(cat $m/port)" PGUSER="$(cat $m/username)" PGPASSWORD="$(cat $m/password)" PGDATABASE="$(cat $m/dbname)" PGSSLMODE=verify-full PGSSLROOTCERT=/tmp/rds-ca.pem
-psql -v ON_ERROR_STOP=1 -v app_user="$(cat $a/username)" -v app_password="$(cat $a/password)" -v db="$(cat $m/dbname)" <<'SQL'
+psql -v ON_ERROR_STOP=1 -v app_user="$(cat $a/username)" -v app_verifier="$(cat $a/verifier)" -v db="$(cat $m/dbname)" <<'SQL'
 SELECT format('CREATE ROLE %I LOGIN', :'app_user') WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = :'app_user') \gexec
-ALTER ROLE :"app_user" WITH LOGIN PASSWORD :'app_password';
+ALTER ROLE :"app_user" WITH LOGIN PASSWORD :'app_verifier';
 REVOKE ALL ON DATABASE :"db" FROM PUBLIC;
 GRANT CONNECT, TEMPORARY ON DATABASE :"db" TO :"app_user";
 REVOKE CREATE ON SCHEMA public FROM PUBLIC;
@@ -824,9 +827,10 @@ SQL
 `
 
 // databaseUsers runs the Job that creates the application's database user, in a namespace of
-// its own: the master login it reads becomes a Kubernetes Secret there, which no pod of the
-// application's namespace can mount. Its name carries a hash of the script, the image and
-// Revision, so a changed login runs it again.
+// its own: the master login it needs is a Kubernetes Secret there, which no pod of the
+// application's namespace can mount. The component writes the logins itself from their Pulumi
+// secrets, so a run always sees the current ones; the Job's name carries a hash of the script,
+// the image and Revision, so a changed login runs it again.
 func (b *builder) databaseUsers(d *DatabaseUsers) (pulumi.Resource, error) {
 	const account = "database-users"
 	ns, err := corev1.NewNamespace(b.ctx, b.name+"-"+account, &corev1.NamespaceArgs{
@@ -835,28 +839,34 @@ func (b *builder) databaseUsers(d *DatabaseUsers) (pulumi.Resource, error) {
 	if err != nil {
 		return nil, fmt.Errorf("creating namespace %s: %w", d.Namespace, err)
 	}
-	isolation, err := b.databaseUsersPolicies(d.Namespace, ns)
+	before, err := b.databaseUsersPolicies(d.Namespace, ns)
 	if err != nil {
 		return nil, err
 	}
-	secrets := []string{d.MasterSecret, d.AppSecret}
-	sa, _, err := b.identity(d.Namespace, account, secrets)
+	sa, err := corev1.NewServiceAccount(b.ctx, b.name+"-"+account, &corev1.ServiceAccountArgs{
+		Metadata:                     meta(account, d.Namespace, nil),
+		AutomountServiceAccountToken: pulumi.Bool(false),
+	}, b.opts(ns)...)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("creating service account %s: %w", account, err)
 	}
-	synced, err := b.externalSecrets(d.Namespace, account, secrets, sa, ns)
-	if err != nil {
-		return nil, err
+	for login, data := range map[string]pulumi.StringMapInput{"master": d.Master, "app": d.App} {
+		secret, err := corev1.NewSecret(b.ctx, b.name+"-"+account+"-"+login, &corev1.SecretArgs{
+			Metadata:   meta(account+"-"+login, d.Namespace, nil),
+			Type:       pulumi.String("Opaque"),
+			StringData: data,
+		}, b.opts(ns)...)
+		if err != nil {
+			return nil, fmt.Errorf("creating secret %s-%s: %w", account, login, err)
+		}
+		before = append(before, secret)
 	}
-	s := Service{Name: account, Secrets: secrets, CPU: "50m", Memory: "64Mi", CPULimit: "250m", MemoryLimit: "128Mi"}
+	s := Service{Name: account, Secrets: []string{"master", "app"}, CPU: "50m", Memory: "64Mi", CPULimit: "250m", MemoryLimit: "128Mi"}
 	container := corev1.ContainerArgs{
 		Name: pulumi.String("psql"), Image: pulumi.String(d.Image),
 		Command: pulumi.ToStringArray([]string{"/bin/sh", "-c", databaseUsersScript}),
 	}
-	pod := b.podSpec(s, container, map[string]pulumi.StringInput{
-		"HOME": pulumi.String("/tmp"), "AWS_REGION": pulumi.String(b.args.Region),
-		"MASTER_SECRET": pulumi.String(d.MasterSecret), "APP_SECRET": pulumi.String(d.AppSecret),
-	}, sa, "Never")
+	pod := b.podSpec(s, container, map[string]pulumi.StringInput{"HOME": pulumi.String("/tmp"), "AWS_REGION": pulumi.String(b.args.Region)}, sa, "Never")
 	// The application's ConfigMap lives in the application's namespace, not this one.
 	c := pod.Containers.(corev1.ContainerArray)[0].(corev1.ContainerArgs)
 	c.EnvFrom = nil
@@ -871,18 +881,22 @@ func (b *builder) databaseUsers(d *DatabaseUsers) (pulumi.Resource, error) {
 	}).(pulumi.StringOutput)
 	labels := map[string]string{NameLabel: account, ComponentLabel: "database-users"}
 	job, err := batchv1.NewJob(b.ctx, b.name+"-"+account, &batchv1.JobArgs{
-		Metadata: &metav1.ObjectMetaArgs{Name: name, Namespace: pulumi.String(d.Namespace), Labels: pulumi.ToStringMap(labels)},
+		Metadata: &metav1.ObjectMetaArgs{Name: name, Namespace: pulumi.String(d.Namespace), Labels: pulumi.ToStringMap(labels), Annotations: retryFailedJob},
 		Spec: batchv1.JobSpecArgs{
 			BackoffLimit: pulumi.Int(3), ActiveDeadlineSeconds: pulumi.Int(600),
 			Template: corev1.PodTemplateSpecArgs{Metadata: &metav1.ObjectMetaArgs{Labels: pulumi.ToStringMap(labels)}, Spec: pod},
 		},
-	}, append(b.opts(append(synced, isolation...)...), jobTimeouts)...)
+	}, append(b.opts(before...), jobTimeouts)...)
 	if err != nil {
 		return nil, fmt.Errorf("creating job %s: %w", account, err)
 	}
 	b.app.Ready = append(b.app.Ready, job)
 	return job, nil
 }
+
+// retryFailedJob makes the next `up` replace a Job that failed (after the cause is fixed)
+// instead of waiting on it again.
+var retryFailedJob = pulumi.StringMap{"pulumi.com/replaceUnready": pulumi.String("true")}
 
 // databaseUsersPolicies isolate the Job's namespace: nothing in; out only DNS, HTTPS (the RDS
 // certificate bundle) and the database subnets on the database's port.

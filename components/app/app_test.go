@@ -56,12 +56,12 @@ func baseArgs() Args {
 		LoadBalancerCIDRs: []string{"10.0.128.0/22"},
 		DataCIDRs:         []string{"10.0.200.0/24"},
 		Secrets: map[string]Secret{
-			"postgres":        {Name: pulumi.String("arn:sm/app"), ARN: pulumi.String("arn:sm/app")},
-			"postgres-master": {Name: pulumi.String("arn:sm/master"), ARN: pulumi.String("arn:sm/master")},
+			"postgres": {Name: pulumi.String("arn:sm/app"), ARN: pulumi.String("arn:sm/app")},
 		},
 		DatabaseUsers: &DatabaseUsers{
 			Image:        "public.ecr.aws/docker/library/postgres:16.10-alpine@sha256:" + strings.Repeat("a", 64),
-			MasterSecret: "postgres-master", AppSecret: "postgres",
+			Master: pulumi.ToSecret(pulumi.StringMap{"username": pulumi.String("platform_admin"), "password": pulumi.String("m4ster")}).(pulumi.StringMapOutput),
+			App:    pulumi.ToSecret(pulumi.StringMap{"username": pulumi.String("scalemate_app"), "verifier": pulumi.String("SCRAM-SHA-256$4096:x$y:z")}).(pulumi.StringMapOutput),
 			NamespaceLabels: map[string]string{"pod-security.kubernetes.io/enforce": "restricted"},
 			Revision:        pulumi.String("v1/v1"),
 		},
@@ -117,8 +117,12 @@ func TestDigestVersion(t *testing.T) {
 	d := rec.Must(t, tDeployment, "app-web-blue")
 	assert.Equal(t, "123456789012.dkr.ecr.us-west-2.amazonaws.com/s/web@"+digest, get(d.Input("spec"), "template", "spec", "containers", 0, "image"))
 	assert.Equal(t, "sha256-"+strings.Repeat("b", 56), get(d.Input("metadata"), "labels", "app.kubernetes.io/version"), "a label value of at most 63")
-	job := rec.Must(t, tJob, "app-api-migrate-blue")
-	name := get(job.Input("metadata"), "name").(string)
+	var name string
+	for _, j := range rec.OfType(tJob) {
+		if strings.HasPrefix(j.Name, "app-api-migrate-blue") {
+			name = get(j.Input("metadata"), "name").(string)
+		}
+	}
 	assert.LessOrEqual(t, len(name), 63)
 	assert.True(t, strings.HasPrefix(name, "api-migrate-blue-sha256-"), name)
 }
@@ -170,7 +174,7 @@ func TestOrdering(t *testing.T) {
 	})
 	require.NoError(t, err)
 	green := rec.Must(t, tDeployment, "app-api-green")
-	for _, dep := range []mocktest.Resource{rec.Must(t, tJob, "app-api-migrate-green"), rec.Must(t, tTGB, "app-api-green-tgb"),
+	for _, dep := range []mocktest.Resource{rec.Must(t, tJob, "app-api-migrate-green-v1-1-0"), rec.Must(t, tTGB, "app-api-green-tgb"),
 		rec.Must(t, tExternal, "app-api-postgres"), rec.Must(t, tJob, "app-database-users"), rec.Must(t, tHPA, "app-api-green")} {
 		assert.Contains(t, green.Dependencies, dep.URN)
 	}
@@ -184,8 +188,9 @@ func TestOrdering(t *testing.T) {
 
 func TestMigrationJob(t *testing.T) {
 	rec := run(t, baseArgs())
-	job := rec.Must(t, tJob, "app-api-migrate-green")
+	job := rec.Must(t, tJob, "app-api-migrate-green-v1-1-0")
 	assert.Equal(t, "api-migrate-green-v1-1-0", get(job.Input("metadata"), "name"), "per colour: two colours of one version never share a Job")
+	assert.Equal(t, "true", get(job.Input("metadata"), "annotations", "pulumi.com/replaceUnready"))
 	assert.Equal(t, []string{"spec"}, job.IgnoreChanges, "only a new version (a new name) runs migrations again")
 	spec := job.Input("spec")
 	assert.Equal(t, 1.0, get(spec, "backoffLimit"))
@@ -193,8 +198,9 @@ func TestMigrationJob(t *testing.T) {
 	assert.Equal(t, []any{"/app/migrate"}, get(spec, "template", "spec", "containers", 0, "command"))
 	assert.Equal(t, "migration", get(spec, "template", "metadata", "labels", "app.kubernetes.io/component"))
 	assert.Nil(t, get(spec, "template", "metadata", "labels", "scalemate.io/colour"), "a Job's pod is never a Service's endpoint")
-	_, ok := rec.Named(tJob, "app-web-migrate-green")
-	assert.False(t, ok, "web has no migration")
+	for _, j := range rec.OfType(tJob) {
+		assert.NotContains(t, j.Name, "web-migrate", "web has no migration")
+	}
 }
 
 func TestBindings(t *testing.T) {
@@ -236,30 +242,35 @@ func TestSecretsThroughTheServiceIdentity(t *testing.T) {
 	assert.Equal(t, "condition=Ready", get(es.Input("metadata"), "annotations", "pulumi.com/waitFor"), "pods never start before their secrets")
 }
 
-// The master login reaches only the database-users Job, in a namespace of its own.
+// The master login reaches only the database-users Job, in a namespace of its own, as a
+// Secret the component writes from the current Pulumi secret; the application's password is
+// set by its SCRAM verifier.
 func TestDatabaseUsersJob(t *testing.T) {
 	rec := run(t, baseArgs())
-	users := rec.Must(t, tRole, "app-database-users")
-	assert.Contains(t, get(users.Input("inlinePolicies"), 0, "policy"), "arn:sm/master")
-	assert.Contains(t, users.Input("assumeRolePolicy"), "system:serviceaccount:scalemate-database-users:database-users")
+	_, hasRole := rec.Named(tRole, "app-database-users")
+	assert.False(t, hasRole, "the Job calls no AWS API")
 	ns := rec.Must(t, "kubernetes:core/v1:Namespace", "app-database-users")
 	assert.Equal(t, "restricted", get(ns.Input("metadata"), "labels", "pod-security.kubernetes.io/enforce"))
-	master := rec.Must(t, tExternal, "app-database-users-postgres-master")
-	assert.Equal(t, "scalemate-database-users", get(master.Input("metadata"), "namespace"), "never in the application's namespace")
-	for _, es := range rec.OfType(tExternal) {
-		if strings.HasSuffix(es.Name, "-postgres-master") {
-			assert.Equal(t, "scalemate-database-users", get(es.Input("metadata"), "namespace"), es.Name)
-		}
+	for _, login := range []string{"master", "app"} {
+		secret := rec.Must(t, "kubernetes:core/v1:Secret", "app-database-users-"+login)
+		assert.Equal(t, "scalemate-database-users", get(secret.Input("metadata"), "namespace"), "never in the application's namespace")
+		assert.True(t, secret.Inputs["stringData"].ContainsSecrets(), "%s stays a Pulumi secret", login)
+		assert.Contains(t, secret.Dependencies, ns.URN)
 	}
+	assert.Equal(t, "m4ster", get(rec.Must(t, "kubernetes:core/v1:Secret", "app-database-users-master").Input("stringData"), "password"))
+	assert.Contains(t, rec.Must(t, "kubernetes:core/v1:ServiceAccount", "app-database-users").Dependencies, ns.URN)
 	job := rec.Must(t, tJob, "app-database-users")
 	assert.Equal(t, "scalemate-database-users", get(job.Input("metadata"), "namespace"))
+	assert.Equal(t, "true", get(job.Input("metadata"), "annotations", "pulumi.com/replaceUnready"), "a failed run is retried by the next up")
 	c := get(job.Input("spec"), "template", "spec", "containers", 0)
 	assert.Contains(t, get(c, "image"), "@sha256:")
 	script := get(c, "command", 2).(string)
 	assert.Contains(t, script, "CREATE ROLE")
+	assert.Contains(t, script, "PASSWORD :'app_verifier'", "the password never reaches the server as text")
 	assert.Contains(t, script, "PGSSLMODE=verify-full PGSSLROOTCERT=/tmp/rds-ca.pem", "RDS certificates are checked against RDS's own CAs")
 	assert.NotContains(t, script, "SUPERUSER", "an rds_superuser may not name the SUPERUSER attribute")
 	assert.Nil(t, get(c, "envFrom"), "the application's ConfigMap is not in this namespace")
+	assert.Equal(t, "/var/run/secrets/scalemate/master", get(c, "volumeMounts", 1, "mountPath"))
 
 	// A new login revision runs the Job again (a new name).
 	args := baseArgs()

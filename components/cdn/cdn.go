@@ -310,6 +310,8 @@ func New(ctx *pulumi.Context, name string, args Args, opts ...pulumi.ResourceOpt
 				logical := name + "-alias-" + strings.ToLower(typ) + "-" + strings.ReplaceAll(strings.ReplaceAll(d, "*", "wildcard"), ".", "-")
 				if _, err := route53.NewRecord(ctx, logical, &route53.RecordArgs{
 					ZoneId: args.Route53ZoneID, Name: pulumi.String(d), Type: pulumi.String(typ),
+					// A record left by an earlier setup of the domain is taken over.
+					AllowOverwrite: pulumi.Bool(true),
 					Aliases: route53.RecordAliasArray{route53.RecordAliasArgs{
 						Name: dist.DomainName, ZoneId: dist.HostedZoneId, EvaluateTargetHealth: pulumi.Bool(false),
 					}},

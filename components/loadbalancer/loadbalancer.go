@@ -486,19 +486,21 @@ const (
 	maxPathLength = 128
 )
 
-// priority is a route's traffic rule priority: (128 - len(pattern)) * 100 + hash(name) % 100,
-// and the catch-all /* after every other route.
+// priority is a route's traffic rule priority: (129 - len(pattern)) * 100 + hash(name) % 100
+// (so at least 100: ALB priorities start at 1), and the catch-all /* after every other route.
+// Renaming a route is two changes: the new rule is created before the old one goes, and their
+// priorities may collide.
 func priority(r Route) int {
 	if r.PathPattern == "/*" {
-		return (maxPathLength-1)*100 + 99
+		return maxPathLength*100 + 99
 	}
 	h := fnv.New32a()
 	h.Write([]byte(r.Name))
-	return (maxPathLength-len(r.PathPattern))*100 + int(h.Sum32()%100)
+	return (maxPathLength+1-len(r.PathPattern))*100 + int(h.Sum32()%100)
 }
 
-// keepGroupsInUse gives every route a rule that no request matches (it needs the CDN's header
-// and a second header with a random value CloudFront never sends), forwarding to both colours.
+// keepGroupsInUse gives every route a rule that no request matches (a header with a random,
+// secret value that CloudFront never sends), forwarding to both colours.
 // A target group that no rule names is not health-checked: its targets stay "unused", the load
 // balancer controller's readiness gate never passes, and a colour's rollout (which the traffic
 // rule waits for) would never finish. These rules exist from the start, before any rollout.
@@ -517,12 +519,9 @@ func (l *LoadBalancer) keepGroupsInUse(ctx *pulumi.Context, parent pulumi.Resour
 			ListenerArn: l.https.Arn,
 			Priority:    pulumi.Int(keepAliveBand + priority(r)),
 			Actions:     lb.ListenerRuleActionArray{lb.ListenerRuleActionArgs{Type: pulumi.String("forward"), Forward: lb.ListenerRuleActionForwardArgs{TargetGroups: groups}}},
-			Conditions: lb.ListenerRuleConditionArray{
-				l.originCondition(),
-				lb.ListenerRuleConditionArgs{HttpHeader: lb.ListenerRuleConditionHttpHeaderArgs{
-					HttpHeaderName: pulumi.String("X-Scalemate-Keep-Alive"), Values: pulumi.StringArray{pulumi.ToSecret(never.Hex).(pulumi.StringOutput)},
-				}},
-			},
+			Conditions: lb.ListenerRuleConditionArray{lb.ListenerRuleConditionArgs{HttpHeader: lb.ListenerRuleConditionHttpHeaderArgs{
+				HttpHeaderName: pulumi.String("X-Scalemate-Keep-Alive"), Values: pulumi.StringArray{pulumi.ToSecret(never.Hex).(pulumi.StringOutput)},
+			}}},
 		}, parent); err != nil {
 			return fmt.Errorf("creating listener rule %s: %w", logical, err)
 		}

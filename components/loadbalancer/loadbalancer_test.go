@@ -3,6 +3,7 @@ package loadbalancer
 import (
 	"encoding/json"
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
@@ -162,6 +163,13 @@ func TestTargetGroupsPerRouteAndColour(t *testing.T) {
 }
 
 // The logical names stay within what Pulumi's autonaming can fit into AWS's 32 characters.
+func TestPriorityBounds(t *testing.T) {
+	long := Route{Name: "x", PathPattern: "/" + strings.Repeat("a", 127)}
+	assert.GreaterOrEqual(t, priority(long), 100, "ALB priorities start at 1")
+	assert.Greater(t, priority(Route{Name: "web", PathPattern: "/*"}), priority(Route{Name: "a", PathPattern: "/a"}), "the catch-all last")
+	assert.LessOrEqual(t, keepAliveBand+priority(Route{Name: "web", PathPattern: "/*"}), 50000)
+}
+
 func TestTargetGroupNamesFit(t *testing.T) {
 	for _, c := range []struct{ name, route, want string }{
 		{"scalemate-dev", "api", "scalemate-dev-api-green"},
@@ -180,7 +188,7 @@ func TestRulesForwardByWeightBehindTheHeader(t *testing.T) {
 	api := rec.Must(t, tRule, "scalemate-dev-api")
 	web := rec.Must(t, tRule, "scalemate-dev-web")
 	assert.Less(t, api.Input("priority"), web.Input("priority"), "specific paths first, the catch-all last")
-	assert.Equal(t, 12799.0, web.Input("priority"))
+	assert.Equal(t, 12899.0, web.Input("priority"))
 	action := api.Input("actions").([]any)[0].(map[string]any)
 	assert.Equal(t, "forward", action["type"])
 	groups := action["forward"].(map[string]any)["targetGroups"].([]any)
@@ -226,8 +234,9 @@ func TestGroupsKeptInUse(t *testing.T) {
 	groups := keep.Input("actions").([]any)[0].(map[string]any)["forward"].(map[string]any)["targetGroups"].([]any)
 	require.Len(t, groups, 2)
 	conditions := keep.Input("conditions").([]any)
-	require.Len(t, conditions, 2, "the CDN's header and a random one CloudFront never sends")
-	assert.Equal(t, "X-Origin-Verify", conditions[0].(map[string]any)["httpHeader"].(map[string]any)["httpHeaderName"])
+	require.Len(t, conditions, 1, "a random header value CloudFront never sends")
+	assert.Equal(t, "X-Scalemate-Keep-Alive", conditions[0].(map[string]any)["httpHeader"].(map[string]any)["httpHeaderName"])
+	assert.True(t, keep.Inputs["conditions"].ContainsSecrets())
 	assert.GreaterOrEqual(t, keep.Input("priority"), 20000.0, "after every traffic rule")
 	_, ok := rec.Named(tRule, "scalemate-dev-api")
 	assert.False(t, ok, "the traffic rule comes with Forward")

@@ -24,6 +24,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/scalemate/infra/internal/iampolicy"
+	"github.com/scalemate/infra/internal/scram"
 	"github.com/scalemate/infra/internal/kmskey"
 	"github.com/scalemate/infra/internal/sgrule"
 	"github.com/scalemate/infra/internal/validate"
@@ -171,6 +172,13 @@ type Postgres struct {
 	// LoginRevision changes whenever either login's secret gets a new version: whoever sets
 	// the passwords in the database runs again on it.
 	LoginRevision pulumi.StringOutput `pulumi:"loginRevision"`
+	// MasterLogin is the master user's login (username, password, host, port, dbname), a
+	// secret: for the one job that creates the application's user.
+	MasterLogin pulumi.StringMapOutput `pulumi:"masterLogin"`
+	// AppLogin is the application user's name and SCRAM-SHA-256 verifier (username, verifier),
+	// a secret: setting the password with the verifier keeps the password itself out of
+	// statement text and logs.
+	AppLogin pulumi.StringMapOutput `pulumi:"appLogin"`
 	// KMSKeyARN encrypts storage, Performance Insights and the secret.
 	KMSKeyARN pulumi.StringOutput `pulumi:"kmsKeyArn"`
 	// PrimaryARN is the primary instance's ARN (for AWS Backup selections).
@@ -562,11 +570,19 @@ func New(ctx *pulumi.Context, name string, args Args, opts ...pulumi.ResourceOpt
 	pg.WriterEndpoint, pg.ReaderEndpoints, pg.Port = primary.Address, readers.ToStringArrayOutput(), pulumi.Int(Port).ToIntOutput()
 	pg.SecretARN, pg.AppSecretARN, pg.KMSKeyARN, pg.PrimaryARN = secret.Arn, appSecret.Arn, key.Arn, primary.Arn
 	pg.LoginRevision = pulumi.Sprintf("%s/%s", version.VersionId, appVersion.VersionId)
+	pg.MasterLogin = pulumi.ToSecret(pulumi.All(password.Result, primary.Address).ApplyT(func(v []any) map[string]string {
+		return map[string]string{"username": args.MasterUsername, "password": v[0].(string), "host": v[1].(string),
+			"port": strconv.Itoa(Port), "dbname": args.DatabaseName}
+	})).(pulumi.StringMapOutput)
+	pg.AppLogin = pulumi.ToSecret(appPassword.Result.ApplyT(func(pw string) (map[string]string, error) {
+		verifier, err := scram.Verifier(pw, scram.Salt(pw, args.Identifier+"/"+args.ApplicationUsername))
+		return map[string]string{"username": args.ApplicationUsername, "verifier": verifier}, err
+	})).(pulumi.StringMapOutput)
 	pg.PrimaryIdentifier, pg.ReplicaIdentifiers = primary.Identifier, replicaIDs.ToStringArrayOutput()
 	pg.SecurityGroupID, pg.SubnetGroupName = dbSG.ID().ToStringOutput(), subnets.Name
 	return pg, ctx.RegisterResourceOutputs(pg, pulumi.Map{
 		"writerEndpoint": pg.WriterEndpoint, "readerEndpoints": pg.ReaderEndpoints, "proxyEndpoint": pg.ProxyEndpoint,
-		"port": pg.Port, "secretArn": pg.SecretARN, "appSecretArn": pg.AppSecretARN, "loginRevision": pg.LoginRevision, "kmsKeyArn": pg.KMSKeyARN, "primaryArn": pg.PrimaryARN,
+		"port": pg.Port, "secretArn": pg.SecretARN, "appSecretArn": pg.AppSecretARN, "loginRevision": pg.LoginRevision, "masterLogin": pg.MasterLogin, "appLogin": pg.AppLogin, "kmsKeyArn": pg.KMSKeyARN, "primaryArn": pg.PrimaryARN,
 		"primaryIdentifier": pg.PrimaryIdentifier, "replicaIdentifiers": pg.ReplicaIdentifiers,
 		"securityGroupId": pg.SecurityGroupID, "subnetGroupName": pg.SubnetGroupName,
 	})

@@ -145,7 +145,7 @@ var updateOnly = []string{
 	"kubernetes:core/v1:ServiceAccount", "kubernetes:core/v1:ConfigMap", "kubernetes:networking.k8s.io/v1:NetworkPolicy",
 	"kubernetes:storage.k8s.io/v1:StorageClassPatch",
 	"kubernetes:apps/v1:Deployment", "kubernetes:core/v1:Service", "kubernetes:autoscaling/v2:HorizontalPodAutoscaler",
-	"kubernetes:policy/v1:PodDisruptionBudget",
+	"kubernetes:policy/v1:PodDisruptionBudget", "kubernetes:core/v1:Secret",
 	// Custom resources of the load balancer controller and the External Secrets Operator; the
 	// program marks a binding's target group replace-on-change itself.
 	"kubernetes:elbv2.k8s.aws/v1beta1:TargetGroupBinding", "kubernetes:external-secrets.io/v1:SecretStore",

@@ -4,6 +4,7 @@ package engine
 
 import (
 	"context"
+	"encoding/json"
 	"strings"
 	"testing"
 
@@ -54,10 +55,49 @@ func ruleWeights(t *testing.T, s auto.Stack) map[string]float64 {
 	return nil
 }
 
+// secretSig marks a secret value in Pulumi's state.
+const secretSig = "4dabf18193072939515e22adb298388d"
+
+// outsideSecrets reports whether s occurs in the state document v outside a secret value.
+func outsideSecrets(v any, s string) bool {
+	switch x := v.(type) {
+	case string:
+		return strings.Contains(x, s)
+	case []any:
+		for _, e := range x {
+			if outsideSecrets(e, s) {
+				return true
+			}
+		}
+	case map[string]any:
+		if _, secret := x[secretSig]; secret {
+			return false
+		}
+		for _, e := range x {
+			if outsideSecrets(e, s) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// stateInputs are the inputs of the state's resource whose URN ends with suffix (nil if none).
+func stateInputs(t *testing.T, s auto.Stack, suffix string) map[string]any {
+	t.Helper()
+	for _, r := range state(t, s) {
+		if strings.HasSuffix(r.URN, suffix) {
+			return r.Inputs
+		}
+	}
+	return nil
+}
+
 // A release walked through the real engine: blue serves; green joins as a 10 % canary with
 // only the expected changes and no replacement of the load balancer, its listeners or target
-// groups; green is promoted; traffic is rolled back to blue; and a failing migration stops the
-// next release with the weights unchanged.
+// groups; green is promoted; traffic is rolled back to blue; green is staged again with a new
+// version (its migration runs that version); and a failing migration stops the next release
+// with the weights unchanged.
 func TestReleaseWalk(t *testing.T) {
 	ctx := context.Background()
 	backend := t.TempDir()
@@ -75,11 +115,22 @@ func TestReleaseWalk(t *testing.T) {
 	blue := step(nil, nil) // the committed stack: blue v1.0.0
 	up(blue)
 	assert.Equal(t, map[string]float64{"blue": 100, "green": 0}, ruleWeights(t, blue))
+	// Generated passwords, the origin secret and the app user's verifier appear in the state
+	// only as Pulumi secrets (encrypted at rest; the Automation API's export decrypts them
+	// inside their secret markers).
+	dep, err := blue.Export(ctx)
+	require.NoError(t, err)
+	var doc any
+	require.NoError(t, json.Unmarshal(dep.Deployment, &doc))
+	for _, plain := range []string{"fake-scalemate-dev-app-Aa1!", "fake-scalemate-dev-master-Aa1!", "fake-scalemate-dev-origin-verify-Aa1!", "SCRAM-SHA-256$"} {
+		assert.Contains(t, string(dep.Deployment), plain, "the export shows secrets (inside markers)")
+		assert.False(t, outsideSecrets(doc, plain), "%s appears in the state outside a secret", plain)
+	}
 
 	// Canary: the preview shows green's objects created and the rules updated, nothing replaced.
 	canary := step(release("blue", "v1.0.0", "v1.1.0", 10), nil)
 	ch, reported := offline.Watch()
-	_, err := canary.Preview(ctx, optpreview.PolicyPacks(tools.Packs...), optpreview.EventStreams(ch))
+	_, err = canary.Preview(ctx, optpreview.PolicyPacks(tools.Packs...), optpreview.EventStreams(ch))
 	require.NoError(t, err)
 	var updates, creates []string
 	for _, st := range reported().Steps {
@@ -104,7 +155,7 @@ func TestReleaseWalk(t *testing.T) {
 		"scalemate-dev-app-api-green", "scalemate-dev-app-web-green", "scalemate-dev-app-worker-green", // Deployments
 		"scalemate-dev-app-api-green", "scalemate-dev-app-web-green", "scalemate-dev-app-worker-green", // autoscalers
 		"scalemate-dev-app-api-green", "scalemate-dev-app-web-green", "scalemate-dev-app-worker-green", // disruption budgets
-		"scalemate-dev-app-api-migrate-green",
+		"scalemate-dev-app-api-migrate-green-v1-1-0",
 	}, creates)
 	up(canary)
 	assert.Equal(t, map[string]float64{"blue": 90, "green": 10}, ruleWeights(t, canary))
@@ -117,8 +168,16 @@ func TestReleaseWalk(t *testing.T) {
 	up(rolledBack)
 	assert.Equal(t, map[string]float64{"blue": 100, "green": 0}, ruleWeights(t, rolledBack), "a rollback is the same up with the previous weights")
 
+	// The next release reuses the idle colour: green gets v1.2.0, whose migration runs with the
+	// new image (a new Job, not the old one renamed).
+	staged := step(release("blue", "v1.0.0", "v1.2.0", 0), nil)
+	up(staged)
+	job := stateInputs(t, staged, "kubernetes:batch/v1:Job::scalemate-dev-app-api-migrate-green-v1-2-0")
+	assert.Contains(t, job["spec"].(map[string]any)["template"].(map[string]any)["spec"].(map[string]any)["containers"].([]any)[0].(map[string]any)["image"], ":v1.2.0")
+	assert.Nil(t, stateInputs(t, staged, "kubernetes:batch/v1:Job::scalemate-dev-app-api-migrate-green-v1-1-0"), "the previous version's Job is gone")
+
 	// The next release's migration fails: the update fails and no weight moves.
-	failing := step(release("blue", "v1.0.0", "v1.2.0", 10), map[string]string{"SCALEMATE_STANDIN_FAIL": "app-api-migrate-green"})
+	failing := step(release("blue", "v1.0.0", "v1.3.0", 10), map[string]string{"SCALEMATE_STANDIN_FAIL": "app-api-migrate-green-v1-3-0"})
 	_, err = tools.Up(ctx, failing)
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "rehearsed failure")
