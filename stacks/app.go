@@ -119,7 +119,6 @@ func (r Release) Weights() map[string]int {
 // BuiltinSecrets are the secrets every stack has; services name them in their secrets.
 var BuiltinSecrets = []string{"postgres", "redis"}
 
-
 // Default service settings.
 const (
 	DefaultServicePort = 8080

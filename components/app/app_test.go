@@ -59,9 +59,9 @@ func baseArgs() Args {
 			"postgres": {Name: pulumi.String("arn:sm/app"), ARN: pulumi.String("arn:sm/app")},
 		},
 		DatabaseUsers: &DatabaseUsers{
-			Image:        "public.ecr.aws/docker/library/postgres:16.10-alpine@sha256:" + strings.Repeat("a", 64),
-			Master: pulumi.ToSecret(pulumi.StringMap{"username": pulumi.String("platform_admin"), "password": pulumi.String("m4ster")}).(pulumi.StringMapOutput),
-			App:    pulumi.ToSecret(pulumi.StringMap{"username": pulumi.String("scalemate_app"), "verifier": pulumi.String("SCRAM-SHA-256$4096:x$y:z")}).(pulumi.StringMapOutput),
+			Image:           "public.ecr.aws/docker/library/postgres:16.10-alpine@sha256:" + strings.Repeat("a", 64),
+			Master:          pulumi.ToSecret(pulumi.StringMap{"username": pulumi.String("platform_admin"), "password": pulumi.String("m4ster")}).(pulumi.StringMapOutput),
+			App:             pulumi.ToSecret(pulumi.StringMap{"username": pulumi.String("scalemate_app"), "verifier": pulumi.String("SCRAM-SHA-256$4096:x$y:z")}).(pulumi.StringMapOutput),
 			NamespaceLabels: map[string]string{"pod-security.kubernetes.io/enforce": "restricted"},
 			Revision:        pulumi.String("v1/v1"),
 		},

@@ -24,8 +24,8 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/scalemate/infra/internal/iampolicy"
-	"github.com/scalemate/infra/internal/scram"
 	"github.com/scalemate/infra/internal/kmskey"
+	"github.com/scalemate/infra/internal/scram"
 	"github.com/scalemate/infra/internal/sgrule"
 	"github.com/scalemate/infra/internal/validate"
 	"github.com/scalemate/infra/internal/window"
