@@ -44,8 +44,8 @@ measure unit go test -count=1 ./...
 go build -o "$out/preview" ./cmd/preview
 "$out/preview" -stack dev >/dev/null 2>&1 # builds the CLI, stand-ins and packs once
 for s in dev staging prod; do measure "preview-$s" "$out/preview" -stack "$s"; done
-# The release flow through the engine: up blue, canary preview and up, promote, roll back, a
-# failing migration (tests/engine/release_test.go), once.
+# The release flow through the engine: up blue, canary preview and up, promote, roll back, stage
+# a new version on the idle colour, a failing migration (tests/engine/release_test.go), once.
 N=1 measure release go test -tags engine -count=1 -run 'TestReleaseWalk$' ./tests/engine/
 
 echo "ScaleMate benchmark: median of $N runs, $(nproc) cores, $(date -u +%F)"
@@ -58,7 +58,7 @@ report build "go build ./... warm"
 report testbin "test binaries, compile and link (go test -run '^\$')"
 report unit "go test ./... warm (-count=1)"
 for s in dev staging prod; do report "preview-$s" "engine preview $s (offline, both packs)"; done
-report release "release flow through the engine (5 ups, 1 run)"
+report release "release flow through the engine (6 ups, 1 run)"
 
 echo
 echo "Mock runs and policy evaluation (go test -bench, ns/op):"
