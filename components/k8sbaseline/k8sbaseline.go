@@ -551,8 +551,9 @@ func priorityClass(ctx *pulumi.Context, logical, name string, value int, descrip
 
 const defaultClassAnnotation = "storageclass.kubernetes.io/is-default-class"
 
-// defaultStorageClass creates the encrypted gp3 class as the default and takes the default mark
-// off EKS's gp2 class.
+// defaultStorageClass creates the encrypted gp3 class as the default. EKS clusters from 1.30 (all
+// the versions this component accepts) do not mark their gp2 class as default, so nothing else
+// is: no patch of gp2 either, which would fail on a cluster where EKS creates gp2 late or never.
 func defaultStorageClass(ctx *pulumi.Context, name string, opts ...pulumi.ResourceOption) (*storagev1.StorageClass, error) {
 	gp3, err := storagev1.NewStorageClass(ctx, name+"-gp3", &storagev1.StorageClassArgs{
 		Metadata: &metav1.ObjectMetaArgs{
@@ -570,22 +571,6 @@ func defaultStorageClass(ctx *pulumi.Context, name string, opts ...pulumi.Resour
 	}, opts...)
 	if err != nil {
 		return nil, fmt.Errorf("creating storage class gp3: %w", err)
-	}
-	// EKS creates gp2 itself (clusters created before 1.30 also mark it default). It is not ours to
-	// create or delete, so a server-side apply patch owns just this one annotation; patchForce takes
-	// the field over from EKS's field manager instead of failing on the conflict. Two defaults would
-	// make claims without a class land on whichever is newest. Destroying the patch releases the
-	// annotation, which leaves gp2 unmarked, still not default.
-	if _, err := storagev1.NewStorageClassPatch(ctx, name+"-gp2-not-default", &storagev1.StorageClassPatchArgs{
-		Metadata: &metav1.ObjectMetaPatchArgs{
-			Name: pulumi.String("gp2"),
-			Annotations: pulumi.StringMap{
-				defaultClassAnnotation:  pulumi.String("false"),
-				"pulumi.com/patchForce": pulumi.String("true"),
-			},
-		},
-	}, append(opts, pulumi.DependsOn([]pulumi.Resource{gp3}))...); err != nil {
-		return nil, fmt.Errorf("unmarking storage class gp2 as default: %w", err)
 	}
 	return gp3, nil
 }

@@ -191,12 +191,7 @@ func TestStorageClasses(t *testing.T) {
 	assert.Equal(t, true, gp3.Input("allowVolumeExpansion"))
 	assert.Equal(t, "Delete", gp3.Input("reclaimPolicy"))
 
-	gp2 := rec.Must(t, tStoragePtch, "base-gp2-not-default")
-	assert.Equal(t, "gp2", get(gp2.Input("metadata"), "name"))
-	assert.Equal(t, map[string]any{"storageclass.kubernetes.io/is-default-class": "false", "pulumi.com/patchForce": "true"},
-		get(gp2.Input("metadata"), "annotations"))
-	assert.Nil(t, gp2.Input("provisioner"), "the patch owns only the annotation")
-	assert.Contains(t, gp2.Dependencies, gp3.URN, "never a moment without a default class")
+	assert.Empty(t, rec.OfType(tStoragePtch), "no patch of EKS's gp2: from 1.30 it is not default, and it may not exist yet (review 2026-11-30 #20)")
 }
 
 func TestReleasesArePinnedAndAtomic(t *testing.T) {

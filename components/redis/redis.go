@@ -271,7 +271,9 @@ func New(ctx *pulumi.Context, name string, args Args, opts ...pulumi.ResourceOpt
 	var logGroups []pulumi.Resource
 	for _, logType := range []string{"slow-log", "engine-log"} {
 		g, err := cloudwatch.NewLogGroup(ctx, name+"-"+logType, &cloudwatch.LogGroupArgs{
-			Name:            pulumi.String("/aws/elasticache/" + args.Identifier + "/" + logType),
+			// Under /aws/vendedlogs/, so CloudWatch Logs grants log delivery by prefix instead of
+			// adding one resource-policy entry per group (5,120 characters, 10 policies a region).
+			Name:            pulumi.String("/aws/vendedlogs/elasticache/" + args.Identifier + "/" + logType),
 			RetentionInDays: pulumi.Int(args.LogRetentionDays),
 		}, parent)
 		if err != nil {

@@ -64,7 +64,7 @@ func TestClusterModeDefaults(t *testing.T) {
 	for _, l := range logs {
 		m := l.(map[string]any)
 		assert.Equal(t, "cloudwatch-logs", m["destinationType"])
-		assert.True(t, strings.HasPrefix(m["destination"].(string), "/aws/elasticache/cache/"))
+		assert.True(t, strings.HasPrefix(m["destination"].(string), "/aws/vendedlogs/elasticache/cache/"))
 	}
 	for _, lg := range rec.OfType("aws:cloudwatch/logGroup:LogGroup") {
 		assert.EqualValues(t, 30, lg.Input("retentionInDays"))

@@ -143,7 +143,6 @@ var updateOnly = []string{
 	// Kubernetes objects keep their name (metadata); spec and data change in place.
 	"kubernetes:core/v1:Namespace", "kubernetes:core/v1:ResourceQuota", "kubernetes:core/v1:LimitRange",
 	"kubernetes:core/v1:ServiceAccount", "kubernetes:core/v1:ConfigMap", "kubernetes:networking.k8s.io/v1:NetworkPolicy",
-	"kubernetes:storage.k8s.io/v1:StorageClassPatch",
 	"kubernetes:apps/v1:Deployment", "kubernetes:core/v1:Service", "kubernetes:autoscaling/v2:HorizontalPodAutoscaler",
 	"kubernetes:policy/v1:PodDisruptionBudget", "kubernetes:core/v1:Secret",
 	// Custom resources of the load balancer controller and the External Secrets Operator; the
