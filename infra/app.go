@@ -94,7 +94,7 @@ func planApp(spec *stacks.Spec) (*application, error) {
 	}
 	lb := &out.loadBalancer
 	lb.Region, lb.HostName = spec.Region, spec.Edge.Origin()
-	lb.DeletionProtection, lb.Protect = spec.Tier != stacks.Dev, spec.Tier == stacks.Prod
+	lb.DeletionProtection, lb.Protect, lb.ForceDestroy = spec.Tier != stacks.Dev, spec.Tier == stacks.Prod, spec.Tier == stacks.Dev
 	lb.LogExpirationDays = spec.LogRetentionDays
 	// The origin's ACL inspects content only; the distribution's ACL judges viewers' addresses.
 	// Its logs never show the CDN's secret header (sampled requests cannot redact it: off).

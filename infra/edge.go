@@ -26,6 +26,8 @@ func planEdge(spec *stacks.Spec) (*edge, error) {
 			OriginDomainName: e.Origin(), DomainNames: e.DomainNames,
 			PriceClass: e.PriceClass, OriginShieldRegion: e.OriginShieldRegion, LogExpirationDays: spec.LogRetentionDays,
 			ShieldAdvanced: e.ShieldAdvanced, Protect: spec.Tier == stacks.Prod,
+			// A destroyed dev stack leaves no bucket (and no bill) behind.
+			ForceDestroy: spec.Tier == stacks.Dev,
 		},
 		waf: waf.Args{
 			Action: e.WAF.Action, RateLimit: e.WAF.RateLimit, ManagedRuleGroups: e.WAF.ManagedRuleGroups,

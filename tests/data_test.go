@@ -125,3 +125,17 @@ func TestBadDataConfigRegistersNothing(t *testing.T) {
 		})
 	}
 }
+
+// A destroyed dev stack leaves nothing billed: its buckets go with their objects and its
+// database's automated backups with it; elsewhere both are kept (review 2026-11-30 #19).
+func TestDevDestroyLeavesNothingBilled(t *testing.T) {
+	for stack, dev := range map[string]bool{"dev": true, "staging": false, "prod": false} {
+		rec := mustRunStack(t, stack)
+		buckets := rec.OfType("aws:s3/bucketV2:BucketV2")
+		require.Len(t, buckets, 3, "CDN logs and assets, load balancer logs")
+		for _, b := range buckets {
+			assert.Equal(t, dev, b.Input("forceDestroy"), "%s %s", stack, b.Name)
+		}
+		assert.Equal(t, dev, rec.Must(t, "aws:rds/instance:Instance", "scalemate-"+stack).Input("deleteAutomatedBackups"), stack)
+	}
+}

@@ -87,6 +87,8 @@ type Args struct {
 	ShieldAdvanced bool
 	// Protect guards the assets bucket against deletion by Pulumi and retains it (production).
 	Protect bool
+	// ForceDestroy lets a destroy delete the log and assets buckets with their objects (dev).
+	ForceDestroy bool
 }
 
 // CDN is the component resource.
@@ -185,6 +187,7 @@ func New(ctx *pulumi.Context, name string, args Args, opts ...pulumi.ResourceOpt
 	}
 	logs, err := s3bucket.New(ctx, name+"-logs", s3bucket.Args{
 		Prefix: name + "-cdn-logs-", ACLsForLogDelivery: true, ExpireDays: args.LogExpirationDays, Protect: args.Protect,
+		ForceDestroy: args.ForceDestroy,
 	}, parent)
 	if err != nil {
 		return nil, err
@@ -229,6 +232,7 @@ func New(ctx *pulumi.Context, name string, args Args, opts ...pulumi.ResourceOpt
 	// bucket comes first, its policy once the distribution exists.
 	assets, err := s3bucket.New(ctx, name+"-assets", s3bucket.Args{
 		Prefix: name + "-assets-", Versioning: true, NoncurrentDays: 30, Protect: args.Protect, DeferPolicy: true,
+		ForceDestroy: args.ForceDestroy,
 	}, parent)
 	if err != nil {
 		return nil, err
@@ -293,7 +297,7 @@ func New(ctx *pulumi.Context, name string, args Args, opts ...pulumi.ResourceOpt
 	}
 
 	// Only this distribution may read the assets, signed through Origin Access Control.
-	if _, err := s3bucket.Policy(ctx, name+"-assets", assets.BucketV2, pulumi.All(assets.Arn, dist.Arn).ApplyT(func(v []any) []iampolicy.Statement {
+	if _, err := s3bucket.Policy(ctx, name+"-assets", assets, pulumi.All(assets.Arn, dist.Arn).ApplyT(func(v []any) []iampolicy.Statement {
 		return []iampolicy.Statement{{
 			Sid: "CloudFrontOnly", Effect: "Allow", Principal: map[string]any{"Service": "cloudfront.amazonaws.com"},
 			Action: []string{"s3:GetObject"}, Resource: v[0].(string) + "/*",

@@ -112,6 +112,8 @@ type Args struct {
 	LogExpirationDays int
 	// Protect guards the log bucket against deletion by Pulumi and retains it (production).
 	Protect bool
+	// ForceDestroy lets a destroy delete the log bucket with its logs (dev).
+	ForceDestroy bool
 }
 
 // LoadBalancer is the component resource.
@@ -399,6 +401,7 @@ func (l *LoadBalancer) targetPorts() []int {
 func accessLogBucket(ctx *pulumi.Context, name string, args Args, parent pulumi.ResourceOption) (*s3bucket.Bucket, error) {
 	bucket, err := s3bucket.New(ctx, name+"-logs", s3bucket.Args{
 		Prefix: name + "-alb-logs-", ExpireDays: args.LogExpirationDays, Protect: args.Protect, DeferPolicy: true,
+		ForceDestroy: args.ForceDestroy,
 	}, parent)
 	if err != nil {
 		return nil, err
@@ -413,7 +416,7 @@ func accessLogBucket(ctx *pulumi.Context, name string, args Args, parent pulumi.
 				Action: []string{"s3:PutObject"}, Resource: objects},
 		}
 	})
-	policy, err := s3bucket.Policy(ctx, name+"-logs", bucket.BucketV2, grants, parent)
+	policy, err := s3bucket.Policy(ctx, name+"-logs", bucket, grants, parent)
 	if err != nil {
 		return nil, err
 	}

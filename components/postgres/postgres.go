@@ -484,8 +484,9 @@ func New(ctx *pulumi.Context, name string, args Args, opts ...pulumi.ResourceOpt
 	primaryArgs.Password = password.Result
 	primaryArgs.BackupRetentionPeriod = pulumi.Int(*args.BackupRetentionDays)
 	primaryArgs.BackupWindow = pulumi.String(args.BackupWindow)
-	// Automated backups outlive the instance, so a deleted database can still be restored.
-	primaryArgs.DeleteAutomatedBackups = pulumi.Bool(false)
+	// Where a final snapshot is kept, automated backups outlive the instance too, so a deleted
+	// database can still be restored to a point in time; without one (dev), nothing is left.
+	primaryArgs.DeleteAutomatedBackups = pulumi.Bool(!args.FinalSnapshot)
 	primaryArgs.SkipFinalSnapshot = pulumi.Bool(!args.FinalSnapshot)
 	if args.FinalSnapshot {
 		// A suffix fixed at creation keeps the name unique across destroy/recreate cycles.

@@ -34,6 +34,8 @@ type Args struct {
 	DeferPolicy bool
 	// Protect guards the bucket against deletion by Pulumi and retains it if it leaves the program.
 	Protect bool
+	// ForceDestroy lets a destroy delete the bucket with its objects (dev: nothing left billed).
+	ForceDestroy bool
 }
 
 // Bucket is a bucket with its guard rails.
@@ -42,11 +44,13 @@ type Bucket struct {
 	// Settings are the ownership, encryption, public-access and policy resources; depend on
 	// them when a service needs the bucket configured (CloudFront logging needs ACLs enabled).
 	Settings []pulumi.Resource
+
+	chain []pulumi.Resource // every sub-resource, which the policy comes after
 }
 
 // New creates the bucket and its guard rails; opts (a parent, a provider) apply to all of them.
 func New(ctx *pulumi.Context, name string, args Args, opts ...pulumi.ResourceOption) (*Bucket, error) {
-	bucket, err := s3.NewBucketV2(ctx, name, &s3.BucketV2Args{BucketPrefix: pulumi.String(args.Prefix)},
+	bucket, err := s3.NewBucketV2(ctx, name, &s3.BucketV2Args{BucketPrefix: pulumi.String(args.Prefix), ForceDestroy: pulumi.Bool(args.ForceDestroy)},
 		append(slices.Clone(opts), pulumi.Protect(args.Protect), pulumi.RetainOnDelete(args.Protect))...)
 	if err != nil {
 		return nil, fmt.Errorf("creating bucket %s: %w", name, err)
@@ -61,38 +65,48 @@ func New(ctx *pulumi.Context, name string, args Args, opts ...pulumi.ResourceOpt
 		}
 		return err
 	}
-	if err := keep(s3.NewBucketPublicAccessBlock(ctx, name, &s3.BucketPublicAccessBlockArgs{
+	// One sub-resource at a time: S3 refuses concurrent configuration changes of one bucket
+	// ("A conflicting conditional operation is currently in progress").
+	var chain []pulumi.Resource
+	next := func(r pulumi.Resource, err error) (pulumi.Resource, error) {
+		if err == nil {
+			chain = append(chain, r)
+		}
+		return r, err
+	}
+	after := func() []pulumi.ResourceOption { return append(slices.Clone(opts), pulumi.DependsOn(chain)) }
+	if err := keep(next(s3.NewBucketPublicAccessBlock(ctx, name, &s3.BucketPublicAccessBlockArgs{
 		Bucket: bucket.ID(), BlockPublicAcls: pulumi.Bool(true), BlockPublicPolicy: pulumi.Bool(true),
 		IgnorePublicAcls: pulumi.Bool(true), RestrictPublicBuckets: pulumi.Bool(true),
-	}, opts...)); err != nil {
+	}, opts...))); err != nil {
 		return fail("blocking public access", err)
 	}
 	sse := s3.BucketServerSideEncryptionConfigurationV2RuleApplyServerSideEncryptionByDefaultArgs{SseAlgorithm: pulumi.String("AES256")}
 	if args.KMSKeyARN != nil {
 		sse = s3.BucketServerSideEncryptionConfigurationV2RuleApplyServerSideEncryptionByDefaultArgs{SseAlgorithm: pulumi.String("aws:kms"), KmsMasterKeyId: args.KMSKeyARN}
 	}
-	if err := keep(s3.NewBucketServerSideEncryptionConfigurationV2(ctx, name, &s3.BucketServerSideEncryptionConfigurationV2Args{
+	if err := keep(next(s3.NewBucketServerSideEncryptionConfigurationV2(ctx, name, &s3.BucketServerSideEncryptionConfigurationV2Args{
 		Bucket: bucket.ID(),
 		Rules: s3.BucketServerSideEncryptionConfigurationV2RuleArray{s3.BucketServerSideEncryptionConfigurationV2RuleArgs{
 			ApplyServerSideEncryptionByDefault: sse, BucketKeyEnabled: pulumi.Bool(args.KMSKeyARN != nil),
 		}},
-	}, opts...)); err != nil {
+	}, after()...))); err != nil {
 		return fail("encrypting", err)
 	}
 	ownership := "BucketOwnerEnforced"
 	if args.ACLsForLogDelivery {
 		ownership = "BucketOwnerPreferred"
 	}
-	if err := keep(s3.NewBucketOwnershipControls(ctx, name, &s3.BucketOwnershipControlsArgs{
+	if err := keep(next(s3.NewBucketOwnershipControls(ctx, name, &s3.BucketOwnershipControlsArgs{
 		Bucket: bucket.ID(), Rule: s3.BucketOwnershipControlsRuleArgs{ObjectOwnership: pulumi.String(ownership)},
-	}, opts...)); err != nil {
+	}, after()...))); err != nil {
 		return fail("setting object ownership", err)
 	}
 	if args.Versioning {
-		if _, err := s3.NewBucketVersioningV2(ctx, name, &s3.BucketVersioningV2Args{
+		if _, err := next(s3.NewBucketVersioningV2(ctx, name, &s3.BucketVersioningV2Args{
 			Bucket:                  bucket.ID(),
 			VersioningConfiguration: s3.BucketVersioningV2VersioningConfigurationArgs{Status: pulumi.String("Enabled")},
-		}, opts...); err != nil {
+		}, after()...)); err != nil {
 			return fail("versioning", err)
 		}
 	}
@@ -108,14 +122,15 @@ func New(ctx *pulumi.Context, name string, args Args, opts ...pulumi.ResourceOpt
 		if args.NoncurrentDays > 0 {
 			rule.NoncurrentVersionExpiration = s3.BucketLifecycleConfigurationV2RuleNoncurrentVersionExpirationArgs{NoncurrentDays: pulumi.Int(args.NoncurrentDays)}
 		}
-		if _, err := s3.NewBucketLifecycleConfigurationV2(ctx, name, &s3.BucketLifecycleConfigurationV2Args{
+		if _, err := next(s3.NewBucketLifecycleConfigurationV2(ctx, name, &s3.BucketLifecycleConfigurationV2Args{
 			Bucket: bucket.ID(), Rules: s3.BucketLifecycleConfigurationV2RuleArray{rule},
-		}, opts...); err != nil {
+		}, after()...)); err != nil {
 			return fail("setting lifecycle", err)
 		}
 	}
+	out.chain = chain
 	if !args.DeferPolicy {
-		policy, err := Policy(ctx, name, bucket, nil, opts...)
+		policy, err := Policy(ctx, name, out, nil, opts...)
 		if err != nil {
 			return nil, err
 		}
@@ -124,9 +139,10 @@ func New(ctx *pulumi.Context, name string, args Args, opts ...pulumi.ResourceOpt
 	return out, nil
 }
 
-// Policy attaches the bucket's one policy: TLS-only access, plus grants (an output of
-// []iampolicy.Statement, or nil).
-func Policy(ctx *pulumi.Context, name string, bucket *s3.BucketV2, grants pulumi.Output, opts ...pulumi.ResourceOption) (*s3.BucketPolicy, error) {
+// Policy attaches the bucket's one policy, after its other sub-resources: TLS-only access, plus
+// grants (an output of []iampolicy.Statement, or nil).
+func Policy(ctx *pulumi.Context, name string, b *Bucket, grants pulumi.Output, opts ...pulumi.ResourceOption) (*s3.BucketPolicy, error) {
+	bucket := b.BucketV2
 	inputs := []any{bucket.Arn}
 	if grants != nil {
 		inputs = append(inputs, grants)
@@ -145,7 +161,7 @@ func Policy(ctx *pulumi.Context, name string, bucket *s3.BucketV2, grants pulumi
 			}
 			return iampolicy.Document{Version: "2012-10-17", Statement: statements}.JSON()
 		}).(pulumi.StringOutput),
-	}, opts...)
+	}, append(slices.Clone(opts), pulumi.DependsOn(b.chain))...)
 	if err != nil {
 		return nil, fmt.Errorf("setting policy of bucket %s: %w", name, err)
 	}

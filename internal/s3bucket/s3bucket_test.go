@@ -1,0 +1,36 @@
+package s3bucket
+
+import (
+	"testing"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/scalemate/infra/internal/mocktest"
+)
+
+// S3 refuses concurrent configuration changes of one bucket: each sub-resource waits for the
+// ones before it, and the policy for all of them (review 2026-11-30 #24).
+func TestSubResourcesOneAtATime(t *testing.T) {
+	rec, err := mocktest.Run("test", "dev", nil, func(ctx *pulumi.Context) error {
+		_, err := New(ctx, "logs", Args{Prefix: "logs-", Versioning: true, ExpireDays: 7, ForceDestroy: true})
+		return err
+	})
+	require.NoError(t, err)
+	order := []string{
+		"aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock",
+		"aws:s3/bucketServerSideEncryptionConfigurationV2:BucketServerSideEncryptionConfigurationV2",
+		"aws:s3/bucketOwnershipControls:BucketOwnershipControls",
+		"aws:s3/bucketVersioningV2:BucketVersioningV2",
+		"aws:s3/bucketLifecycleConfigurationV2:BucketLifecycleConfigurationV2",
+		"aws:s3/bucketPolicy:BucketPolicy",
+	}
+	for i, typ := range order {
+		r := rec.Must(t, typ, "logs")
+		for _, earlier := range order[:i] {
+			assert.Contains(t, r.Dependencies, rec.Must(t, earlier, "logs").URN, "%s waits for %s", typ, earlier)
+		}
+	}
+	assert.Equal(t, true, rec.Must(t, "aws:s3/bucketV2:BucketV2", "logs").Input("forceDestroy"))
+}
