@@ -7,7 +7,9 @@ package network
 import (
 	"fmt"
 	"net/netip"
+	"strings"
 
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/cloudwatch"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ec2"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/iam"
@@ -274,7 +276,8 @@ func New(ctx *pulumi.Context, name string, args Args, opts ...pulumi.ResourceOpt
 		return nil, err
 	}
 
-	logGroup, err := flowLogs(ctx, name, args, vpc, parent)
+	account := aws.GetCallerIdentityOutput(ctx, aws.GetCallerIdentityOutputArgs{}, pulumi.Parent(n)).AccountId()
+	logGroup, err := flowLogs(ctx, name, args, vpc, account, parent)
 	if err != nil {
 		return nil, err
 	}
@@ -340,8 +343,9 @@ func interfaceEndpoints(ctx *pulumi.Context, name string, args Args, vpc *ec2.Vp
 }
 
 // flowLogs sends all VPC traffic metadata to a CloudWatch log group with retention, through a
-// role that can write only to that group.
-func flowLogs(ctx *pulumi.Context, name string, args Args, vpc *ec2.Vpc, parent pulumi.ResourceOption) (*cloudwatch.LogGroup, error) {
+// role that only this account's flow logs may assume (the confused-deputy conditions AWS
+// documents) and that can write only to that group.
+func flowLogs(ctx *pulumi.Context, name string, args Args, vpc *ec2.Vpc, account pulumi.StringOutput, parent pulumi.ResourceOption) (*cloudwatch.LogGroup, error) {
 	group, err := cloudwatch.NewLogGroup(ctx, name+"-flow-logs", &cloudwatch.LogGroupArgs{
 		Name:            pulumi.String("/aws/vpc/" + name + "/flow-logs"),
 		RetentionInDays: pulumi.Int(args.FlowLogRetentionDays),
@@ -349,9 +353,19 @@ func flowLogs(ctx *pulumi.Context, name string, args Args, vpc *ec2.Vpc, parent 
 	if err != nil {
 		return nil, fmt.Errorf("creating flow log group: %w", err)
 	}
+	partition := iampolicy.Partition(args.Region)
 	role, err := iam.NewRole(ctx, name+"-flow-logs", &iam.RoleArgs{
-		AssumeRolePolicy: pulumi.String(iampolicy.ServiceTrust("vpc-flow-logs.amazonaws.com")),
-		Description:      pulumi.String("VPC flow logs of " + name + " to CloudWatch Logs"),
+		AssumeRolePolicy: account.ApplyT(func(account string) string {
+			return iampolicy.Document{Version: "2012-10-17", Statement: []iampolicy.Statement{{
+				Effect: "Allow", Principal: map[string]any{"Service": []string{"vpc-flow-logs.amazonaws.com"}},
+				Action: []string{"sts:AssumeRole"},
+				Condition: map[string]map[string]string{
+					"StringEquals": {"aws:SourceAccount": account},
+					"ArnLike":      {"aws:SourceArn": "arn:" + partition + ":ec2:" + args.Region + ":" + account + ":vpc-flow-log/*"},
+				},
+			}}}.JSON()
+		}).(pulumi.StringOutput),
+		Description: pulumi.String("VPC flow logs of " + name + " to CloudWatch Logs"),
 	}, parent)
 	if err != nil {
 		return nil, fmt.Errorf("creating flow log role: %w", err)
@@ -359,10 +373,16 @@ func flowLogs(ctx *pulumi.Context, name string, args Args, vpc *ec2.Vpc, parent 
 	if _, err := iam.NewRolePolicy(ctx, name+"-flow-logs", &iam.RolePolicyArgs{
 		Role: role.ID(),
 		Policy: group.Arn.ApplyT(func(arn string) string {
+			// AWS's documented flow-log policy, scoped to the group (DescribeLogGroups lists
+			// groups, so it takes the account's group pattern).
 			return iampolicy.Document{Version: "2012-10-17", Statement: []iampolicy.Statement{{
 				Effect:   "Allow",
 				Action:   []string{"logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"},
 				Resource: []string{arn, arn + ":*"},
+			}, {
+				Effect:   "Allow",
+				Action:   []string{"logs:DescribeLogGroups"},
+				Resource: strings.Join(strings.Split(arn, ":")[:5], ":") + ":log-group:*",
 			}}}.JSON()
 		}).(pulumi.StringOutput),
 	}, parent); err != nil {

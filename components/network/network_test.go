@@ -117,6 +117,12 @@ func TestDefaultSecurityGroupLockedAndFlowLogs(t *testing.T) {
 	policy := rec.Must(t, "aws:iam/rolePolicy:RolePolicy", "net-flow-logs")
 	assert.Contains(t, policy.Input("policy"), `"Resource":["arn:aws:cloudwatch:us-west-2:123456789012:net-flow-logs"`, "flow log role may write only to its group")
 	assert.NotContains(t, policy.Input("policy"), `"Resource":"*"`)
+	assert.Contains(t, policy.Input("policy"), `"logs:DescribeLogGroups"`, "AWS's documented flow-log policy")
+
+	// Only this account's flow logs may assume the role (confused deputy; review #23).
+	trust := rec.Must(t, "aws:iam/role:Role", "net-flow-logs").Input("assumeRolePolicy")
+	assert.Contains(t, trust, `"aws:SourceAccount":"123456789012"`)
+	assert.Contains(t, trust, `"aws:SourceArn":"arn:aws:ec2:us-west-2:123456789012:vpc-flow-log/*"`)
 }
 
 func TestEndpoints(t *testing.T) {
