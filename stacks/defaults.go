@@ -54,7 +54,7 @@ func defaults(t Tier) Spec {
 			FlowLogAggregationSeconds: 600,
 		},
 		Cluster: Cluster{
-			Version:     "1.34",
+			Version:     "1.35",
 			SupportType: "STANDARD",
 			LogTypes:    []string{"api", "audit", "authenticator"},
 			ServiceCIDR: "172.20.0.0/16",

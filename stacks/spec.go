@@ -101,7 +101,8 @@ type Network struct {
 
 // Cluster is the EKS control plane (scalemate:cluster).
 type Cluster struct {
-	// Version is the Kubernetes minor version. Default 1.34.
+	// Version is the Kubernetes minor version. Default 1.35 (1.34 leaves standard support on
+	// 2026-12-02, and a STANDARD cluster is then upgraded by AWS itself).
 	Version string `json:"version"`
 	// SupportType is STANDARD (upgraded at end of standard support) or EXTENDED (paid). Default STANDARD.
 	SupportType string `json:"supportType"`

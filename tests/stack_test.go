@@ -269,3 +269,17 @@ func TestProjectDeclaresConfigKeys(t *testing.T) {
 	}
 	assert.ElementsMatch(t, read, declared)
 }
+
+// Every stack runs a Kubernetes version in standard support on the day of the change (1.34's
+// ended 2026-12-02, after which AWS upgrades a STANDARD cluster itself), and what is pinned to
+// the version follows it (review 2026-11-30 #6).
+func TestKubernetesVersionInStandardSupport(t *testing.T) {
+	for stack := range tierExpectations {
+		rec := mustRunStack(t, stack)
+		assert.Equal(t, "1.35", rec.Must(t, "aws:eks/cluster:Cluster", "scalemate-"+stack).Input("version"), stack)
+		autoscaler := rec.Must(t, typeRelease, "scalemate-"+stack+"-cluster-autoscaler").Input("values").(map[string]any)
+		assert.Equal(t, "v1.35.2", autoscaler["image"].(map[string]any)["tag"], stack)
+		ns := rec.Must(t, typeNamespace, "scalemate-"+stack+"-app").Input("metadata").(map[string]any)
+		assert.Equal(t, "v1.35", ns["labels"].(map[string]any)["pod-security.kubernetes.io/enforce-version"], stack)
+	}
+}

@@ -468,6 +468,10 @@ func New(ctx *pulumi.Context, name string, args Args, opts ...pulumi.ResourceOpt
 		if insights {
 			ia.PerformanceInsightsKmsKeyId = key.Arn
 			ia.PerformanceInsightsRetentionPeriod = pulumi.Int(args.PerformanceInsightsRetentionDays)
+			// Stated, not left to AWS: Performance Insights moved into CloudWatch Database
+			// Insights, and a mode AWS sets itself would show up as drift. Standard is the
+			// free mode; advanced needs 465 days of retention.
+			ia.DatabaseInsightsMode = pulumi.String("standard")
 		}
 		return ia
 	}

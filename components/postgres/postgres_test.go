@@ -173,6 +173,7 @@ func TestProductionLayout(t *testing.T) {
 		assert.EqualValues(t, 100, r.Input("maxAllocatedStorage"), "replicas autoscale storage like the primary")
 		assert.Nil(t, r.Input("password"), "replicas inherit credentials")
 		assert.Equal(t, true, r.Input("performanceInsightsEnabled"))
+		assert.Equal(t, "standard", r.Input("databaseInsightsMode"), "stated, so an AWS-side change is drift (review #22)")
 		assert.EqualValues(t, 60, r.Input("monitoringInterval"))
 		assert.True(t, r.Protect)
 	}
