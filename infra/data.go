@@ -39,7 +39,10 @@ func planDataTier(spec *stacks.Spec) (*dataTier, error) {
 		secretRecoveryWindow = pulumi.IntRef(0)
 	}
 	d := &dataTier{
-		postgresName: prefix, redisName: rd.Identifier, backupName: prefix,
+		// Logical names never follow an identifier: a restore under a new identifier replaces
+		// the database or cache in place of the old one, while its key (which encrypts the old
+		// one's snapshots) and its other children stay (review 2026-11-30 #7).
+		postgresName: prefix, redisName: prefix + "-cache", backupName: prefix,
 		postgres: postgres.Args{
 			Region:                           spec.Region,
 			AvailabilityZones:                spec.AvailabilityZones(),

@@ -139,3 +139,23 @@ func TestDevDestroyLeavesNothingBilled(t *testing.T) {
 		assert.Equal(t, dev, rec.Must(t, "aws:rds/instance:Instance", "scalemate-"+stack).Input("deleteAutomatedBackups"), stack)
 	}
 }
+
+// A restore under a new identifier changes no logical name: the cache is replaced in place of
+// the old one and its KMS key, which encrypts the old cache's final snapshot, stays
+// (review 2026-11-30 #7).
+func TestRestoreKeepsTheDataStoreKeys(t *testing.T) {
+	before := mustRunStack(t, "staging")
+	after, err := runStack(t, "staging", func(cfg map[string]string) {
+		cfg[stacks.KeyRedis] = `{"identifier":"scalemate-staging-cache-r1","restoreSnapshotName":"scalemate-staging-cache-final-a1b2"}`
+	})
+	require.NoError(t, err)
+	var keys []string
+	for _, k := range before.OfType("aws:kms/key:Key") {
+		keys = append(keys, k.URN)
+	}
+	for _, k := range after.OfType("aws:kms/key:Key") {
+		assert.Contains(t, keys, k.URN, "the key %s keeps its logical name", k.Name)
+	}
+	cache := after.Must(t, "aws:elasticache/replicationGroup:ReplicationGroup", "scalemate-staging-cache")
+	assert.Equal(t, "scalemate-staging-cache-r1", cache.Input("replicationGroupId"))
+}

@@ -374,6 +374,8 @@ func New(ctx *pulumi.Context, name string, args Args, opts ...pulumi.ResourceOpt
 
 	key, err := kmskey.New(ctx, name, kmskey.Args{
 		Description: "RDS storage, Performance Insights and secret of " + args.Identifier, Alias: args.Identifier + "-postgres", Protect: args.Protect,
+		// The final snapshot and the retained automated backups are encrypted with it.
+		Retain: args.FinalSnapshot,
 	}, parent)
 	if err != nil {
 		return nil, err

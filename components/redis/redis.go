@@ -218,6 +218,8 @@ func New(ctx *pulumi.Context, name string, args Args, opts ...pulumi.ResourceOpt
 
 	key, err := kmskey.New(ctx, name, kmskey.Args{
 		Description: "ElastiCache data, snapshots and AUTH secret of " + args.Identifier, Alias: args.Identifier + "-cache", Protect: args.Protect,
+		// The final snapshot is encrypted with it.
+		Retain: args.FinalSnapshot,
 	}, parent)
 	if err != nil {
 		return nil, err

@@ -22,6 +22,10 @@ type Args struct {
 	// Protect guards the key against deletion by Pulumi and retains it in AWS if it leaves the
 	// program; the alias stays replaceable.
 	Protect bool
+	// Retain keeps the key in AWS when it leaves the program (a destroy, a replaced owner)
+	// without protecting it: a key that encrypts snapshots or backups that outlive their
+	// resource must outlive it too, or they can never be restored. Protect implies it.
+	Retain bool
 }
 
 // New creates the key and its alias under the same logical name; opts (parent, provider) apply
@@ -31,7 +35,7 @@ func New(ctx *pulumi.Context, name string, args Args, opts ...pulumi.ResourceOpt
 	if window == 0 {
 		window = 30
 	}
-	keyOpts := append(append([]pulumi.ResourceOption{}, opts...), pulumi.Protect(args.Protect), pulumi.RetainOnDelete(args.Protect))
+	keyOpts := append(append([]pulumi.ResourceOption{}, opts...), pulumi.Protect(args.Protect), pulumi.RetainOnDelete(args.Protect || args.Retain))
 	key, err := kms.NewKey(ctx, name, &kms.KeyArgs{
 		Description:          pulumi.String(args.Description),
 		EnableKeyRotation:    pulumi.Bool(true),

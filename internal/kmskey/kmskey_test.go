@@ -33,3 +33,15 @@ func TestKeyAndAlias(t *testing.T) {
 	assert.False(t, vault.Protect)
 	assert.Len(t, rec.OfType("aws:kms/alias:Alias"), 1, "no alias asked, none created")
 }
+
+// Retain keeps a key in AWS when it leaves the program without protecting it from Pulumi.
+func TestRetainWithoutProtect(t *testing.T) {
+	rec, err := mocktest.Run("test", "staging", nil, func(ctx *pulumi.Context) error {
+		_, err := New(ctx, "db", Args{Description: "d", Retain: true})
+		return err
+	})
+	require.NoError(t, err)
+	key := rec.Must(t, "aws:kms/key:Key", "db")
+	assert.True(t, key.RetainOnDelete)
+	assert.False(t, key.Protect)
+}
