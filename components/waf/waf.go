@@ -7,6 +7,7 @@ package waf
 
 import (
 	"fmt"
+	"net/netip"
 	"regexp"
 	"slices"
 
@@ -63,7 +64,7 @@ type Args struct {
 	ManagedRuleGroups []string
 	// BlockCountries are ISO 3166 alpha-2 codes whose requests are refused.
 	BlockCountries []string
-	// AllowIPs are IPv4 CIDRs always allowed (checked first); DenyIPs are always refused.
+	// AllowIPs are IPv4 or IPv6 CIDRs always allowed (checked first); DenyIPs are always refused.
 	AllowIPs, DenyIPs []string
 	// LogRetentionDays of the aws-waf-logs-<name> group. Default 30.
 	LogRetentionDays int
@@ -134,7 +135,7 @@ func (a Args) Check(name string) error {
 	}
 	for field, list := range map[string][]string{"AllowIPs": a.AllowIPs, "DenyIPs": a.DenyIPs} {
 		for i, c := range list {
-			p.CIDR(fmt.Sprintf("%s[%d]", field, i), c)
+			p.IPCIDR(fmt.Sprintf("%s[%d]", field, i), c)
 		}
 	}
 	p.LogRetention("LogRetentionDays", a.LogRetentionDays)
@@ -198,33 +199,59 @@ func New(ctx *pulumi.Context, name string, args Args, opts ...pulumi.ResourceOpt
 		priority++
 		rules = append(rules, rule)
 	}
-	ipSet := func(kind string, cidrs []string) (*wafv2.IpSet, error) {
-		set, err := wafv2.NewIpSet(ctx, name+"-"+kind, &wafv2.IpSetArgs{
-			Scope: pulumi.String(args.Scope), IpAddressVersion: pulumi.String("IPV4"),
-			Addresses: pulumi.ToStringArray(cidrs), Description: pulumi.String(kind + " list of " + name),
-		}, parent)
-		if err != nil {
-			return nil, fmt.Errorf("creating %s IP set: %w", kind, err)
+	// ipStatement matches the CIDRs: one IP set per address family (WAF keeps IPv4 and IPv6
+	// apart, and CloudFront serves both, so a list of one family alone is bypassed over the
+	// other), the two under an OR when both are listed.
+	ipStatement := func(kind string, cidrs []string) (wafv2.WebAclRuleStatementArgs, error) {
+		byFamily := map[string][]string{}
+		for _, c := range cidrs {
+			family := "IPV4"
+			if prefix, err := netip.ParsePrefix(c); err == nil && prefix.Addr().Is6() {
+				family = "IPV6"
+			}
+			byFamily[family] = append(byFamily[family], c)
 		}
-		return set, nil
+		var statements wafv2.WebAclRuleStatementArray
+		for _, family := range []string{"IPV4", "IPV6"} {
+			if len(byFamily[family]) == 0 {
+				continue
+			}
+			logical := name + "-" + kind
+			if family == "IPV6" {
+				logical += "-ipv6"
+			}
+			set, err := wafv2.NewIpSet(ctx, logical, &wafv2.IpSetArgs{
+				Scope: pulumi.String(args.Scope), IpAddressVersion: pulumi.String(family),
+				Addresses: pulumi.ToStringArray(byFamily[family]), Description: pulumi.String(kind + " list of " + name),
+			}, parent)
+			if err != nil {
+				return wafv2.WebAclRuleStatementArgs{}, fmt.Errorf("creating %s IP set: %w", kind, err)
+			}
+			statements = append(statements, wafv2.WebAclRuleStatementArgs{IpSetReferenceStatement: wafv2.WebAclRuleStatementIpSetReferenceStatementArgs{Arn: set.Arn}})
+		}
+		if len(statements) == 1 {
+			return statements[0].(wafv2.WebAclRuleStatementArgs), nil
+		}
+		return wafv2.WebAclRuleStatementArgs{OrStatement: wafv2.WebAclRuleStatementOrStatementArgs{Statements: statements}}, nil
 	}
+
 	if len(args.AllowIPs) > 0 {
-		set, err := ipSet("allow", args.AllowIPs)
+		statement, err := ipStatement("allow", args.AllowIPs)
 		if err != nil {
 			return nil, err
 		}
 		add(wafv2.WebAclRuleArgs{Name: pulumi.String("allow-list"),
 			Action:           wafv2.WebAclRuleActionArgs{Allow: wafv2.WebAclRuleActionAllowArgs{}},
-			Statement:        wafv2.WebAclRuleStatementArgs{IpSetReferenceStatement: wafv2.WebAclRuleStatementIpSetReferenceStatementArgs{Arn: set.Arn}},
+			Statement:        statement,
 			VisibilityConfig: args.visibility("allow-list")})
 	}
 	if len(args.DenyIPs) > 0 {
-		set, err := ipSet("deny", args.DenyIPs)
+		statement, err := ipStatement("deny", args.DenyIPs)
 		if err != nil {
 			return nil, err
 		}
 		add(wafv2.WebAclRuleArgs{Name: pulumi.String("deny-list"), Action: args.action(),
-			Statement:        wafv2.WebAclRuleStatementArgs{IpSetReferenceStatement: wafv2.WebAclRuleStatementIpSetReferenceStatementArgs{Arn: set.Arn}},
+			Statement:        statement,
 			VisibilityConfig: args.visibility("deny-list")})
 	}
 	if len(args.BlockCountries) > 0 {

@@ -53,6 +53,29 @@ func TestBlockModeWithListsAndGeo(t *testing.T) {
 	assert.Contains(t, acl.Input("defaultAction"), "allow")
 }
 
+// CloudFront serves IPv6 too: a list that names both families matches both (an IP set per
+// family under one OR), so a deny-listed client cannot just switch family (review #16).
+func TestIPListsCoverBothFamilies(t *testing.T) {
+	rec, err := run(Args{DenyIPs: []string{"203.0.113.0/24", "2001:db8::/32"}, AllowIPs: []string{"2001:db8:1::/48"}})
+	require.NoError(t, err)
+	v4 := rec.Must(t, "aws:wafv2/ipSet:IpSet", "edge-deny")
+	v6 := rec.Must(t, "aws:wafv2/ipSet:IpSet", "edge-deny-ipv6")
+	assert.Equal(t, "IPV4", v4.Input("ipAddressVersion"))
+	assert.Equal(t, "IPV6", v6.Input("ipAddressVersion"))
+	assert.Equal(t, []any{"2001:db8::/32"}, v6.Input("addresses"))
+	for _, r := range rules(t, rec) {
+		switch r["name"] {
+		case "deny-list":
+			or := r["statement"].(map[string]any)["orStatement"].(map[string]any)["statements"].([]any)
+			assert.Len(t, or, 2, "both families")
+		case "allow-list":
+			assert.NotNil(t, r["statement"].(map[string]any)["ipSetReferenceStatement"], "one family: no OR")
+		}
+	}
+	_, ok := rec.Named("aws:wafv2/ipSet:IpSet", "edge-allow")
+	assert.False(t, ok, "no empty IPv4 set")
+}
+
 func TestCountModeAndLogging(t *testing.T) {
 	rec, err := run(Args{Action: Count, LogRetentionDays: 7})
 	require.NoError(t, err)
@@ -78,14 +101,15 @@ func TestInvalidArgsRegisterNothing(t *testing.T) {
 		args Args
 		want string
 	}{
-		"rate":    {Args{RateLimit: 5}, "RateLimit: 5 is out of range; allowed 10 to 2000000000"},
-		"group":   {Args{ManagedRuleGroups: []string{"Magic"}}, `ManagedRuleGroups[0]: "Magic" is not allowed`},
-		"country": {Args{BlockCountries: []string{"North Korea"}}, `BlockCountries[0]: "North Korea" is not an ISO 3166 alpha-2 country code`},
-		"ip":      {Args{DenyIPs: []string{"1.2.3.4"}}, `DenyIPs[0]: "1.2.3.4" is not a CIDR block`},
-		"action":  {Args{Action: "challenge"}, `Action: "challenge" is not allowed; use one of count, block`},
-		"twice":   {Args{ManagedRuleGroups: []string{"AWSManagedRulesSQLiRuleSet", "AWSManagedRulesSQLiRuleSet"}}, `ManagedRuleGroups[1]: "AWSManagedRulesSQLiRuleSet" is listed twice`},
-		"logs":    {Args{LogRetentionDays: 10}, "LogRetentionDays: 10 is not a CloudWatch retention period"},
-		"scope":   {Args{Scope: "GLOBAL"}, `Scope: "GLOBAL" is not allowed`},
+		"rate":     {Args{RateLimit: 5}, "RateLimit: 5 is out of range; allowed 10 to 2000000000"},
+		"group":    {Args{ManagedRuleGroups: []string{"Magic"}}, `ManagedRuleGroups[0]: "Magic" is not allowed`},
+		"country":  {Args{BlockCountries: []string{"North Korea"}}, `BlockCountries[0]: "North Korea" is not an ISO 3166 alpha-2 country code`},
+		"ip":       {Args{DenyIPs: []string{"1.2.3.4"}}, `DenyIPs[0]: "1.2.3.4" is not a CIDR block`},
+		"ip6 host": {Args{AllowIPs: []string{"2001:db8::1/32"}}, `AllowIPs[0]: "2001:db8::1/32" has host bits set`},
+		"action":   {Args{Action: "challenge"}, `Action: "challenge" is not allowed; use one of count, block`},
+		"twice":    {Args{ManagedRuleGroups: []string{"AWSManagedRulesSQLiRuleSet", "AWSManagedRulesSQLiRuleSet"}}, `ManagedRuleGroups[1]: "AWSManagedRulesSQLiRuleSet" is listed twice`},
+		"logs":     {Args{LogRetentionDays: 10}, "LogRetentionDays: 10 is not a CloudWatch retention period"},
+		"scope":    {Args{Scope: "GLOBAL"}, `Scope: "GLOBAL" is not allowed`},
 	} {
 		t.Run(name, func(t *testing.T) {
 			rec, err := run(c.args)

@@ -94,6 +94,21 @@ func (p *Problems) CIDR(field, v string) (prefix netip.Prefix, ok bool) {
 	return prefix, true
 }
 
+// IPCIDR parses v as an IPv4 or IPv6 network in canonical form (no host bits set) and records a
+// problem when it is not one.
+func (p *Problems) IPCIDR(field, v string) (prefix netip.Prefix, ok bool) {
+	prefix, err := netip.ParsePrefix(v)
+	switch {
+	case err != nil:
+		p.Addf(field, "%q is not a CIDR block (want e.g. 198.51.100.0/24 or 2001:db8::/32)", v)
+		return prefix, false
+	case prefix.Masked() != prefix:
+		p.Addf(field, "%q has host bits set; did you mean %s?", v, prefix.Masked())
+		return prefix, false
+	}
+	return prefix, true
+}
+
 // Scaling records problems with an autoscaling group's bounds: 0 <= min <= desired <= max <=
 // limit and max >= 1. The field names are the caller's (config keys or Args fields).
 func (p *Problems) Scaling(minField, maxField, desiredField string, minSize, maxSize, desired, limit int) {
