@@ -144,6 +144,7 @@ func deployDataTier(ctx *pulumi.Context, spec *stacks.Spec, d *dataTier, p *Prov
 	clients := []pulumi.StringInput{cl.SecurityGroupID}
 
 	d.postgres.VPCID, d.postgres.SubnetIDs, d.postgres.ClientSecurityGroupIDs = net.VPCID, net.IsolatedSubnetIDs, clients
+	d.postgres.SecretsEndpointCIDR = net.CIDR
 	pg, err := postgres.New(ctx, d.postgresName, d.postgres, onAWS)
 	if err != nil {
 		return nil, err

@@ -85,6 +85,7 @@ func defaults(t Tier) Spec {
 	case Staging:
 		s.Postgres.InstanceClass, s.Postgres.AllocatedStorageGiB, s.Postgres.MaxAllocatedStorageGiB = "db.m7g.large", 50, 200
 		s.Postgres.MultiAZ, s.Postgres.ReadReplicas, s.Postgres.BackupRetentionDays, s.Postgres.Proxy = true, 1, 7, true
+		s.Network.InterfaceEndpoints = []string{"secretsmanager"} // the proxy's way to its logins
 		s.Redis.NodeType, s.Redis.Shards, s.Redis.ReplicasPerShard, s.Redis.SnapshotRetentionDays = "cache.m7g.large", 2, 1, 7
 		s.Backup.DailyRetentionDays, s.Backup.WeeklyRetentionDays, s.Backup.RestoreTesting = 14, 35, true
 		s.Edge.WAF.RateLimit = 500 // as prod, smaller limits
@@ -97,6 +98,7 @@ func defaults(t Tier) Spec {
 	case Prod:
 		s.Postgres.InstanceClass, s.Postgres.AllocatedStorageGiB, s.Postgres.MaxAllocatedStorageGiB = "db.r7g.xlarge", 100, 1000
 		s.Postgres.MultiAZ, s.Postgres.ReadReplicas, s.Postgres.BackupRetentionDays, s.Postgres.Proxy = true, 2, 30, true
+		s.Network.InterfaceEndpoints = []string{"secretsmanager"} // the proxy's way to its logins
 		s.Postgres.PerformanceInsightsRetentionDays, s.Postgres.MonitoringIntervalSeconds = 31, 15
 		s.Redis.NodeType, s.Redis.Shards, s.Redis.ReplicasPerShard, s.Redis.SnapshotRetentionDays = "cache.r7g.large", 3, 2, 14
 		s.Backup.DailyRetentionDays, s.Backup.WeeklyRetentionDays, s.Backup.MonthlyRetentionDays = 35, 90, 365

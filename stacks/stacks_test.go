@@ -165,6 +165,7 @@ func TestValidationErrors(t *testing.T) {
 		{"prod pages nobody", "prod", map[string]string{KeyMonitoring: `{"criticalEmails":[]}`}, "scalemate:monitoring.criticalEmails: prod pages someone on critical alarms: set criticalEmails or scalemate:onCallWebhookUrl"},
 		{"app images not a list", "dev", map[string]string{KeyApp: `{"images":"api"}`}, "scalemate:app.images: expected []string, got a string"},
 		{"addon version", "dev", map[string]string{KeyCluster: `{"addonVersions":{"coredns":"latest"}}`}, `scalemate:cluster.addonVersions.coredns: "latest" is not an EKS addon version`},
+		{"proxy without its endpoint", "staging", map[string]string{KeyNetwork: `{"interfaceEndpoints":["sts"]}`}, "scalemate:network.interfaceEndpoints: must include secretsmanager while scalemate:postgres.proxy is on"},
 		{"support type", "dev", map[string]string{KeyCluster: `{"supportType":"LTS"}`}, `scalemate:cluster.supportType: "LTS" is not allowed; use one of STANDARD, EXTENDED`},
 		{"no pools", "dev", map[string]string{KeyNodePools: `{"workers":null}`}, "scalemate:nodePools: at least one node pool is required"},
 		{"pools not an object", "dev", map[string]string{KeyNodePools: `["workers"]`}, "scalemate:nodePools: must be an object of node pools by name"},

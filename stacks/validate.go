@@ -105,6 +105,9 @@ func (s *Spec) validate(p *validate.Problems) {
 // validateData checks what the data-tier components cannot know: regions and restore wiring.
 // Their own field checks run in infra, before any resource is registered.
 func (s *Spec) validateData(p *validate.Problems) {
+	if s.Postgres.Proxy && !slices.Contains(s.Network.InterfaceEndpoints, "secretsmanager") {
+		p.Addf(KeyNetwork+".interfaceEndpoints", "must include secretsmanager while %s.proxy is on: the proxy runs in the data subnets, which have no internet route, and reads its logins from Secrets Manager", KeyPostgres)
+	}
 	if r := s.Postgres.Restore; r != nil && r.SnapshotIdentifier == "" && r.SourceDBInstanceIdentifier == "" && r.SourceDbiResourceID == "" && r.SourceAutomatedBackupsARN == "" {
 		p.Addf(KeyPostgres+".restore", "set snapshotIdentifier, or the point-in-time source (sourceDbInstanceIdentifier, sourceDbiResourceId or sourceAutomatedBackupsArn)")
 	}

@@ -136,6 +136,10 @@ type Args struct {
 	LogRetentionDays int
 	// Proxy puts an RDS Proxy (TLS required, Secrets Manager auth) in front of the primary.
 	Proxy bool
+	// SecretsEndpointCIDR is where the proxy reaches Secrets Manager on 443 to read its logins:
+	// the VPC's block, whose secretsmanager interface endpoint answers (the proxy runs in the
+	// data subnets, which have no internet route). Required with Proxy.
+	SecretsEndpointCIDR pulumi.StringInput
 	// BlueGreenUpdate lets engine and class changes go through an RDS blue/green deployment.
 	// The provider cannot carry read replicas through it, so it is refused with ReadReplicas > 0.
 	BlueGreenUpdate bool
@@ -244,6 +248,9 @@ func (a Args) Check(name string) error {
 func (a Args) validate(name string) error {
 	var p validate.Problems
 	p.Placement(a.VPCID != nil, a.SubnetIDs != nil, len(a.ClientSecurityGroupIDs))
+	if a.Proxy && a.SecretsEndpointCIDR == nil {
+		p.Addf("SecretsEndpointCIDR", "must be set with Proxy: the proxy reads its logins from Secrets Manager through the VPC's interface endpoint")
+	}
 	a.check(&p, name)
 	return p.Err(fmt.Sprintf("invalid postgres args for %q", name))
 }
@@ -632,6 +639,14 @@ func securityGroups(ctx *pulumi.Context, name string, args Args, parent pulumi.R
 	}
 	if err := rule("proxy-to-db", sgrule.Egress, proxy, db.ID()); err != nil {
 		return nil, nil, err
+	}
+	// Without this the proxy cannot fetch its logins and its targets stay unavailable.
+	if _, err := ec2.NewSecurityGroupRule(ctx, name+"-proxy-to-secrets", &ec2.SecurityGroupRuleArgs{
+		Type: pulumi.String(sgrule.Egress), SecurityGroupId: proxy.ID(), Protocol: pulumi.String("tcp"),
+		FromPort: pulumi.Int(443), ToPort: pulumi.Int(443), CidrBlocks: pulumi.StringArray{args.SecretsEndpointCIDR},
+		Description: pulumi.String("Secrets Manager through the VPC's interface endpoint"),
+	}, parent); err != nil {
+		return nil, nil, fmt.Errorf("letting the proxy reach Secrets Manager: %w", err)
 	}
 	if err := rule("from-proxy", sgrule.Ingress, db, proxy.ID()); err != nil {
 		return nil, nil, err

@@ -30,6 +30,7 @@ func prodArgs() Args {
 	a.InstanceClass = "db.r7g.xlarge"
 	a.MultiAZ, a.ReadReplicas, a.BackupRetentionDays = true, 2, pulumi.IntRef(30)
 	a.Proxy, a.DeletionProtection, a.FinalSnapshot, a.Protect = true, true, true, true
+	a.SecretsEndpointCIDR = pulumi.String("10.30.0.0/16")
 	return a
 }
 
@@ -188,6 +189,10 @@ func TestProductionLayout(t *testing.T) {
 		assert.Equal(t, "SECRETS", auth["authScheme"])
 		assert.Equal(t, arn, auth["secretArn"])
 	}
+	secrets := rec.Must(t, "aws:ec2/securityGroupRule:SecurityGroupRule", "db-proxy-to-secrets")
+	assert.Equal(t, "egress", secrets.Input("type"))
+	assert.Equal(t, 443.0, secrets.Input("fromPort"))
+	assert.Equal(t, []any{"10.30.0.0/16"}, secrets.Input("cidrBlocks"), "the proxy reaches Secrets Manager through the VPC's endpoint (review #12)")
 	target := rec.Must(t, "aws:rds/proxyTarget:ProxyTarget", "db")
 	assert.Equal(t, "db", target.Input("dbInstanceIdentifier"))
 
@@ -210,6 +215,9 @@ func TestSecurityGroupsAdmitOnlyClientsAndProxy(t *testing.T) {
 	rules := map[string]mocktest.Resource{}
 	for _, r := range rec.OfType("aws:ec2/securityGroupRule:SecurityGroupRule") {
 		rules[r.Name] = r
+		if r.Name == "db-proxy-to-secrets" {
+			continue // 443 to the VPC's Secrets Manager endpoint, checked in TestProductionLayout
+		}
 		assert.EqualValues(t, 5432, r.Input("fromPort"))
 		assert.EqualValues(t, 5432, r.Input("toPort"))
 		assert.Nil(t, r.Input("cidrBlocks"), "%s: only security groups, never CIDRs", r.Name)
@@ -218,7 +226,7 @@ func TestSecurityGroupsAdmitOnlyClientsAndProxy(t *testing.T) {
 	assert.Equal(t, "db-id", rules["db-from-client-0"].Input("securityGroupId"))
 	assert.Equal(t, "db-proxy-id", rules["db-from-proxy"].Input("sourceSecurityGroupId"))
 	assert.Equal(t, "egress", rules["db-proxy-to-db"].Input("type"))
-	assert.Len(t, rules, 4)
+	assert.Len(t, rules, 5)
 	for _, sg := range rec.OfType("aws:ec2/securityGroup:SecurityGroup") {
 		assert.Nil(t, sg.Input("ingress"))
 		assert.Nil(t, sg.Input("egress"), "no inline egress: the groups only allow what the rules add")
