@@ -67,6 +67,7 @@ func planDataTier(spec *stacks.Spec) (*dataTier, error) {
 			LogRetentionDays:                 spec.LogRetentionDays,
 			Proxy:                            pg.Proxy,
 			BlueGreenUpdate:                  pg.BlueGreenUpdate,
+			AllowMajorVersionUpgrade:         pg.AllowMajorVersionUpgrade,
 			SecretRecoveryWindowDays:         secretRecoveryWindow,
 			Protect:                          protected,
 		},

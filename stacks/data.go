@@ -28,6 +28,9 @@ type Postgres struct {
 	// BlueGreenUpdate routes engine/class changes through RDS blue/green (not with replicas).
 	// Default false.
 	BlueGreenUpdate bool `json:"blueGreenUpdate"`
+	// AllowMajorVersionUpgrade arms a major engine upgrade for the change that raises
+	// engineVersion's major; set it in that change only and remove it after. Default false.
+	AllowMajorVersionUpgrade bool `json:"allowMajorVersionUpgrade"`
 	// SlowQueryMillis is log_min_duration_statement. Default 1000 / 500 / 500.
 	SlowQueryMillis int `json:"slowQueryMillis"`
 	// PerformanceInsightsRetentionDays is 7 or a multiple of 31. Default 7 / 7 / 31.

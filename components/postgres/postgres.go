@@ -140,6 +140,10 @@ type Args struct {
 	// the VPC's block, whose secretsmanager interface endpoint answers (the proxy runs in the
 	// data subnets, which have no internet route). Required with Proxy.
 	SecretsEndpointCIDR pulumi.StringInput
+	// AllowMajorVersionUpgrade lets a change of EngineVersion's major go through (RDS refuses
+	// it otherwise). Arm it for that one change: left on, any later edit of the version queues
+	// an unattended major upgrade for the maintenance window. Default false.
+	AllowMajorVersionUpgrade bool
 	// BlueGreenUpdate lets engine and class changes go through an RDS blue/green deployment.
 	// The provider cannot carry read replicas through it, so it is refused with ReadReplicas > 0.
 	BlueGreenUpdate bool
@@ -471,8 +475,7 @@ func New(ctx *pulumi.Context, name string, args Args, opts ...pulumi.ResourceOpt
 			CaCertIdentifier:                 pulumi.String("rds-ca-rsa2048-g1"),
 			// Storage autoscaling is per instance: replicas must grow with the primary.
 			MaxAllocatedStorage: pulumi.Int(args.MaxAllocatedStorageGiB),
-			// A major version in config is a deliberate change; without this RDS refuses it.
-			AllowMajorVersionUpgrade: pulumi.Bool(true),
+			AllowMajorVersionUpgrade: pulumi.Bool(args.AllowMajorVersionUpgrade),
 		}
 		if insights {
 			ia.PerformanceInsightsKmsKeyId = key.Arn

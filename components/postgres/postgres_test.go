@@ -95,7 +95,9 @@ func TestDocumentedDefaults(t *testing.T) {
 	db := instance(t, rec, "db")
 	assert.EqualValues(t, 7, db.Input("backupRetentionPeriod"), "point-in-time recovery on by default")
 	assert.EqualValues(t, 60, db.Input("monitoringInterval"))
-	assert.Equal(t, true, db.Input("allowMajorVersionUpgrade"))
+	assert.Equal(t, false, db.Input("allowMajorVersionUpgrade"), "a major upgrade is armed for one change only (review #17)")
+	args.AllowMajorVersionUpgrade = true
+	assert.Equal(t, true, instance(t, mustRun(t, args), "db").Input("allowMajorVersionUpgrade"))
 	secret, _ := rec.Named("aws:secretsmanager/secret:Secret", "db-master")
 	assert.EqualValues(t, 30, secret.Input("recoveryWindowInDays"))
 
