@@ -474,7 +474,7 @@ func New(ctx *pulumi.Context, name string, args Args, opts ...pulumi.ResourceOpt
 			EnabledCloudwatchLogsExports:     pulumi.ToStringArray([]string{"postgresql", "upgrade"}),
 			CaCertIdentifier:                 pulumi.String("rds-ca-rsa2048-g1"),
 			// Storage autoscaling is per instance: replicas must grow with the primary.
-			MaxAllocatedStorage: pulumi.Int(args.MaxAllocatedStorageGiB),
+			MaxAllocatedStorage:      pulumi.Int(args.MaxAllocatedStorageGiB),
 			AllowMajorVersionUpgrade: pulumi.Bool(args.AllowMajorVersionUpgrade),
 		}
 		if insights {
