@@ -27,6 +27,10 @@ const (
 	NoncurrentStateDays = 90
 )
 
+// SessionSeconds is how long the pipeline's role sessions last (the workflows ask for it with
+// role-duration-seconds).
+const SessionSeconds = 4 * 3600
+
 func main() { pulumi.Run(run) }
 
 func run(ctx *pulumi.Context) error {
@@ -161,7 +165,10 @@ func githubRole(ctx *pulumi.Context, name string, provider pulumi.StringOutput, 
 	role, err := iam.NewRole(ctx, name, &iam.RoleArgs{
 		Name: pulumi.String("scalemate-github-" + name), Description: pulumi.String(description),
 		AssumeRolePolicy: trust, ManagedPolicyArns: arns, InlinePolicies: inline,
-		MaxSessionDuration: pulumi.Int(3600),
+		// Four hours: a fresh staging or prod `up` (RDS Multi-AZ and its replica, cluster-mode
+		// ElastiCache, EKS and its node groups, the previews with packs) can outlast one, and
+		// credentials that expire mid-update leave pending operations in the state.
+		MaxSessionDuration: pulumi.Int(SessionSeconds),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("creating role %s: %w", name, err)

@@ -66,6 +66,7 @@ func TestDeployRolesTrustOnlyTheirEnvironment(t *testing.T) {
 		assert.Contains(t, access, `/.pulumi/stacks/scalemate/`+env+`.json*"`, "state only of its own stack")
 		assert.Contains(t, access, `"Sid":"NoEscape","Effect":"Deny","Action":["iam:*"],"Resource":"arn:aws:iam::*:role/scalemate-github-*"`)
 		assert.Contains(t, access, `"Sid":"NoKeyAdmin","Effect":"Deny"`)
+		assert.EqualValues(t, 14400, role.Input("maxSessionDuration"), "credentials outlast a fresh up (review #4)")
 	}
 	preview, _ := rec.Named("aws:iam/role:Role", "preview")
 	assert.Equal(t, []any{"arn:aws:iam::aws:policy/ReadOnlyAccess"}, preview.Input("managedPolicyArns"))
