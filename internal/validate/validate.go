@@ -79,19 +79,11 @@ func (p *Problems) NotEmpty(field, v string) {
 // CIDR parses v as an IPv4 network in canonical form (no host bits set) and records a problem
 // when it is not one. ok reports whether the value can be used further.
 func (p *Problems) CIDR(field, v string) (prefix netip.Prefix, ok bool) {
-	prefix, err := netip.ParsePrefix(v)
-	switch {
-	case err != nil:
-		p.Addf(field, "%q is not a CIDR block (want e.g. 10.0.0.0/16)", v)
-		return prefix, false
-	case !prefix.Addr().Is4():
+	if prefix, err := netip.ParsePrefix(v); err == nil && !prefix.Addr().Is4() {
 		p.Addf(field, "%q is not an IPv4 CIDR block", v)
 		return prefix, false
-	case prefix.Masked() != prefix:
-		p.Addf(field, "%q has host bits set; did you mean %s?", v, prefix.Masked())
-		return prefix, false
 	}
-	return prefix, true
+	return p.IPCIDR(field, v)
 }
 
 // IPCIDR parses v as an IPv4 or IPv6 network in canonical form (no host bits set) and records a
