@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/pulumi/pulumi-random/sdk/v4/go/random"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 	"github.com/stretchr/testify/assert"
@@ -266,15 +267,18 @@ func TestRulesWaitForWhatMustBeReady(t *testing.T) {
 		if err != nil {
 			return err
 		}
-		sg, err := New(ctx, "other", func() Args { a := baseArgs(); a.HostName = "o2.dev.scalemate.io"; return a }())
+		rollout, err := random.NewRandomId(ctx, "rollout", &random.RandomIdArgs{ByteLength: pulumi.Int(4)})
 		if err != nil {
 			return err
 		}
-		return lb.Forward(ctx, map[string]int{"blue": 100}, []pulumi.Resource{sg})
+		return lb.Forward(ctx, map[string]int{"blue": 100}, []pulumi.Resource{rollout})
 	})
 	require.NoError(t, err)
-	assert.Contains(t, rec.Must(t, tRule, "scalemate-dev-api").Dependencies,
-		"urn:pulumi:dev::test::scalemate:loadbalancer:LoadBalancer$aws:lb/loadBalancer:LoadBalancer::other")
+	rollout := rec.Must(t, "random:index/randomId:RandomId", "rollout")
+	for _, name := range []string{"scalemate-dev-api", "scalemate-dev-web"} {
+		assert.Contains(t, rec.Must(t, tRule, name).Dependencies, rollout.URN, name)
+	}
+	assert.NotContains(t, rec.Must(t, tRule, "scalemate-dev-api-keep-alive").Dependencies, rollout.URN, "keep-alive rules never wait")
 }
 
 func TestBadWeightsRefused(t *testing.T) {
