@@ -6,7 +6,8 @@
 // before the colour starts, and a TargetGroupBinding that puts its pods into the colour's load
 // balancer target group (the pods' readiness then waits for the load balancer's health check).
 // Network policies admit each service's flows only: the load balancer in, declared peers, the
-// data stores it reads.
+// data stores it reads. Optionally a Job in a namespace of its own creates the application's
+// least-privilege database user from the master login before any service starts.
 //
 // The caller moves traffic with the load balancer once Ready (rollouts and migrations) is done.
 // Pass the Kubernetes and AWS providers through opts (pulumi.Providers).
