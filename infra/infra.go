@@ -112,6 +112,7 @@ func Deploy(ctx *pulumi.Context, spec *stacks.Spec) error {
 		SubnetIDs:         net.PrivateSubnetIDs,
 		PublicAccessCIDRs: spec.Cluster.PublicAccessCIDRs,
 		AdminRoleARNs:     spec.Cluster.AdminRoleARNs,
+		ViewRoleARNs:      spec.Cluster.ViewRoleARNs,
 		LogTypes:          spec.Cluster.LogTypes,
 		LogRetentionDays:  spec.LogRetentionDays,
 		ServiceCIDR:       spec.Cluster.ServiceCIDR,

@@ -112,6 +112,9 @@ type Cluster struct {
 	// AdminRoleARNs get cluster-admin through EKS access entries. Default none (the deploying
 	// identity is admin as cluster creator).
 	AdminRoleARNs []string `json:"adminRoleArns,omitempty"`
+	// ViewRoleARNs get read-only access (AmazonEKSViewPolicy) through EKS access entries, for
+	// on-call engineers. Default none.
+	ViewRoleARNs []string `json:"viewRoleArns,omitempty"`
 	// LogTypes are the control-plane log types; api, audit and authenticator are required.
 	// Default those three (dev, staging), all five (prod).
 	LogTypes []string `json:"logTypes"`

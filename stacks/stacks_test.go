@@ -157,6 +157,7 @@ func TestValidationErrors(t *testing.T) {
 		{"private api cidr", "dev", map[string]string{KeyCluster: `{"publicAccessCidrs":["10.1.0.0/16"]}`}, "scalemate:cluster.publicAccessCidrs[0]: 10.1.0.0/16 is a private range"},
 		{"repeated api cidr", "dev", map[string]string{KeyCluster: `{"publicAccessCidrs":["198.51.100.0/24","198.51.100.0/24"]}`}, "scalemate:cluster.publicAccessCidrs[1]: 198.51.100.0/24 is listed twice"},
 		{"repeated admin", "dev", map[string]string{KeyCluster: `{"adminRoleArns":["arn:aws:iam::111122223333:role/a","arn:aws:iam::111122223333:role/a"]}`}, `scalemate:cluster.adminRoleArns[1]: "arn:aws:iam::111122223333:role/a" is listed twice`},
+		{"admin and viewer", "dev", map[string]string{KeyCluster: `{"adminRoleArns":["arn:aws:iam::111122223333:role/a"],"viewRoleArns":["arn:aws:iam::111122223333:role/a"]}`}, `scalemate:cluster.viewRoleArns[0]: "arn:aws:iam::111122223333:role/a" is listed twice (also scalemate:cluster.adminRoleArns[0]`},
 		{"admin not a role", "dev", map[string]string{KeyCluster: `{"adminRoleArns":["arn:aws:iam::123456789012:user/bob"]}`}, `scalemate:cluster.adminRoleArns[0]: "arn:aws:iam::123456789012:user/bob" is not an IAM role ARN`},
 		{"log type missing", "dev", map[string]string{KeyCluster: `{"logTypes":["api"]}`}, "scalemate:cluster.logTypes: must include audit"},
 		{"log type unknown", "dev", map[string]string{KeyCluster: `{"logTypes":["api","audit","authenticator","kubelet"]}`}, `scalemate:cluster.logTypes[3]: "kubelet" is not allowed`},

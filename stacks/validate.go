@@ -202,12 +202,21 @@ func (s *Spec) validateCluster(p *validate.Problems, vpc netip.Prefix, vpcOK boo
 		}
 	}
 	p.PublicAccessCIDRs(k+"publicAccessCidrs", c.PublicAccessCIDRs)
-	for i, arn := range c.AdminRoleARNs {
-		field := fmt.Sprintf("%sadminRoleArns[%d]", k, i)
-		if !roleARNRE.MatchString(arn) {
-			p.Addf(field, "%q is not an IAM role ARN (arn:aws:iam::<account>:role/<name>)", arn)
-		} else if slices.Index(c.AdminRoleARNs, arn) != i {
-			p.Addf(field, "%q is listed twice (EKS allows one access entry per principal)", arn)
+	seen := map[string]string{}
+	for _, list := range []struct {
+		key  string
+		arns []string
+	}{{"adminRoleArns", c.AdminRoleARNs}, {"viewRoleArns", c.ViewRoleARNs}} {
+		for i, arn := range list.arns {
+			field := fmt.Sprintf("%s%s[%d]", k, list.key, i)
+			switch {
+			case !roleARNRE.MatchString(arn):
+				p.Addf(field, "%q is not an IAM role ARN (arn:aws:iam::<account>:role/<name>)", arn)
+			case seen[arn] != "":
+				p.Addf(field, "%q is listed twice (also %s; EKS allows one access entry per principal)", arn, seen[arn])
+			default:
+				seen[arn] = field
+			}
 		}
 	}
 	for i, lt := range c.LogTypes {

@@ -58,6 +58,9 @@ type Args struct {
 	PublicAccessCIDRs []string
 	// AdminRoleARNs get AmazonEKSClusterAdminPolicy through access entries. Default none.
 	AdminRoleARNs []string
+	// ViewRoleARNs get AmazonEKSViewPolicy (read-only, cluster-wide, no Secrets) through access
+	// entries: on-call engineers who look before they act. Default none.
+	ViewRoleARNs []string
 	// LogTypes are the control-plane logs to keep. Default api, audit, authenticator.
 	LogTypes []string
 	// LogRetentionDays is the control-plane log group's retention. Default 30.
@@ -141,9 +144,14 @@ func (a Args) validate(name string) error {
 		p.Addf("SubnetIDs", "must be set")
 	}
 	p.PublicAccessCIDRs("PublicAccessCIDRs", a.PublicAccessCIDRs)
-	for i, arn := range a.AdminRoleARNs {
-		if slices.Index(a.AdminRoleARNs, arn) != i {
-			p.Addf(fmt.Sprintf("AdminRoleARNs[%d]", i), "%q is listed twice (EKS allows one access entry per principal)", arn)
+	all := append(slices.Clone(a.AdminRoleARNs), a.ViewRoleARNs...)
+	for i, arn := range all {
+		if slices.Index(all, arn) != i {
+			field := fmt.Sprintf("AdminRoleARNs[%d]", i)
+			if i >= len(a.AdminRoleARNs) {
+				field = fmt.Sprintf("ViewRoleARNs[%d]", i-len(a.AdminRoleARNs))
+			}
+			p.Addf(field, "%q is listed twice (EKS allows one access entry per principal)", arn)
 		}
 	}
 	for i, lt := range a.LogTypes {
@@ -404,25 +412,31 @@ func (c *Cluster) ServiceAccountRole(ctx *pulumi.Context, name, namespace, servi
 	}, pulumi.Parent(c))
 }
 
-// adminAccess gives each admin role an access entry with the cluster-admin access policy.
+// adminAccess gives each admin role an access entry with the cluster-admin access policy, and
+// each view role one with the read-only view policy.
 func (c *Cluster) adminAccess(ctx *pulumi.Context, cluster *eks.Cluster, partition string) error {
-	for _, arn := range c.args.AdminRoleARNs {
-		// Named by the principal, not its list position: removing one role must not make
-		// another entry change principal (EKS allows one entry per principal).
-		logical := c.name + "-admin-" + principalName(arn)
-		entry, err := eks.NewAccessEntry(ctx, logical, &eks.AccessEntryArgs{
-			ClusterName: cluster.Name, PrincipalArn: pulumi.String(arn), Type: pulumi.String("STANDARD"),
-		}, pulumi.Parent(c))
-		if err != nil {
-			return fmt.Errorf("creating access entry for %s: %w", arn, err)
-		}
-		if _, err := eks.NewAccessPolicyAssociation(ctx, logical, &eks.AccessPolicyAssociationArgs{
-			ClusterName:  cluster.Name,
-			PrincipalArn: entry.PrincipalArn,
-			PolicyArn:    pulumi.String("arn:" + partition + ":eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy"),
-			AccessScope:  eks.AccessPolicyAssociationAccessScopeArgs{Type: pulumi.String("cluster")},
-		}, pulumi.Parent(c)); err != nil {
-			return fmt.Errorf("granting cluster admin to %s: %w", arn, err)
+	for _, g := range []struct {
+		kind, policy string
+		arns         []string
+	}{{"admin", "AmazonEKSClusterAdminPolicy", c.args.AdminRoleARNs}, {"view", "AmazonEKSViewPolicy", c.args.ViewRoleARNs}} {
+		for _, arn := range g.arns {
+			// Named by the principal, not its list position: removing one role must not make
+			// another entry change principal (EKS allows one entry per principal).
+			logical := c.name + "-" + g.kind + "-" + principalName(arn)
+			entry, err := eks.NewAccessEntry(ctx, logical, &eks.AccessEntryArgs{
+				ClusterName: cluster.Name, PrincipalArn: pulumi.String(arn), Type: pulumi.String("STANDARD"),
+			}, pulumi.Parent(c))
+			if err != nil {
+				return fmt.Errorf("creating access entry for %s: %w", arn, err)
+			}
+			if _, err := eks.NewAccessPolicyAssociation(ctx, logical, &eks.AccessPolicyAssociationArgs{
+				ClusterName:  cluster.Name,
+				PrincipalArn: entry.PrincipalArn,
+				PolicyArn:    pulumi.String("arn:" + partition + ":eks::aws:cluster-access-policy/" + g.policy),
+				AccessScope:  eks.AccessPolicyAssociationAccessScopeArgs{Type: pulumi.String("cluster")},
+			}, pulumi.Parent(c)); err != nil {
+				return fmt.Errorf("granting %s to %s: %w", g.policy, arn, err)
+			}
 		}
 	}
 	return nil

@@ -114,6 +114,21 @@ func TestPublicAccessAndAdmins(t *testing.T) {
 	assert.Equal(t, "cluster", assoc[0].Input("accessScope").(map[string]any)["type"])
 }
 
+// On-call engineers get read-only access of their own (review 2026-11-30 #13); one principal
+// is in one list only.
+func TestViewRoles(t *testing.T) {
+	args := baseArgs()
+	args.ViewRoleARNs = []string{"arn:aws:iam::111122223333:role/oncall"}
+	rec, _ := mustRun(t, args)
+	view := rec.Must(t, "aws:eks/accessPolicyAssociation:AccessPolicyAssociation", "demo-view-111122223333-oncall")
+	assert.Equal(t, "arn:aws:eks::aws:cluster-access-policy/AmazonEKSViewPolicy", view.Input("policyArn"))
+	rec.Must(t, "aws:eks/accessEntry:AccessEntry", "demo-view-111122223333-oncall")
+
+	args.AdminRoleARNs = []string{"arn:aws:iam::111122223333:role/oncall"}
+	rec, err := mocktest.Component(New, "demo", args)
+	rec.Refused(t, err, `ViewRoleARNs[0]: "arn:aws:iam::111122223333:role/oncall" is listed twice`)
+}
+
 func TestAddonsAndIRSA(t *testing.T) {
 	args := baseArgs()
 	args.AddonVersions = map[string]string{"coredns": "v1.11.4-eksbuild.2"}
