@@ -5,7 +5,7 @@ POLICY_CONFIG ?=
 
 ACTIONLINT ?= github.com/rhysd/actionlint/cmd/actionlint@v1.7.12
 
-.PHONY: help deps build test test-unit test-engine preview plan check fmt packs cli lint-workflows bench rollback
+.PHONY: help deps build test test-unit test-engine preview plan check fmt packs cli lint-workflows bench rollback preflight
 
 help:
 	@echo "make preview STACK=dev  offline engine preview with both policy packs and the cost estimate (no AWS account)"
@@ -19,6 +19,7 @@ help:
 	@echo "make lint-workflows     actionlint on .github/workflows"
 	@echo "make bench              benchmark: build, tests, engine previews, policies, critical path (N=3, COLD=1)"
 	@echo "make rollback STACK=x   move the application's traffic back (needs AWS credentials; docs/rollback.md)"
+	@echo "make preflight STACK=x  the AWS quotas the stack needs (CHECK=1 compares with the account: needs credentials)"
 
 deps:
 	$(GO) mod download
@@ -59,6 +60,9 @@ fmt:
 
 bench: deps
 	bench/run.sh
+
+preflight: deps
+	$(GO) run ./cmd/preflight -stack $(STACK) $(if $(CHECK),-check)
 
 rollback: packs
 	scripts/rollback.sh $(STACK)

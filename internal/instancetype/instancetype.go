@@ -7,6 +7,7 @@ import (
 	"maps"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 )
 
@@ -41,6 +42,24 @@ type Type struct {
 
 // Burstable reports whether the type earns and spends CPU credits (t-families).
 func (t Type) Burstable() bool { return strings.HasPrefix(t.Family, "t") }
+
+// VCPUs is the type's vCPU count as EC2 quotas count it: 2 per "large", 4 per "xlarge", N x 4
+// for Nxlarge; burstable types have 2 up to large, other families 1 at medium. 0 for metal
+// (its count depends on the family).
+func (t Type) VCPUs() int {
+	switch {
+	case t.Size == "xlarge":
+		return 4
+	case strings.HasSuffix(t.Size, "xlarge"):
+		n, _ := strconv.Atoi(strings.TrimSuffix(t.Size, "xlarge"))
+		return 4 * n
+	case t.Size == "large" || t.Burstable() && t.Size != "metal":
+		return 2
+	case t.Size == "medium":
+		return 1
+	}
+	return 0
+}
 
 // Families lists the allowed families, sorted, for error messages.
 func Families() []string {

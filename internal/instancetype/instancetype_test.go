@@ -42,3 +42,18 @@ func TestCommonArch(t *testing.T) {
 	_, err = CommonArch([]string{"m6i.large", "zz.large"})
 	assert.ErrorContains(t, err, `unknown instance family "zz"`)
 }
+
+func TestVCPUs(t *testing.T) {
+	for name, want := range map[string]int{
+		"m6i.large": 2, "m6i.xlarge": 4, "m6i.2xlarge": 8, "c7i.12xlarge": 48, "t3.medium": 2, "t3.small": 2,
+		"t3.xlarge": 4, "m6g.medium": 1, "r7g.metal": 0,
+	} {
+		typ, err := Parse(name)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if got := typ.VCPUs(); got != want {
+			t.Errorf("%s: %d vCPUs, want %d", name, got, want)
+		}
+	}
+}
