@@ -181,8 +181,6 @@ var (
 	serviceNameRE = regexp.MustCompile(`^[a-z]([a-z0-9-]{0,10}[a-z0-9])?$`)
 	// Tags the repositories' lifecycle rules keep (v..., sha-...), or a digest.
 	versionRE    = regexp.MustCompile(`^(v[0-9]+\.[0-9]+\.[0-9]+([-+][0-9A-Za-z.-]{1,64})?|sha-[0-9a-f]{7,40}|sha256:[0-9a-f]{64})$`)
-	httpPathRE   = regexp.MustCompile(`^/[A-Za-z0-9._~!$&'()+,;=:@/-]*$`)
-	routeRE      = regexp.MustCompile(`^/[A-Za-z0-9._~!$&'()+,;=:@/*?-]{0,127}$`)
 	secretNameRE = regexp.MustCompile(`^[A-Za-z0-9/_+=.@-]{1,512}$`)
 	secretKeyRE  = regexp.MustCompile(`^[a-z]([a-z0-9-]{0,30}[a-z0-9])?$`)
 	envNameRE    = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
@@ -223,7 +221,7 @@ func (s *Spec) validateApp(p *validate.Problems) {
 		for field, path := range map[string]string{"readinessPath": svc.ReadinessPath, "livenessPath": svc.LivenessPath} {
 			if path == "" {
 				p.Addf(f+field, "must be set: the pods' probes and the load balancer's health check need an HTTP path that answers 2xx")
-			} else if !httpPathRE.MatchString(path) || len(path) > 1024 {
+			} else if !validate.IsHTTPPath(path) {
 				p.Addf(f+field, "%q is not an HTTP path (starts with /, no spaces, query or wildcards)", path)
 			}
 		}
@@ -270,7 +268,7 @@ func (s *Spec) validateApp(p *validate.Problems) {
 		}
 		if svc.Route != "" {
 			switch {
-			case !routeRE.MatchString(svc.Route):
+			case !validate.IsPathPattern(svc.Route):
 				p.Addf(f+"route", "%q is not a load balancer path pattern (starts with /, at most 128 characters, * and ? as wildcards)", svc.Route)
 			case routes[svc.Route] != "":
 				p.Addf(f+"route", "%q is also the route of %s", svc.Route, routes[svc.Route])

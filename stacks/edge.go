@@ -56,10 +56,7 @@ type EdgeWAF struct {
 	DenyIPs        []string `json:"denyIps,omitempty"`
 }
 
-var (
-	zoneNameRE = regexp.MustCompile(`^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$`)
-	zoneIDRE   = regexp.MustCompile(`^Z[A-Z0-9]{1,31}$`)
-)
+var zoneIDRE = regexp.MustCompile(`^Z[A-Z0-9]{1,31}$`)
 
 // Origin is the load balancer's host name: OriginHostName, or origin.<zoneName>.
 func (e Edge) Origin() string {
@@ -78,7 +75,7 @@ func (s *Spec) validateEdge(p *validate.Problems) {
 	case e.ZoneName == "":
 		p.Addf(k+"zoneName", "must be set: the public Route 53 zone (e.g. dev.scalemate.io) that holds the load balancer's origin name and the CDN's names")
 		return
-	case !zoneNameRE.MatchString(e.ZoneName) || len(e.ZoneName) > 253:
+	case !validate.IsHostName(e.ZoneName):
 		p.Addf(k+"zoneName", "%q is not a lower-case DNS name without a trailing dot (e.g. dev.scalemate.io)", e.ZoneName)
 		return
 	}
@@ -86,7 +83,7 @@ func (s *Spec) validateEdge(p *validate.Problems) {
 		p.Addf(k+"route53ZoneId", "%q is not a Route 53 hosted zone id (Z followed by upper-case letters and digits)", e.Route53ZoneID)
 	}
 	inZone := func(name string) bool { return strings.HasSuffix(name, "."+e.ZoneName) || name == e.ZoneName }
-	if o := e.Origin(); !zoneNameRE.MatchString(o) || !inZone(o) || o == e.ZoneName {
+	if o := e.Origin(); !validate.IsHostName(o) || !inZone(o) || o == e.ZoneName {
 		p.Addf(k+"originHostName", "%q is not a name inside %s (e.g. origin.%s)", o, e.ZoneName, e.ZoneName)
 	}
 	for i, d := range e.DomainNames {

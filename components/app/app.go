@@ -176,7 +176,6 @@ var (
 	versionRE  = regexp.MustCompile(`^([A-Za-z0-9_][A-Za-z0-9_.-]{0,127}|sha256:[0-9a-f]{64})$`)
 	digestRE   = regexp.MustCompile(`@sha256:[0-9a-f]{64}$`)
 	durationRE = regexp.MustCompile(`^([0-9]+(h|m|s))+$`)
-	pathRE     = regexp.MustCompile(`^/[A-Za-z0-9._~!$&'()+,;=:@/-]*$`)
 	envRE      = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 	mutable    = []string{"latest", "main", "master", "stable", "edge", "nightly", "dev", "staging", "prod"}
 )
@@ -256,7 +255,7 @@ func (a Args) check(p *validate.Problems, wired bool) {
 		p.NotEmpty(f+".Image", s.Image)
 		p.IntRange(f+".Port", s.Port, 1024, 65535)
 		for field, path := range map[string]string{".ReadinessPath": s.ReadinessPath, ".LivenessPath": s.LivenessPath} {
-			if !pathRE.MatchString(path) {
+			if !validate.IsHTTPPath(path) {
 				p.Addf(f+field, "%q is not an HTTP path", path)
 			}
 		}

@@ -45,7 +45,6 @@ var StaticPaths = []string{"/static/*", "/assets/*", "/favicon.ico"}
 
 var (
 	domainRE   = regexp.MustCompile(`^(\*\.)?([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$`)
-	hostRE     = regexp.MustCompile(`^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$`)
 	countryRE  = regexp.MustCompile(`^[A-Z]{2}$`)
 	awsRegionR = regexp.MustCompile(`^[a-z]{2}(-gov)?-[a-z]+-[0-9]$`)
 )
@@ -131,7 +130,7 @@ func (a Args) Check(name string) error {
 func (a Args) check(p *validate.Problems) {
 	a = a.withDefaults()
 	switch {
-	case !hostRE.MatchString(a.OriginDomainName) || len(a.OriginDomainName) > 253:
+	case !validate.IsHostName(a.OriginDomainName):
 		p.Addf("OriginDomainName", "%q is not a DNS name (a name of the load balancer its certificate covers, e.g. origin.app.example.com)", a.OriginDomainName)
 	case strings.HasSuffix(a.OriginDomainName, ".elb.amazonaws.com"):
 		p.Addf("OriginDomainName", "%q is the load balancer's own name, which no certificate covers: CloudFront's HTTPS to it would fail; use a name of yours (a CNAME to it) that the load balancer's certificate covers", a.OriginDomainName)

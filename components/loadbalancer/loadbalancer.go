@@ -145,9 +145,6 @@ type LoadBalancer struct {
 
 var (
 	routeNameRE = regexp.MustCompile(`^[a-z]([a-z0-9-]{0,10}[a-z0-9])?$`)
-	pathRE      = regexp.MustCompile(`^/[A-Za-z0-9._~!$&'()+,;=:@/*?-]{0,127}$`)
-	healthRE    = regexp.MustCompile(`^/[A-Za-z0-9._~!$&'()+,;=:@/-]*$`)
-	hostRE      = regexp.MustCompile(`^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$`)
 	headerRE    = regexp.MustCompile(`^[A-Za-z0-9-]{1,40}$`)
 )
 
@@ -173,7 +170,7 @@ func (a Args) check(p *validate.Problems, name string) {
 	if _, ok := elbLogAccounts[a.Region]; !ok {
 		p.Addf("Region", "%q is not a region this component knows the access-log writer of (%s)", a.Region, strings.Join(slices.Sorted(maps.Keys(elbLogAccounts)), ", "))
 	}
-	if !hostRE.MatchString(a.HostName) || len(a.HostName) > 253 {
+	if !validate.IsHostName(a.HostName) {
 		p.Addf("HostName", "%q is not a lower-case DNS name", a.HostName)
 	}
 	if !headerRE.MatchString(a.OriginVerifyHeader) {
@@ -193,7 +190,7 @@ func (a Args) check(p *validate.Problems, name string) {
 			p.Addf(f+".Name", "%q is listed twice", r.Name)
 		}
 		seen[r.Name] = true
-		if !pathRE.MatchString(r.PathPattern) {
+		if !validate.IsPathPattern(r.PathPattern) {
 			p.Addf(f+".PathPattern", "%q is not a path pattern (starts with /, at most 128 characters)", r.PathPattern)
 		}
 		if slices.IndexFunc(a.Routes, func(o Route) bool { return o.PathPattern == r.PathPattern }) != i {
@@ -202,7 +199,7 @@ func (a Args) check(p *validate.Problems, name string) {
 			p.Addf(f+".Name", "%q gets the same rule priority as %q (paths of one length, names that hash alike); rename one", r.Name, a.Routes[j].Name)
 		}
 		p.IntRange(f+".Port", r.Port, 1, 65535)
-		if !healthRE.MatchString(r.HealthCheckPath) || len(r.HealthCheckPath) > 1024 {
+		if !validate.IsHTTPPath(r.HealthCheckPath) {
 			p.Addf(f+".HealthCheckPath", "%q is not an HTTP path (starts with /, at most 1024 characters)", r.HealthCheckPath)
 		}
 	}

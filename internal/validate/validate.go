@@ -42,7 +42,24 @@ func (p *Problems) OneOf(field, v string, allowed ...string) {
 	}
 }
 
-var dnsLabelRE = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$`)
+var (
+	dnsLabelRE    = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$`)
+	hostNameRE    = regexp.MustCompile(`^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$`)
+	httpPathRE    = regexp.MustCompile(`^/[A-Za-z0-9._~!$&'()+,;=:@/-]*$`)
+	pathPatternRE = regexp.MustCompile(`^/[A-Za-z0-9._~!$&'()+,;=:@/*?-]{0,127}$`)
+)
+
+// IsHostName reports whether s is a lower-case, fully qualified DNS name without a trailing dot
+// (at most 253 characters).
+func IsHostName(s string) bool { return hostNameRE.MatchString(s) && len(s) <= 253 }
+
+// IsHTTPPath reports whether s is an HTTP request path without query or wildcards (as probes
+// and load balancer health checks take it), at most 1,024 characters.
+func IsHTTPPath(s string) bool { return httpPathRE.MatchString(s) && len(s) <= 1024 }
+
+// IsPathPattern reports whether s is a load balancer path pattern: starts with /, at most 128
+// characters, * and ? as wildcards.
+func IsPathPattern(s string) bool { return pathPatternRE.MatchString(s) }
 
 // IsDNSLabel reports whether s is an RFC 1123 label, as Kubernetes namespace and service
 // account names must be.

@@ -1,6 +1,7 @@
 package validate
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -18,4 +19,17 @@ func TestQuantity(t *testing.T) {
 		_, ok := Quantity(s)
 		assert.False(t, ok, s)
 	}
+}
+
+func TestNamesAndPaths(t *testing.T) {
+	assert.True(t, IsHostName("origin.dev.scalemate.io"))
+	assert.False(t, IsHostName("Origin.scalemate.io"))
+	assert.False(t, IsHostName("scalemate.io."))
+	assert.False(t, IsHostName(strings.Repeat("a.", 127)+"io"), "longer than 253")
+	assert.True(t, IsHTTPPath("/healthz/ready"))
+	assert.False(t, IsHTTPPath("/ready?x=1"))
+	assert.False(t, IsHTTPPath("/"+strings.Repeat("a", 1024)))
+	assert.True(t, IsPathPattern("/api/*"))
+	assert.False(t, IsPathPattern("api/*"))
+	assert.False(t, IsPathPattern("/"+strings.Repeat("a", 128)))
 }
