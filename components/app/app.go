@@ -598,6 +598,15 @@ func (b *builder) binding(s Service, colour string) (pulumi.Resource, error) {
 	return binding, nil
 }
 
+// appConfig is the application's shared ConfigMap as a container's environment (none when
+// ConfigMapName is unset); only containers in the application's namespace can read it.
+func (b *builder) appConfig() corev1.EnvFromSourceArrayInput {
+	if b.args.ConfigMapName == nil {
+		return nil
+	}
+	return corev1.EnvFromSourceArray{corev1.EnvFromSourceArgs{ConfigMapRef: corev1.ConfigMapEnvSourceArgs{Name: b.args.ConfigMapName}}}
+}
+
 // image is the repository URL with the version: a digest after @, a tag after :.
 func (b *builder) image(repository, version string) pulumi.StringOutput {
 	sep := ":"
@@ -645,9 +654,6 @@ func (b *builder) podSpec(s Service, container corev1.ContainerArgs, env map[str
 		vars = append(vars, corev1.EnvVarArgs{Name: pulumi.String(k), Value: all[k]})
 	}
 	container.Env = vars
-	if b.args.ConfigMapName != nil {
-		container.EnvFrom = corev1.EnvFromSourceArray{corev1.EnvFromSourceArgs{ConfigMapRef: corev1.ConfigMapEnvSourceArgs{Name: b.args.ConfigMapName}}}
-	}
 	return &corev1.PodSpecArgs{
 		ServiceAccountName:           sa.Metadata.Name().Elem(),
 		AutomountServiceAccountToken: pulumi.Bool(false),
@@ -677,6 +683,7 @@ func (b *builder) deployment(s Service, colour, version string, sa *corev1.Servi
 	container := corev1.ContainerArgs{
 		Name:    pulumi.String(s.Name),
 		Image:   b.image(s.Image, version),
+		EnvFrom: b.appConfig(),
 		Command: pulumi.ToStringArray(s.Command),
 		Args:    pulumi.ToStringArray(s.Args),
 		Ports:   corev1.ContainerPortArray{corev1.ContainerPortArgs{Name: pulumi.String("http"), ContainerPort: pulumi.Int(s.Port)}},
@@ -770,7 +777,7 @@ func (b *builder) disruptionBudget(s Service, colour string) error {
 // old version's migrations against a newer schema (spec changes are ignored).
 func (b *builder) migration(s Service, colour, version string, sa *corev1.ServiceAccount, after []pulumi.Resource) (pulumi.Resource, error) {
 	name := jobName(s.Name+"-migrate-"+colour, version)
-	container := corev1.ContainerArgs{Name: pulumi.String("migrate"), Image: b.image(s.Image, version), Command: pulumi.ToStringArray(s.Migrate)}
+	container := corev1.ContainerArgs{Name: pulumi.String("migrate"), Image: b.image(s.Image, version), EnvFrom: b.appConfig(), Command: pulumi.ToStringArray(s.Migrate)}
 	labels := map[string]string{NameLabel: s.Name, ComponentLabel: "migration", VersionLabel: labelValue(version)}
 	// The version is in the logical name too: a new version is a new Job resource, built from
 	// the new inputs (a replacement would reuse the ignored spec, the old image).
@@ -866,11 +873,8 @@ func (b *builder) databaseUsers(d *DatabaseUsers) (pulumi.Resource, error) {
 		Name: pulumi.String("psql"), Image: pulumi.String(d.Image),
 		Command: pulumi.ToStringArray([]string{"/bin/sh", "-c", databaseUsersScript}),
 	}
+	// No application ConfigMap: it lives in the application's namespace, not this one.
 	pod := b.podSpec(s, container, map[string]pulumi.StringInput{"HOME": pulumi.String("/tmp"), "AWS_REGION": pulumi.String(b.args.Region)}, sa, "Never")
-	// The application's ConfigMap lives in the application's namespace, not this one.
-	c := pod.Containers.(corev1.ContainerArray)[0].(corev1.ContainerArgs)
-	c.EnvFrom = nil
-	pod.Containers = corev1.ContainerArray{c}
 	revision := d.Revision
 	if revision == nil {
 		revision = pulumi.String("")

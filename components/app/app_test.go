@@ -196,6 +196,7 @@ func TestMigrationJob(t *testing.T) {
 	assert.Equal(t, 1.0, get(spec, "backoffLimit"))
 	assert.Equal(t, "Never", get(spec, "template", "spec", "restartPolicy"))
 	assert.Equal(t, []any{"/app/migrate"}, get(spec, "template", "spec", "containers", 0, "command"))
+	assert.Equal(t, "scalemate-app-config", get(spec, "template", "spec", "containers", 0, "envFrom", 0, "configMapRef", "name"), "migrations see the same config as the service")
 	assert.Equal(t, "migration", get(spec, "template", "metadata", "labels", "app.kubernetes.io/component"))
 	assert.Nil(t, get(spec, "template", "metadata", "labels", "scalemate.io/colour"), "a Job's pod is never a Service's endpoint")
 	for _, j := range rec.OfType(tJob) {
