@@ -68,7 +68,8 @@ func Needs(rs []mocktest.Resource) []Need {
 					}
 				}
 			}
-			maxSize, _ := r.Input("scalingConfig").(map[string]any)["maxSize"].(float64)
+			scaling, _ := r.Input("scalingConfig").(map[string]any)
+			maxSize, _ := scaling["maxSize"].(float64)
 			code := OnDemandVCPUs.Code
 			if r.Input("capacityType") == "SPOT" {
 				code = SpotVCPUs.Code
