@@ -8,7 +8,12 @@ package main
 
 import (
 	"fmt"
+	"maps"
+	"regexp"
+	"slices"
+	"strings"
 
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/iam"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/kms"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/s3"
@@ -27,6 +32,8 @@ const (
 	NoncurrentStateDays = 90
 )
 
+var accountIDRE = regexp.MustCompile(`^[0-9]{12}$`)
+
 // SessionSeconds is how long the pipeline's role sessions last (the workflows ask for it with
 // role-duration-seconds).
 const SessionSeconds = 4 * 3600
@@ -40,6 +47,18 @@ func run(ctx *pulumi.Context) error {
 	if err := cfg.TryObject("environments", &envs); err != nil || len(envs) == 0 {
 		envs = []string{"dev", "staging", "prod"}
 	}
+	var accounts map[string]string
+	_ = cfg.TryObject("accounts", &accounts)
+	// Invokes run before any resource: a wrong account registers nothing.
+	caller, err := aws.GetCallerIdentity(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("reading the caller's account: %w", err)
+	}
+	envs, err = hostedEnvironments(envs, accounts, caller.AccountId)
+	if err != nil {
+		return err
+	}
+	acct := account{Partition: strings.Split(caller.Arn, ":")[1], ID: caller.AccountId}
 	keep := []pulumi.ResourceOption{pulumi.Protect(true), pulumi.RetainOnDelete(true)}
 
 	key, err := kms.NewKey(ctx, "pulumi", &kms.KeyArgs{
@@ -53,7 +72,7 @@ func run(ctx *pulumi.Context) error {
 		return err
 	}
 
-	bucket, err := stateBucket(ctx, key)
+	bucket, err := stateBucket(ctx, key, acct, envs)
 	if err != nil {
 		return err
 	}
@@ -65,83 +84,99 @@ func run(ctx *pulumi.Context) error {
 	if err != nil {
 		return err
 	}
-	roles := pulumi.StringMap{}
+	deployRoles, previewRoles, boundaries := pulumi.StringMap{}, pulumi.StringMap{}, pulumi.StringMap{}
 	for _, env := range envs {
-		env := env
+		boundary, err := iam.NewPolicy(ctx, "boundary-"+env, &iam.PolicyArgs{
+			Name:        pulumi.String(BoundaryName(env)),
+			Description: pulumi.String("Permissions boundary of every role the " + env + " pipeline creates"),
+			Policy:      pulumi.String(boundaryPolicy(acct, env)),
+		})
+		if err != nil {
+			return fmt.Errorf("creating the %s permissions boundary: %w", env, err)
+		}
+		boundaries[env] = boundary.Arn
 		// Only a workflow job running in GitHub environment <env> gets this sub claim; prod's
 		// environment carries the required reviewers and allows the main branch only.
 		access := pulumi.All(bucket.Arn, key.Arn).ApplyT(func(v []any) string {
-			return deployAccess(env, v[0].(string), v[1].(string))
+			return deployAccess(acct, env, v[0].(string), v[1].(string))
 		}).(pulumi.StringOutput)
 		role, err := githubRole(ctx, "deploy-"+env, oidc.Arn, "repo:"+repo+":environment:"+env,
 			"ScaleMate "+env+" deployments from GitHub Actions", []string{"PowerUserAccess"}, access)
 		if err != nil {
 			return err
 		}
-		roles[env] = role.Arn
-	}
-	readOnly := pulumi.All(bucket.Arn, key.Arn).ApplyT(func(v []any) string {
-		return previewAccess(v[0].(string), v[1].(string))
-	}).(pulumi.StringOutput)
-	preview, err := githubRole(ctx, "preview", oidc.Arn, "repo:"+repo+":environment:*-preview",
-		"ScaleMate pull-request previews and drift checks (read-only)", []string{"ReadOnlyAccess"}, readOnly)
-	if err != nil {
-		return err
+		deployRoles[env] = role.Arn
+		// One preview role per environment, so a pull request's preview of dev reads nothing of
+		// prod; it is assumable from the <env>-preview GitHub environment only.
+		readOnly := pulumi.All(bucket.Arn, key.Arn).ApplyT(func(v []any) string {
+			return previewAccess(acct, env, v[0].(string), v[1].(string))
+		}).(pulumi.StringOutput)
+		preview, err := githubRole(ctx, "preview-"+env, oidc.Arn, "repo:"+repo+":environment:"+env+"-preview",
+			"ScaleMate "+env+" pull-request previews and drift checks (read-only)", []string{"ReadOnlyAccess"}, readOnly)
+		if err != nil {
+			return err
+		}
+		previewRoles[env] = preview.Arn
 	}
 
+	ctx.Export("accountId", pulumi.String(acct.ID))
 	ctx.Export("stateBucket", bucket.Bucket)
 	ctx.Export("backendUrl", pulumi.Sprintf("s3://%s", bucket.Bucket))
 	ctx.Export("secretsProvider", pulumi.String("awskms://"+SecretsKeyAlias))
-	ctx.Export("deployRoleArns", roles)
-	ctx.Export("previewRoleArn", preview.Arn)
+	ctx.Export("deployRoleArns", deployRoles)
+	ctx.Export("previewRoleArns", previewRoles)
+	ctx.Export("permissionsBoundaryArns", boundaries)
 	return nil
 }
 
-// stateBucket is the versioned, KMS-encrypted, private, TLS-only bucket that holds state.
-func stateBucket(ctx *pulumi.Context, key *kms.Key) (*s3.BucketV2, error) {
+// hostedEnvironments is the environments this account's bootstrap creates roles for. With
+// `accounts` (environment -> account id, one account per environment) they are those mapped to
+// the caller's account; an environment listed in `environments` but mapped elsewhere is refused,
+// so a prod role is never created in the dev account.
+func hostedEnvironments(envs []string, accounts map[string]string, callerAccount string) ([]string, error) {
+	if len(accounts) == 0 {
+		return envs, nil
+	}
+	var hosted []string
+	for _, env := range envs {
+		id, ok := accounts[env]
+		if !ok {
+			return nil, fmt.Errorf("scalemate-bootstrap:accounts: environment %q has no account id; add it or remove it from environments", env)
+		}
+		if !accountIDRE.MatchString(id) {
+			return nil, fmt.Errorf("scalemate-bootstrap:accounts.%s: %q is not a 12-digit AWS account id", env, id)
+		}
+		if id == callerAccount {
+			hosted = append(hosted, env)
+		}
+	}
+	if len(hosted) == 0 {
+		return nil, fmt.Errorf("scalemate-bootstrap:accounts: no environment is mapped to this account (%s); run the bootstrap with credentials of one of %v",
+			callerAccount, slices.Sorted(maps.Values(accounts)))
+	}
+	return hosted, nil
+}
+
+// stateBucket is the versioned, KMS-encrypted, private, TLS-only bucket that holds state. Its
+// policy lets a pipeline role write only its own stack's state (PowerUserAccess alone would let
+// the dev pipeline overwrite prod's).
+func stateBucket(ctx *pulumi.Context, key *kms.Key, a account, envs []string) (*s3.BucketV2, error) {
 	b, err := s3bucket.New(ctx, "state", s3bucket.Args{
 		Prefix: "scalemate-pulumi-state-", KMSKeyARN: key.Arn, Versioning: true, NoncurrentDays: NoncurrentStateDays, Protect: true,
+		DeferPolicy: true,
 	})
 	if err != nil {
+		return nil, err
+	}
+	guards := b.BucketV2.Arn.ApplyT(func(arn string) []iampolicy.Statement { return stateGuards(a, envs, arn) })
+	if _, err := s3bucket.Policy(ctx, "state", b, guards, pulumi.Protect(true), pulumi.RetainOnDelete(true)); err != nil {
 		return nil, err
 	}
 	return b.BucketV2, nil
 }
 
-// deployAccess is what a deploy role adds to PowerUserAccess (which excludes IAM): read and
-// write its own stack's state and decrypt with the key; manage only its own environment's IAM
-// roles (the program names them scalemate-<env>-...); and, explicitly denied, anything that
-// would let it escape: the GitHub roles, the state bucket's configuration, the key's
-// administration.
-func deployAccess(env, bucketARN, keyARN string) string {
-	stack := "scalemate/" + env
-	return iampolicy.Document{Version: "2012-10-17", Statement: []iampolicy.Statement{
-		{Sid: "ListState", Effect: "Allow", Action: []string{"s3:ListBucket", "s3:GetBucketVersioning"}, Resource: bucketARN},
-		{Sid: "ReadAllStateMeta", Effect: "Allow", Action: []string{"s3:GetObject"}, Resource: bucketARN + "/.pulumi/meta.yaml"},
-		{Sid: "OwnState", Effect: "Allow", Action: []string{"s3:GetObject", "s3:PutObject", "s3:DeleteObject"}, Resource: []string{
-			bucketARN + "/.pulumi/stacks/" + stack + ".json*", bucketARN + "/.pulumi/history/" + stack + "/*",
-			bucketARN + "/.pulumi/backups/" + stack + "/*", bucketARN + "/.pulumi/locks/*",
-		}},
-		{Sid: "StateKey", Effect: "Allow", Action: []string{"kms:Encrypt", "kms:Decrypt", "kms:GenerateDataKey", "kms:DescribeKey"}, Resource: keyARN},
-		{Sid: "OwnIAM", Effect: "Allow",
-			Action:   []string{"iam:*Role*", "iam:*RolePolicy*", "iam:PassRole", "iam:TagRole", "iam:UntagRole"},
-			Resource: "arn:aws:iam::*:role/scalemate-" + env + "-*"},
-		{Sid: "ClusterOIDC", Effect: "Allow", Action: []string{"iam:*OpenIDConnectProvider*"}, Resource: "arn:aws:iam::*:oidc-provider/oidc.eks.*"},
-		{Sid: "NoEscape", Effect: "Deny", Action: []string{"iam:*"}, Resource: "arn:aws:iam::*:role/scalemate-github-*"},
-		{Sid: "NoStateBucketChanges", Effect: "Deny", Action: []string{"s3:PutBucket*", "s3:DeleteBucket*", "s3:PutLifecycleConfiguration", "s3:PutEncryptionConfiguration"}, Resource: bucketARN},
-		{Sid: "NoKeyAdmin", Effect: "Deny", Action: []string{"kms:ScheduleKeyDeletion", "kms:DisableKey", "kms:PutKeyPolicy", "kms:CreateGrant", "kms:RevokeGrant"}, Resource: keyARN},
-	}}.JSON()
-}
-
-// previewAccess lets previews read every stack's state and take locks, nothing more.
-func previewAccess(bucketARN, keyARN string) string {
-	return iampolicy.Document{Version: "2012-10-17", Statement: []iampolicy.Statement{
-		{Effect: "Allow", Action: []string{"s3:ListBucket"}, Resource: bucketARN},
-		{Effect: "Allow", Action: []string{"s3:GetObject"}, Resource: bucketARN + "/*"},
-		{Effect: "Allow", Action: []string{"s3:PutObject", "s3:DeleteObject"}, Resource: bucketARN + "/.pulumi/locks/*"},
-		{Effect: "Allow", Action: []string{"kms:Decrypt", "kms:DescribeKey"}, Resource: keyARN},
-	}}.JSON()
-}
+// githubRoleName is the IAM name of a pipeline role (deploy-<env>, preview-<env>).
+func githubRoleName(name string) string { return "scalemate-github-" + name }
 
 // githubRole is a role that GitHub Actions jobs whose OIDC subject matches sub may assume.
 func githubRole(ctx *pulumi.Context, name string, provider pulumi.StringOutput, sub, description string,
@@ -163,7 +198,7 @@ func githubRole(ctx *pulumi.Context, name string, provider pulumi.StringOutput, 
 	}
 	inline := iam.RoleInlinePolicyArray{iam.RoleInlinePolicyArgs{Name: pulumi.String("scalemate-access"), Policy: access}}
 	role, err := iam.NewRole(ctx, name, &iam.RoleArgs{
-		Name: pulumi.String("scalemate-github-" + name), Description: pulumi.String(description),
+		Name: pulumi.String(githubRoleName(name)), Description: pulumi.String(description),
 		AssumeRolePolicy: trust, ManagedPolicyArns: arns, InlinePolicies: inline,
 		// Four hours: a fresh staging or prod `up` (RDS Multi-AZ and its replica, cluster-mode
 		// ElastiCache, EKS and its node groups, the previews with packs) can outlast one, and

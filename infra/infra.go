@@ -5,13 +5,16 @@ package infra
 import (
 	"fmt"
 	"maps"
+	"strings"
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/iam"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/scalemate/infra/components/cluster"
 	"github.com/scalemate/infra/components/network"
 	"github.com/scalemate/infra/components/nodepool"
+	"github.com/scalemate/infra/internal/iampolicy"
 	"github.com/scalemate/infra/stacks"
 )
 
@@ -47,6 +50,25 @@ func NewProviders(ctx *pulumi.Context, spec *stacks.Spec) (*Providers, error) {
 		return nil, fmt.Errorf("creating %s AWS provider: %w", EdgeRegion, err)
 	}
 	return &Providers{AWS: main, AWSEdge: edge}, nil
+}
+
+// boundRoles sets the stack's permissions boundary on every IAM role registered after it, in
+// every component: the deploy roles may only create roles that carry it (bootstrap), so a role
+// without it would fail in AWS, and a component cannot forget it.
+func boundRoles(ctx *pulumi.Context, spec *stacks.Spec, provider *aws.Provider) error {
+	boundary := pulumi.String(spec.PermissionsBoundary).ToStringOutput()
+	if !strings.HasPrefix(spec.PermissionsBoundary, "arn:") {
+		account := aws.GetCallerIdentityOutput(ctx, aws.GetCallerIdentityOutputArgs{}, pulumi.Provider(provider)).AccountId()
+		boundary = pulumi.Sprintf("arn:%s:iam::%s:policy/%s", iampolicy.Partition(spec.Region), account, spec.PermissionsBoundary)
+	}
+	return ctx.RegisterStackTransformation(func(r *pulumi.ResourceTransformationArgs) *pulumi.ResourceTransformationResult {
+		role, ok := r.Props.(*iam.RoleArgs)
+		if r.Type != "aws:iam/role:Role" || !ok {
+			return nil
+		}
+		role.PermissionsBoundary = boundary
+		return &pulumi.ResourceTransformationResult{Props: role, Opts: r.Opts}
+	})
 }
 
 // PoolLabel is the node label naming a node's pool; workloads select pools with it.
@@ -86,6 +108,9 @@ func Deploy(ctx *pulumi.Context, spec *stacks.Spec) error {
 	}
 	p, err := NewProviders(ctx, spec)
 	if err != nil {
+		return err
+	}
+	if err := boundRoles(ctx, spec, p.AWS); err != nil {
 		return err
 	}
 	prefix := spec.Project + "-" + spec.Stack

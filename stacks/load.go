@@ -36,7 +36,7 @@ func Resolve(project, stack string, cfg map[string]string) (*Spec, error) {
 	// Pulumi.yaml declares defaults that mean "unset" ("" for the tier, 0 for the retention),
 	// because the CLI requires declared keys without a default.
 	cfg = maps.Clone(cfg)
-	for _, key := range []string{KeyTier, KeyLogRetentionDays, KeyOnCallWebhook} {
+	for _, key := range []string{KeyTier, KeyLogRetentionDays, KeyOnCallWebhook, KeyPermissionsBoundary} {
 		if v, ok := cfg[key]; ok && (v == "" || v == "0") {
 			delete(cfg, key)
 		}
@@ -66,6 +66,10 @@ func Resolve(project, stack string, cfg map[string]string) (*Spec, error) {
 		spec.Owner = v
 	}
 	spec.OnCallWebhookURL = cfg[KeyOnCallWebhook]
+	spec.PermissionsBoundary = project + "-" + stack + "-boundary"
+	if v, ok := cfg[KeyPermissionsBoundary]; ok {
+		spec.PermissionsBoundary = v
+	}
 	if v, ok := cfg[KeyLogRetentionDays]; ok {
 		n, err := strconv.Atoi(v)
 		if err != nil {

@@ -34,11 +34,14 @@ const (
 	KeyApp              = "scalemate:app"
 	// KeyOnCallWebhook is the on-call tool's HTTPS endpoint (a secret: it embeds a key).
 	KeyOnCallWebhook = "scalemate:onCallWebhookUrl"
+	// KeyPermissionsBoundary is the IAM policy every role of the stack carries as its
+	// permissions boundary (the bootstrap program's scalemate-<stack>-boundary by default).
+	KeyPermissionsBoundary = "scalemate:permissionsBoundary"
 )
 
 // Keys lists every config key the program reads.
 var Keys = []string{KeyRegion, KeyTier, KeyOwner, KeyLogRetentionDays, KeyNetwork, KeyCluster, KeyNodePools, KeyPostgres, KeyRedis,
-	KeyBackup, KeyEdge, KeyMonitoring, KeyApp, KeyOnCallWebhook}
+	KeyBackup, KeyEdge, KeyMonitoring, KeyApp, KeyOnCallWebhook, KeyPermissionsBoundary}
 
 // Spec is the complete, validated settings of one environment.
 type Spec struct {
@@ -71,6 +74,10 @@ type Spec struct {
 	Edge Edge
 	// Monitoring is scalemate:monitoring.
 	Monitoring Monitoring
+	// PermissionsBoundary is scalemate:permissionsBoundary: the name (in the stack's account) or
+	// ARN of the IAM policy set as permissions boundary on every role the stack creates. The
+	// deploy roles may only create roles that carry it. Default <project>-<stack>-boundary.
+	PermissionsBoundary string
 	// OnCallWebhookURL is scalemate:onCallWebhookUrl (set it with --secret); critical alarms
 	// go there. Default none.
 	OnCallWebhookURL string

@@ -165,6 +165,7 @@ func TestValidationErrors(t *testing.T) {
 		{"monitoring unknown field", "dev", map[string]string{KeyMonitoring: `{"emails":["a@example.com"]}`}, `scalemate:monitoring: unknown field "emails"; known fields: warningEmails, criticalEmails, monthlyBudgetUsd`},
 		{"prod pages nobody", "prod", map[string]string{KeyMonitoring: `{"criticalEmails":[]}`}, "scalemate:monitoring.criticalEmails: prod pages someone on critical alarms: set criticalEmails or scalemate:onCallWebhookUrl"},
 		{"app images not a list", "dev", map[string]string{KeyApp: `{"images":"api"}`}, "scalemate:app.images: expected []string, got a string"},
+		{"boundary", "dev", map[string]string{KeyPermissionsBoundary: "arn:aws:iam::123:role/x"}, `scalemate:permissionsBoundary: "arn:aws:iam::123:role/x" is neither an IAM policy name nor an IAM policy ARN (arn:aws:iam::<account>:policy/<name>)`},
 		{"addon version", "dev", map[string]string{KeyCluster: `{"addonVersions":{"coredns":"latest"}}`}, `scalemate:cluster.addonVersions.coredns: "latest" is not an EKS addon version`},
 		{"proxy without its endpoint", "staging", map[string]string{KeyNetwork: `{"interfaceEndpoints":["sts"]}`}, "scalemate:network.interfaceEndpoints: must include secretsmanager while scalemate:postgres.proxy is on"},
 		{"support type", "dev", map[string]string{KeyCluster: `{"supportType":"LTS"}`}, `scalemate:cluster.supportType: "LTS" is not allowed; use one of STANDARD, EXTENDED`},

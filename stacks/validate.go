@@ -45,6 +45,8 @@ var (
 	clusterLogTypes  = []string{"api", "audit", "authenticator", "controllerManager", "scheduler"}
 	requiredLogTypes = []string{"api", "audit", "authenticator"}
 	roleARNRE        = regexp.MustCompile(`^arn:aws(-cn|-us-gov)?:iam::[0-9]{12}:role/[\w+=,.@/-]+$`)
+	iamPolicyNameRE  = regexp.MustCompile(`^[\w+=,.@-]{1,128}$`)
+	iamPolicyARNRE   = regexp.MustCompile(`^arn:aws(-cn|-us-gov)?:iam::[0-9]{12}:policy/[\w+=,.@/-]{1,128}$`)
 	addonVersionRE   = regexp.MustCompile(`^v[0-9]+\.[0-9]+\.[0-9]+-eksbuild\.[0-9]+$`)
 	poolNameRE       = regexp.MustCompile(`^[a-z][a-z0-9-]{0,30}$`)
 )
@@ -94,6 +96,9 @@ func (s *Spec) validate(p *validate.Problems) {
 	s.validateCluster(p, vpc, vpcOK)
 	s.validateNodePools(p)
 	s.validateData(p)
+	if b := s.PermissionsBoundary; !iamPolicyNameRE.MatchString(b) && !iamPolicyARNRE.MatchString(b) {
+		p.Addf(KeyPermissionsBoundary, "%q is neither an IAM policy name nor an IAM policy ARN (arn:aws:iam::<account>:policy/<name>)", b)
+	}
 	if u := s.OnCallWebhookURL; u != "" && !strings.HasPrefix(u, "https://") {
 		p.Addf(KeyOnCallWebhook, "must be an https:// URL (SNS delivers alarms to it over TLS)")
 	}

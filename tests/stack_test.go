@@ -286,3 +286,24 @@ func TestKubernetesVersionInStandardSupport(t *testing.T) {
 		assert.Equal(t, "v1.35", ns["labels"].(map[string]any)["pod-security.kubernetes.io/enforce-version"], stack)
 	}
 }
+
+// Review 2026-11-30 #10: every role a stack creates carries the environment's permissions
+// boundary (the deploy roles may create no other), named by config or by the bootstrap's
+// convention.
+func TestEveryRoleCarriesThePermissionsBoundary(t *testing.T) {
+	for stack := range tierExpectations {
+		rec := mustRunStack(t, stack)
+		roles := rec.OfType("aws:iam/role:Role")
+		require.NotEmpty(t, roles)
+		for _, r := range roles {
+			assert.Equal(t, "arn:aws:iam::123456789012:policy/scalemate-"+stack+"-boundary", r.Input("permissionsBoundary"), "%s %s", stack, r.Name)
+		}
+	}
+	rec, err := runStack(t, "dev", func(cfg map[string]string) {
+		cfg[stacks.KeyPermissionsBoundary] = "arn:aws:iam::111122223333:policy/team-boundary"
+	})
+	require.NoError(t, err)
+	for _, r := range rec.OfType("aws:iam/role:Role") {
+		assert.Equal(t, "arn:aws:iam::111122223333:policy/team-boundary", r.Input("permissionsBoundary"), r.Name)
+	}
+}

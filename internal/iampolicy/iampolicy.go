@@ -20,7 +20,8 @@ type Statement struct {
 	Sid       string                       `json:"Sid,omitempty"`
 	Effect    string                       `json:"Effect"`
 	Principal map[string]any               `json:"Principal,omitempty"`
-	Action    []string                     `json:"Action"`
+	Action    []string                     `json:"Action,omitempty"`
+	NotAction []string                     `json:"NotAction,omitempty"`
 	Resource  any                          `json:"Resource,omitempty"`
 	Condition map[string]map[string]string `json:"Condition,omitempty"`
 }
