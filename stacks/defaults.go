@@ -41,6 +41,23 @@ func spotWorkers(instanceTypes []string, minSize, maxSize int) NodePool {
 	})
 }
 
+// AddonPins are the managed addon builds this program pins per Kubernetes version, where a stack
+// does not pin its own (scalemate:cluster.addonVersions). They move only by a reviewed change of
+// this table. Sources (2026-12-01, read offline; check them with `aws eks
+// describe-addon-versions --kubernetes-version 1.35` before a first deploy, README Known gaps):
+// the EKS user guide's per-version tables for vpc-cni, kube-proxy and coredns; published
+// cluster configurations for the EBS CSI driver and CloudWatch observability.
+var AddonPins = map[string]map[string]string{
+	"1.35": {
+		"vpc-cni": "v1.21.1-eksbuild.7", "kube-proxy": "v1.35.3-eksbuild.13", "coredns": "v1.14.3-eksbuild.3",
+		"aws-ebs-csi-driver": "v1.62.0-eksbuild.1", "amazon-cloudwatch-observability": "v5.3.0-eksbuild.1",
+	},
+	"1.34": {
+		"vpc-cni": "v1.21.1-eksbuild.7", "kube-proxy": "v1.34.6-eksbuild.13", "coredns": "v1.13.2-eksbuild.11",
+		"aws-ebs-csi-driver": "v1.62.0-eksbuild.1", "amazon-cloudwatch-observability": "v5.3.0-eksbuild.1",
+	},
+}
+
 // defaults returns the tier's settings before the stack's config is applied (DESIGN.md §2).
 func defaults(t Tier) Spec {
 	s := Spec{

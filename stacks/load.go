@@ -94,6 +94,7 @@ func Resolve(project, stack string, cfg map[string]string) (*Spec, error) {
 		spec.App.Services = defaultServices()
 	}
 	spec.App.withServiceDefaults(tier)
+	spec.Cluster.AddonVersions = withAddonPins(spec.Cluster.Version, spec.Cluster.AddonVersions)
 	for name, np := range spec.NodePools {
 		if np.DesiredSize == unsetDesired {
 			np.DesiredSize = np.MinSize
@@ -171,5 +172,15 @@ func jsonFields(dst any) []string {
 			out = append(out, name)
 		}
 	}
+	return out
+}
+
+// withAddonPins is the stack's addon pins completed with the program's for the version.
+func withAddonPins(version string, pinned map[string]string) map[string]string {
+	out := maps.Clone(AddonPins[version])
+	if out == nil {
+		out = map[string]string{}
+	}
+	maps.Copy(out, pinned)
 	return out
 }

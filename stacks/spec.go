@@ -127,8 +127,10 @@ type Cluster struct {
 	LogTypes []string `json:"logTypes"`
 	// ServiceCIDR is the Kubernetes service range; must not overlap the VPC. Default 172.20.0.0/16.
 	ServiceCIDR string `json:"serviceCidr"`
-	// AddonVersions pins managed addon versions (vpc-cni, coredns, kube-proxy,
-	// aws-ebs-csi-driver); an addon not listed gets AWS's default for the cluster version.
+	// AddonVersions pins every managed addon (vpc-cni, kube-proxy, coredns, aws-ebs-csi-driver,
+	// amazon-cloudwatch-observability) to an exact build, so none moves with AWS's default: an
+	// upgrade is a reviewed config change, tier by tier. An addon not listed takes this
+	// program's pin for the cluster version (AddonPins); kube-proxy must match the version.
 	AddonVersions map[string]string `json:"addonVersions,omitempty"`
 }
 

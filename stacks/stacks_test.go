@@ -1,8 +1,11 @@
 package stacks
 
 import (
+	"maps"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -166,6 +169,8 @@ func TestValidationErrors(t *testing.T) {
 		{"prod pages nobody", "prod", map[string]string{KeyMonitoring: `{"criticalEmails":[]}`}, "scalemate:monitoring.criticalEmails: prod pages someone on critical alarms: set criticalEmails or scalemate:onCallWebhookUrl"},
 		{"app images not a list", "dev", map[string]string{KeyApp: `{"images":"api"}`}, "scalemate:app.images: expected []string, got a string"},
 		{"boundary", "dev", map[string]string{KeyPermissionsBoundary: "arn:aws:iam::123:role/x"}, `scalemate:permissionsBoundary: "arn:aws:iam::123:role/x" is neither an IAM policy name nor an IAM policy ARN (arn:aws:iam::<account>:policy/<name>)`},
+		{"addon unpinned", "dev", map[string]string{KeyCluster: `{"version":"1.33"}`}, "scalemate:cluster.addonVersions.amazon-cloudwatch-observability: must be pinned: this program has no pin for Kubernetes 1.33 (it pins 1.34, 1.35); take the build `aws eks describe-addon-versions --kubernetes-version 1.33 --addon-name amazon-cloudwatch-observability` lists"},
+		{"kube-proxy skew", "dev", map[string]string{KeyCluster: `{"version":"1.34","addonVersions":{"kube-proxy":"v1.35.3-eksbuild.13"}}`}, `scalemate:cluster.addonVersions.kube-proxy: v1.35.3-eksbuild.13 does not match the cluster's Kubernetes 1.34; pin a v1.34 build (v1.34.6-eksbuild.13)`},
 		{"addon version", "dev", map[string]string{KeyCluster: `{"addonVersions":{"coredns":"latest"}}`}, `scalemate:cluster.addonVersions.coredns: "latest" is not an EKS addon version`},
 		{"proxy without its endpoint", "staging", map[string]string{KeyNetwork: `{"interfaceEndpoints":["sts"]}`}, "scalemate:network.interfaceEndpoints: must include secretsmanager while scalemate:postgres.proxy is on"},
 		{"support type", "dev", map[string]string{KeyCluster: `{"supportType":"LTS"}`}, `scalemate:cluster.supportType: "LTS" is not allowed; use one of STANDARD, EXTENDED`},
@@ -235,4 +240,17 @@ func TestValidationReportsEveryProblemAtOnce(t *testing.T) {
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "scalemate:network.azCount: expected int")
 	assert.Contains(t, err.Error(), "scalemate:cluster.version")
+}
+
+// Every version a stack may choose has its end of standard support recorded (the stack tests'
+// check before it) and, for the versions the program pins addons for, every addon.
+func TestEveryKubernetesVersionHasItsSupportDate(t *testing.T) {
+	for _, v := range KubernetesVersions {
+		_, err := time.Parse(time.DateOnly, StandardSupportEnds[v])
+		assert.NoError(t, err, v)
+	}
+	for v, pins := range AddonPins {
+		assert.ElementsMatch(t, Addons, slices.Collect(maps.Keys(pins)), v)
+		assert.True(t, strings.HasPrefix(pins["kube-proxy"], "v"+v+"."), v)
+	}
 }

@@ -27,6 +27,14 @@ var regionAZs = map[string]string{
 // KubernetesVersions are the EKS versions accepted (standard or extended support, 2026-11).
 var KubernetesVersions = []string{"1.31", "1.32", "1.33", "1.34", "1.35"}
 
+// StandardSupportEnds is when each Kubernetes version leaves EKS standard support (the EKS
+// release calendar); after it AWS upgrades a STANDARD cluster itself, or bills extended support.
+// The stack tests fail 60 days before a stack's version reaches its date, and AWS Health's
+// notice reaches the warning topic (monitoring).
+var StandardSupportEnds = map[string]string{
+	"1.31": "2025-11-26", "1.32": "2026-03-23", "1.33": "2026-07-29", "1.34": "2026-12-02", "1.35": "2027-03-27",
+}
+
 // InterfaceEndpointServices are the VPC interface endpoints the network may create.
 var InterfaceEndpointServices = []string{"autoscaling", "ec2", "ec2messages", "ecr.api", "ecr.dkr", "eks", "eks-auth",
 	"elasticloadbalancing", "kms", "logs", "secretsmanager", "ssm", "ssmmessages", "sts"}
@@ -238,6 +246,22 @@ func (s *Spec) validateCluster(p *validate.Problems, vpc netip.Prefix, vpcOK boo
 		if v := c.AddonVersions[name]; !addonVersionRE.MatchString(v) {
 			p.Addf(field, "%q is not an EKS addon version (e.g. v1.19.5-eksbuild.1)", v)
 		}
+	}
+	// Every addon is pinned: one left to AWS's default moves whenever AWS changes it (checked
+	// for a valid version only; an invalid one is reported above).
+	for _, name := range Addons {
+		if _, ok := c.AddonVersions[name]; !ok && slices.Contains(KubernetesVersions, c.Version) {
+			p.Addf(k+"addonVersions."+name, "must be pinned: this program has no pin for Kubernetes %s (it pins %s); take the build `aws eks describe-addon-versions --kubernetes-version %s --addon-name %s` lists",
+				c.Version, strings.Join(slices.Sorted(maps.Keys(AddonPins)), ", "), c.Version, name)
+		}
+	}
+	// kube-proxy's build follows the control plane's minor version.
+	if v := c.AddonVersions["kube-proxy"]; addonVersionRE.MatchString(v) && slices.Contains(KubernetesVersions, c.Version) && !strings.HasPrefix(v, "v"+c.Version+".") {
+		hint := ""
+		if pin := AddonPins[c.Version]["kube-proxy"]; pin != "" {
+			hint = " (" + pin + ")"
+		}
+		p.Addf(k+"addonVersions.kube-proxy", "%s does not match the cluster's Kubernetes %s; pin a v%s build%s", v, c.Version, c.Version, hint)
 	}
 }
 

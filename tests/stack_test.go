@@ -4,12 +4,14 @@ package tests
 
 import (
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -241,7 +243,7 @@ func TestStackFilesUseKnownKeys(t *testing.T) {
 
 // ResourceCounts are the registrations per stack (components included). A change here is a
 // change in what `pulumi up` creates: update it on purpose, with the reason in the commit.
-var ResourceCounts = map[string]int{"dev": 271, "staging": 310, "prod": 324}
+var ResourceCounts = map[string]int{"dev": 273, "staging": 312, "prod": 326}
 
 func TestStackResourceCounts(t *testing.T) {
 	for stack, want := range ResourceCounts {
@@ -279,7 +281,13 @@ func TestProjectDeclaresConfigKeys(t *testing.T) {
 func TestKubernetesVersionInStandardSupport(t *testing.T) {
 	for stack := range tierExpectations {
 		rec := mustRunStack(t, stack)
-		assert.Equal(t, "1.35", rec.Must(t, "aws:eks/cluster:Cluster", "scalemate-"+stack).Input("version"), stack)
+		version := rec.Must(t, "aws:eks/cluster:Cluster", "scalemate-"+stack).Input("version").(string)
+		ends, err := time.Parse(time.DateOnly, stacks.StandardSupportEnds[version])
+		require.NoError(t, err, "stacks.StandardSupportEnds lists %s", version)
+		// The check before the end of support: 60 days ahead, CI fails until the stack upgrades.
+		assert.True(t, time.Until(ends) > 60*24*time.Hour,
+			"%s: scalemate:cluster.version %s leaves EKS standard support on %s; upgrade it (README, Upgrading Kubernetes and addons)", stack, version, ends.Format(time.DateOnly))
+		assert.Equal(t, "1.35", version, stack)
 		autoscaler := rec.Must(t, typeRelease, "scalemate-"+stack+"-cluster-autoscaler").Input("values").(map[string]any)
 		assert.Equal(t, "v1.35.2", autoscaler["image"].(map[string]any)["tag"], stack)
 		ns := rec.Must(t, typeNamespace, "scalemate-"+stack+"-app").Input("metadata").(map[string]any)
@@ -305,5 +313,31 @@ func TestEveryRoleCarriesThePermissionsBoundary(t *testing.T) {
 	require.NoError(t, err)
 	for _, r := range rec.OfType("aws:iam/role:Role") {
 		assert.Equal(t, "arn:aws:iam::111122223333:policy/team-boundary", r.Input("permissionsBoundary"), r.Name)
+	}
+}
+
+// Review 2026-11-30 #11: every managed addon is installed at the build the stack file pins, none
+// at AWS's moving default.
+func TestAddonsPinnedPerStack(t *testing.T) {
+	for stack := range tierExpectations {
+		var file struct {
+			Config map[string]yaml.Node `yaml:"config"`
+		}
+		b, err := os.ReadFile(filepath.Join("..", "Pulumi."+stack+".yaml"))
+		require.NoError(t, err)
+		require.NoError(t, yaml.Unmarshal(b, &file))
+		var cluster struct {
+			AddonVersions map[string]string `yaml:"addonVersions"`
+		}
+		node := file.Config[stacks.KeyCluster]
+		require.NoError(t, node.Decode(&cluster))
+		require.ElementsMatch(t, stacks.Addons, slices.Collect(maps.Keys(cluster.AddonVersions)), "%s pins every addon in its stack file", stack)
+		rec := mustRunStack(t, stack)
+		addons := rec.OfType(typeAddon)
+		require.Len(t, addons, len(stacks.Addons), stack)
+		for _, a := range addons {
+			name := a.Input("addonName").(string)
+			assert.Equal(t, cluster.AddonVersions[name], a.Input("addonVersion"), "%s %s", stack, name)
+		}
 	}
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/scalemate/infra/infra"
 	"github.com/scalemate/infra/internal/mocktest"
 	"github.com/scalemate/infra/internal/preflight"
+	"github.com/scalemate/infra/stacks"
 )
 
 func main() {
@@ -66,6 +67,10 @@ func run(dir, stack string, check bool) (bool, error) {
 			}
 		}
 		fmt.Printf("%-14s %-76s %8.0f %8s %8s\n", n.Code, n.Name, n.Needed, def, account)
+	}
+	for _, c := range rec.OfType("aws:eks/cluster:Cluster") {
+		v, _ := c.Input("version").(string)
+		fmt.Printf("\nKubernetes %s leaves EKS standard support on %s (README, Upgrading Kubernetes and addons).\n", v, stacks.StandardSupportEnds[v])
 	}
 	if short {
 		fmt.Println("\nRequest the SHORT quotas in Service Quotas before the first `up` (README, Before the first deploy).")

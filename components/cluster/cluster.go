@@ -67,7 +67,8 @@ type Args struct {
 	LogRetentionDays int
 	// ServiceCIDR is the Kubernetes service IPv4 range. Default 172.20.0.0/16.
 	ServiceCIDR string
-	// AddonVersions pins addon versions by name; unlisted addons get AWS's default for Version.
+	// AddonVersions pins addon builds by name; unlisted addons get AWS's current default for
+	// Version, which moves on AWS's schedule.
 	AddonVersions map[string]string
 	// CriticalAddonNodeSelector pins CoreDNS and the EBS CSI controller to the nodes it selects
 	// (an on-demand system pool, tainted CriticalAddonsOnly) so spot interruptions cannot take
@@ -353,8 +354,9 @@ func (c *Cluster) addon(ctx *pulumi.Context, clusterName pulumi.StringInput, add
 	if v := c.args.AddonVersions[addon]; v != "" {
 		args.AddonVersion = pulumi.String(v)
 	} else {
-		// AWS's default version for the control plane's version: it moves with cluster upgrades
-		// instead of staying at what was current when the addon was created.
+		// AWS's default build for the control plane's version. It moves whenever AWS changes
+		// that default, so an `up` can upgrade the addon unasked: pin AddonVersions (the
+		// ScaleMate stacks pin every addon).
 		args.AddonVersion = eks.GetAddonVersionOutput(ctx, eks.GetAddonVersionOutputArgs{
 			AddonName: pulumi.String(addon), KubernetesVersion: c.Version,
 		}, pulumi.Parent(c)).Version()

@@ -313,3 +313,24 @@ func TestValidation(t *testing.T) {
 		})
 	}
 }
+
+// Review 2026-11-30 #6: AWS Health's notice that the cluster's Kubernetes version leaves
+// standard support reaches the warning topic, which EventBridge may publish to (topic policy and
+// key policy).
+func TestEKSLifecycleNoticesReachTheWarningTopic(t *testing.T) {
+	rec := runWithEdge(t, baseArgs())
+	rule := rec.Must(t, "aws:cloudwatch/eventRule:EventRule", "mon-eks-lifecycle")
+	var pattern map[string]any
+	require.NoError(t, json.Unmarshal([]byte(rule.Input("eventPattern").(string)), &pattern))
+	assert.Equal(t, []any{"aws.health"}, pattern["source"])
+	assert.Equal(t, map[string]any{"service": []any{"EKS"}, "eventTypeCode": []any{"AWS_EKS_PLANNED_LIFECYCLE_EVENT"}}, pattern["detail"])
+	target := rec.Must(t, "aws:cloudwatch/eventTarget:EventTarget", "mon-eks-lifecycle")
+	assert.Equal(t, "arn:aws:sns:us-west-2:123456789012:mon-warning", target.Input("arn"))
+	assert.Contains(t, rec.Must(t, "aws:sns/topicPolicy:TopicPolicy", "mon-warning").Input("policy"), "events.amazonaws.com")
+	assert.Contains(t, rec.Must(t, "aws:kms/key:Key", "mon-alerts").Input("policy"), "events.amazonaws.com")
+
+	noCluster := baseArgs()
+	noCluster.Cluster = nil
+	_, ok := runWithEdge(t, noCluster).Named("aws:cloudwatch/eventRule:EventRule", "mon-eks-lifecycle")
+	assert.False(t, ok, "no cluster, no notice")
+}

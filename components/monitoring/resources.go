@@ -124,6 +124,11 @@ func New(ctx *pulumi.Context, name string, args Args, opts ...pulumi.ResourceOpt
 			return nil, err
 		}
 	}
+	if args.Cluster != nil {
+		if err := lifecycleNotices(ctx, name, topics[false], parent); err != nil {
+			return nil, err
+		}
+	}
 
 	m.WarningTopicARN, m.CriticalTopicARN = topics[false].warning.Arn, topics[false].critical.Arn
 	m.HealthAlarms = health.ToStringMapOutput()
@@ -133,6 +138,31 @@ func New(ctx *pulumi.Context, name string, args Args, opts ...pulumi.ResourceOpt
 		"warningTopicArn": m.WarningTopicARN, "criticalTopicArn": m.CriticalTopicARN,
 		"healthAlarms": m.HealthAlarms, "alarmNames": m.AlarmNames, "dashboardName": m.DashboardName,
 	})
+}
+
+// EKSLifecyclePattern matches AWS Health's notices of an EKS version's end of standard support
+// (and other planned EKS lifecycle changes), sent weeks ahead, per region.
+const EKSLifecyclePattern = `{"source":["aws.health"],"detail-type":["AWS Health Event"],` +
+	`"detail":{"service":["EKS"],"eventTypeCode":["AWS_EKS_PLANNED_LIFECYCLE_EVENT"]}}`
+
+// lifecycleNotices sends AWS Health's EKS lifecycle notices to the warning topic: the alarm
+// before a Kubernetes version leaves standard support (and AWS upgrades a STANDARD cluster
+// itself). The notice lists the affected clusters; every stack of the account's region gets it.
+func lifecycleNotices(ctx *pulumi.Context, name string, ch *channel, parent pulumi.ResourceOption) error {
+	rule, err := cloudwatch.NewEventRule(ctx, name+"-eks-lifecycle", &cloudwatch.EventRuleArgs{
+		Name:         pulumi.String(name + "-eks-lifecycle"),
+		Description:  pulumi.String("AWS Health: planned EKS lifecycle events (a Kubernetes version's end of standard support) to " + name + "'s warning topic"),
+		EventPattern: pulumi.String(EKSLifecyclePattern),
+	}, parent)
+	if err != nil {
+		return fmt.Errorf("creating the EKS lifecycle rule: %w", err)
+	}
+	if _, err := cloudwatch.NewEventTarget(ctx, name+"-eks-lifecycle", &cloudwatch.EventTargetArgs{
+		Rule: rule.Name, Arn: ch.warning.Arn,
+	}, parent); err != nil {
+		return fmt.Errorf("targeting the EKS lifecycle rule: %w", err)
+	}
+	return nil
 }
 
 // channel is a region's pair of topics.
@@ -149,12 +179,12 @@ func newChannel(ctx *pulumi.Context, name string, a Args, account pulumi.StringO
 	if len(provider) > 0 {
 		ch.provider = provider[0]
 	}
-	publishers := []string{"cloudwatch.amazonaws.com", "budgets.amazonaws.com"}
+	publishers := []string{"cloudwatch.amazonaws.com", "budgets.amazonaws.com", "events.amazonaws.com"}
 	root := account.ApplyT(func(acct string) string { return "arn:" + partition + ":iam::" + acct + ":root" }).(pulumi.StringOutput)
 	keyPolicy := root.ApplyT(func(r string) string {
 		return iampolicy.Document{Version: "2012-10-17", Statement: []iampolicy.Statement{
 			{Sid: "AccountAdministers", Effect: "Allow", Principal: map[string]any{"AWS": r}, Action: []string{"kms:*"}, Resource: "*"},
-			{Sid: "AlarmsAndBudgetsPublish", Effect: "Allow", Principal: map[string]any{"Service": publishers},
+			{Sid: "AlarmsBudgetsAndEventsPublish", Effect: "Allow", Principal: map[string]any{"Service": publishers},
 				Action: []string{"kms:Decrypt", "kms:GenerateDataKey*"}, Resource: "*"},
 		}}.JSON()
 	}).(pulumi.StringOutput)
@@ -182,7 +212,7 @@ func newChannel(ctx *pulumi.Context, name string, a Args, account pulumi.StringO
 				{Sid: "AccountManages", Effect: "Allow", Principal: map[string]any{"AWS": r}, Resource: arn, Action: []string{
 					"sns:Publish", "sns:Subscribe", "sns:Receive", "sns:GetTopicAttributes", "sns:SetTopicAttributes",
 					"sns:ListSubscriptionsByTopic", "sns:AddPermission", "sns:RemovePermission", "sns:DeleteTopic"}},
-				{Sid: "AlarmsAndBudgetsPublish", Effect: "Allow", Principal: map[string]any{"Service": publishers},
+				{Sid: "AlarmsBudgetsAndEventsPublish", Effect: "Allow", Principal: map[string]any{"Service": publishers},
 					Action: []string{"sns:Publish"}, Resource: arn,
 					Condition: map[string]map[string]string{"StringEquals": {"aws:SourceAccount": acct}}},
 				{Sid: "TLSOnly", Effect: "Deny", Principal: map[string]any{"AWS": "*"}, Action: []string{"sns:Publish"}, Resource: arn,

@@ -106,6 +106,8 @@ var createOnly = map[string][]string{
 	"aws:cloudwatch/dashboard:Dashboard":                       {"dashboardName"},
 	"aws:cloudwatch/logMetricFilter:LogMetricFilter":           {"name", "logGroupName"},
 	"aws:budgets/budget:Budget":                                {"name", "accountId"},
+	"aws:cloudwatch/eventRule:EventRule":                       {"name", "namePrefix", "eventBusName"},
+	"aws:cloudwatch/eventTarget:EventTarget":                   {"rule", "targetId", "eventBusName"},
 	"aws:ecr/repository:Repository":                            {"name", "encryptionConfigurations"},
 	"aws:ecr/lifecyclePolicy:LifecyclePolicy":                  {"repository", "policy"},
 	"aws:ecr/repositoryPolicy:RepositoryPolicy":                {"repository"},
