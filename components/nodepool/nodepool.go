@@ -6,6 +6,7 @@ package nodepool
 
 import (
 	"fmt"
+	"regexp"
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ec2"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/eks"
@@ -212,7 +213,7 @@ func New(ctx *pulumi.Context, name string, args Args, opts ...pulumi.ResourceOpt
 		InstanceTypes: pulumi.ToStringArray(args.InstanceTypes),
 		AmiType:       pulumi.String(amiType),
 		ScalingConfig: eks.NodeGroupScalingConfigArgs{
-			MinSize: pulumi.Int(args.MinSize), MaxSize: pulumi.Int(args.MaxSize), DesiredSize: pulumi.Int(args.DesiredSize),
+			MinSize: pulumi.Int(args.MinSize), MaxSize: pulumi.Int(args.MaxSize), DesiredSize: liveDesiredSize(ctx, name, args, np),
 		},
 		UpdateConfig:     eks.NodeGroupUpdateConfigArgs{MaxUnavailablePercentage: pulumi.Int(args.MaxUnavailablePercent)},
 		NodeRepairConfig: eks.NodeGroupNodeRepairConfigArgs{Enabled: pulumi.Bool(true)},
@@ -223,7 +224,8 @@ func New(ctx *pulumi.Context, name string, args Args, opts ...pulumi.ResourceOpt
 			Version: lt.LatestVersion.ApplyT(func(v int) string { return fmt.Sprint(v) }).(pulumi.StringOutput),
 		},
 	}, parent,
-		// The autoscaler owns the current size; Pulumi sets it only at creation.
+		// The autoscaler owns the current size; Pulumi sets it only at creation (a
+		// replacement included: liveDesiredSize).
 		pulumi.IgnoreChanges([]string{"scalingConfig.desiredSize"}),
 		// Nodes cannot join before their role can; nor may the role lose its policies first.
 		pulumi.DependsOn(attachments))
@@ -237,4 +239,39 @@ func New(ctx *pulumi.Context, name string, args Args, opts ...pulumi.ResourceOpt
 		"nodeGroupName": np.NodeGroupName, "nodeGroupArn": np.NodeGroupARN,
 		"roleArn": np.RoleARN, "capacityType": np.CapacityType,
 	})
+}
+
+// liveDesiredSize is the size a new node group of the pool starts at: the size the pool's current
+// group runs at (the autoscaler's), within MinSize and MaxSize, or DesiredSize when there is none.
+// Changing instance types, capacity type, subnets or AMI type replaces the group, and the
+// engine creates a replacement from the program's inputs (ignoreChanges does not apply to it),
+// so without this a pool autoscaled to 20 nodes would come back at MinSize and evict onto it
+// (review 2026-11-30 #9). The pool's groups are found by their autonamed names (<name>-<7 hex>).
+// A preview shows DesiredSize: the lookup runs during `up` only, so a preview of a new stack
+// stays fully known (its cost estimate reads the size).
+func liveDesiredSize(ctx *pulumi.Context, name string, args Args, pool *NodePool) pulumi.IntOutput {
+	if ctx.DryRun() {
+		return pulumi.Int(args.DesiredSize).ToIntOutput()
+	}
+	own := regexp.MustCompile("^" + regexp.QuoteMeta(name) + "-[0-9a-f]{7}$")
+	return args.ClusterName.ToStringOutput().ApplyT(func(cluster string) (int, error) {
+		groups, err := eks.GetNodeGroups(ctx, &eks.GetNodeGroupsArgs{ClusterName: cluster}, pulumi.Parent(pool))
+		if err != nil {
+			return 0, fmt.Errorf("listing the node groups of cluster %s: %w", cluster, err)
+		}
+		size := args.DesiredSize
+		for _, g := range groups.Names {
+			if !own.MatchString(g) {
+				continue
+			}
+			live, err := eks.LookupNodeGroup(ctx, &eks.LookupNodeGroupArgs{ClusterName: cluster, NodeGroupName: g}, pulumi.Parent(pool))
+			if err != nil {
+				return 0, fmt.Errorf("reading node group %s: %w", g, err)
+			}
+			for _, sc := range live.ScalingConfigs {
+				size = max(size, sc.DesiredSize)
+			}
+		}
+		return min(max(size, args.MinSize), args.MaxSize), nil
+	}).(pulumi.IntOutput)
 }

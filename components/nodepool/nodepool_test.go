@@ -1,12 +1,14 @@
 package nodepool
 
 import (
+	"strconv"
 	"testing"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/scalemate/infra/internal/fakecloud"
 	"github.com/scalemate/infra/internal/mocktest"
 )
 
@@ -124,6 +126,33 @@ func TestInvalidArgsRegisterNothing(t *testing.T) {
 			c.edit(&args)
 			rec, err := run(args)
 			rec.Refused(t, err, `invalid nodepool args for "pool"`, c.want)
+		})
+	}
+}
+
+// Review 2026-11-30 #9: a pool's new node group (a replacement, when instance types or capacity
+// type change) starts at the size its current group was autoscaled to, within the pool's
+// bounds; other pools' groups (a name that only shares the prefix) do not count.
+func TestNewGroupStartsAtTheLiveSize(t *testing.T) {
+	for _, c := range []struct {
+		name     string
+		names    string
+		live     int
+		want     float64
+		minDesir int
+	}{
+		{"no group yet", `[]`, 0, 1, 0},
+		{"autoscaled to 3", `["pool-1a2b3c4","pool-gpu-9f8e7d6"]`, 3, 3, 0},
+		{"beyond the new maximum", `["pool-1a2b3c4"]`, 9, 5, 0},
+		{"another pool's group", `["pool-gpu-9f8e7d6"]`, 4, 2, 2},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			t.Setenv(fakecloud.LiveInvokesEnv, `aws:eks/getNodeGroups:getNodeGroups={"clusterName":"demo","id":"demo","names":`+c.names+`};`+
+				`aws:eks/getNodeGroup:getNodeGroup={"clusterName":"demo","nodeGroupName":"pool-1a2b3c4","scalingConfigs":[{"minSize":1,"maxSize":9,"desiredSize":`+strconv.Itoa(c.live)+`}]}`)
+			args := baseArgs()
+			args.MinSize, args.MaxSize, args.DesiredSize = 1, 5, c.minDesir
+			_, ng := mustRun(t, args)
+			assert.Equal(t, c.want, ng.Input("scalingConfig").(map[string]any)["desiredSize"])
 		})
 	}
 }

@@ -5,7 +5,9 @@
 package fakecloud
 
 import (
+	"encoding/json"
 	"fmt"
+	"os"
 	"strings"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
@@ -116,9 +118,27 @@ func Outputs(token, name string, inputs resource.PropertyMap) resource.PropertyM
 	return state
 }
 
+// LiveInvokesEnv answers invokes as a changed account would (the node groups a cluster runs
+// and their autoscaled sizes): `<token>=<JSON object>`, several separated by ";". Tests set it;
+// without it the fake account has no node group yet.
+const LiveInvokesEnv = "SCALEMATE_FAKE_INVOKES"
+
 // Invoke answers the invokes the program makes; any other token is an error.
 func Invoke(token string, args resource.PropertyMap) (resource.PropertyMap, error) {
+	for _, answer := range strings.Split(os.Getenv(LiveInvokesEnv), ";") {
+		if tok, result, ok := strings.Cut(answer, "="); ok && tok == token {
+			var m map[string]any
+			if err := json.Unmarshal([]byte(result), &m); err != nil {
+				return nil, fmt.Errorf("%s: the answer to %s is not a JSON object: %w", LiveInvokesEnv, token, err)
+			}
+			return resource.NewPropertyMapFromMap(m), nil
+		}
+	}
 	switch token {
+	case "aws:eks/getNodeGroups:getNodeGroups":
+		return resource.NewPropertyMapFromMap(map[string]any{
+			"clusterName": args["clusterName"].StringValue(), "id": args["clusterName"].StringValue(), "names": []any{},
+		}), nil
 	case "aws:index/getCallerIdentity:getCallerIdentity":
 		return resource.NewPropertyMapFromMap(map[string]any{
 			"accountId": AccountID, "id": AccountID, "userId": "AIDAFAKE",
