@@ -3,9 +3,11 @@ STACK ?= dev
 GO    ?= go
 POLICY_CONFIG ?=
 
+# Everything the Kubernetes provider deploys: excluded, with its dependents, by `make foundation`.
+KUBERNETES_LAYER = **pulumi:providers:kubernetes::**
 ACTIONLINT ?= github.com/rhysd/actionlint/cmd/actionlint@v1.7.12
 
-.PHONY: help deps build test test-unit test-engine preview plan check fmt packs cli lint-workflows bench rollback preflight
+.PHONY: help deps build test test-unit test-engine preview plan check fmt packs cli lint-workflows bench rollback preflight foundation
 
 help:
 	@echo "make preview STACK=dev  offline engine preview with both policy packs and the cost estimate (no AWS account)"
@@ -66,6 +68,13 @@ preflight: deps
 
 rollback: packs
 	scripts/rollback.sh $(STACK)
+
+# The AWS half of a stack (the VPC, the cluster, the in-VPC runner, the data tier), everything
+# but what goes through the Kubernetes provider: the first deploy of a stack whose API endpoint
+# is private, from outside the VPC (README, "Before the first deploy"). Needs AWS credentials.
+foundation: packs
+	pulumi up --stack $(STACK) --yes --exclude '$(KUBERNETES_LAYER)' --exclude-dependents \
+		--policy-pack bin/scalemate-security --policy-pack bin/scalemate-cost
 
 lint-workflows:
 	$(GO) run $(ACTIONLINT) -shellcheck= .github/workflows/*.yml

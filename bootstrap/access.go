@@ -21,10 +21,10 @@ func BoundaryName(env string) string { return "scalemate-" + env + "-boundary" }
 // every resource `Environment`), for environments that share an account.
 func otherEnvironment(env string) []iampolicy.Statement {
 	return []iampolicy.Statement{
-		{Sid: "NotOtherEnvironments", Effect: "Deny", Action: []string{"*"}, Resource: "*", Condition: map[string]map[string]string{
+		{Sid: "NotOtherEnvironments", Effect: "Deny", Action: []string{"*"}, Resource: "*", Condition: iampolicy.Condition{
 			"StringNotEquals": {"aws:ResourceTag/Environment": env}, "Null": {"aws:ResourceTag/Environment": "false"},
 		}},
-		{Sid: "NoOtherEnvironmentTags", Effect: "Deny", Action: []string{"*"}, Resource: "*", Condition: map[string]map[string]string{
+		{Sid: "NoOtherEnvironmentTags", Effect: "Deny", Action: []string{"*"}, Resource: "*", Condition: iampolicy.Condition{
 			"StringNotEquals": {"aws:RequestTag/Environment": env}, "Null": {"aws:RequestTag/Environment": "false"},
 		}},
 	}
@@ -53,7 +53,7 @@ func boundaryPolicy(a account, env string) string {
 func deployAccess(a account, env, bucketARN, keyARN string) string {
 	stack := "scalemate/" + env
 	role := a.arn("iam", "role/scalemate-"+env+"-*")
-	withBoundary := map[string]map[string]string{"StringEquals": {"iam:PermissionsBoundary": a.arn("iam", "policy/"+BoundaryName(env))}}
+	withBoundary := iampolicy.Condition{"StringEquals": {"iam:PermissionsBoundary": a.arn("iam", "policy/"+BoundaryName(env))}}
 	return iampolicy.Document{Version: "2012-10-17", Statement: append([]iampolicy.Statement{
 		{Sid: "ListState", Effect: "Allow", Action: []string{"s3:ListBucket", "s3:GetBucketVersioning"}, Resource: bucketARN},
 		{Sid: "ReadAllStateMeta", Effect: "Allow", Action: []string{"s3:GetObject"}, Resource: bucketARN + "/.pulumi/meta.yaml"},
@@ -101,7 +101,7 @@ func previewAccess(a account, env, bucketARN, keyARN string) string {
 		{Sid: "StackLock", Effect: "Allow", Action: []string{"s3:PutObject", "s3:DeleteObject"}, Resource: bucketARN + "/.pulumi/locks/*/" + stack + "/*"},
 		{Sid: "StateKey", Effect: "Allow", Action: []string{"kms:Decrypt", "kms:DescribeKey"}, Resource: keyARN},
 		{Sid: "OwnSecrets", Effect: "Allow", Action: []string{"secretsmanager:GetSecretValue"}, Resource: "arn:" + a.Partition + ":secretsmanager:*:" + a.ID + ":secret:scalemate-" + env + "*"},
-		{Sid: "OwnSecretsKeys", Effect: "Allow", Action: []string{"kms:Decrypt"}, Resource: "*", Condition: map[string]map[string]string{
+		{Sid: "OwnSecretsKeys", Effect: "Allow", Action: []string{"kms:Decrypt"}, Resource: "*", Condition: iampolicy.Condition{
 			"StringLike": {"kms:ViaService": "secretsmanager.*.amazonaws.com"}, "StringEquals": {"kms:CallerAccount": a.ID},
 		}},
 	}}.JSON()
@@ -123,7 +123,7 @@ func stateGuards(a account, envs []string, bucketARN string) []iampolicy.Stateme
 				bucketARN + "/.pulumi/stacks/" + stack + ".json*", bucketARN + "/.pulumi/history/" + stack + "/*",
 				bucketARN + "/.pulumi/backups/" + stack + "/*", bucketARN + "/.pulumi/locks/*/" + stack + "/*",
 			},
-			Condition: map[string]map[string]string{
+			Condition: iampolicy.Condition{
 				"ArnLike":    {"aws:PrincipalArn": a.arn("iam", "role/"+githubRoleName("*"))},
 				"ArnNotLike": {"aws:PrincipalArn": a.arn("iam", "role/"+githubRoleName("*-"+env))},
 			},

@@ -307,3 +307,15 @@ func TestOneAccountPerEnvironment(t *testing.T) {
 		assert.Empty(t, rec.All(), "nothing registered")
 	}
 }
+
+// Review #1: the account's CodeBuild credential for GitHub, through a CodeConnections
+// connection, which the stacks' runner webhooks need.
+func TestRunnerConnection(t *testing.T) {
+	rec := runBootstrap(t)
+	conn := rec.Must(t, "aws:codeconnections/connection:Connection", "github")
+	assert.Equal(t, "GitHub", conn.Input("providerType"))
+	cred := rec.Must(t, "aws:codebuild/sourceCredential:SourceCredential", "github")
+	assert.Equal(t, "CODECONNECTIONS", cred.Input("authType"))
+	assert.Equal(t, "GITHUB", cred.Input("serverType"))
+	assert.Contains(t, cred.Input("token"), "connection", "the connection's ARN")
+}

@@ -1,9 +1,10 @@
 // Command bootstrap is the Pulumi program for what the ScaleMate stacks stand on, created once
 // per AWS account: an S3 state bucket (versioned, KMS-encrypted, public access blocked, TLS
 // only, old versions expired), the KMS key the stacks use as their secrets provider
-// (awskms://alias/scalemate-pulumi), the GitHub Actions OIDC provider, and per environment a
-// deploy role (assumable only by workflows running in that GitHub environment) plus one
-// read-only preview role for pull requests.
+// (awskms://alias/scalemate-pulumi), the GitHub Actions OIDC provider, the GitHub connection
+// the stacks' in-VPC CodeBuild runners use, and per environment a permissions boundary, a deploy
+// role (assumable only by workflows running in that GitHub environment) and a read-only preview
+// role for pull requests and drift checks.
 package main
 
 import (
@@ -14,6 +15,8 @@ import (
 	"strings"
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/codebuild"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/codeconnections"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/iam"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/kms"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/s3"
@@ -84,6 +87,10 @@ func run(ctx *pulumi.Context) error {
 	if err != nil {
 		return err
 	}
+	github, err := runnerConnection(ctx)
+	if err != nil {
+		return err
+	}
 	deployRoles, previewRoles, boundaries := pulumi.StringMap{}, pulumi.StringMap{}, pulumi.StringMap{}
 	for _, env := range envs {
 		boundary, err := iam.NewPolicy(ctx, "boundary-"+env, &iam.PolicyArgs{
@@ -126,7 +133,28 @@ func run(ctx *pulumi.Context) error {
 	ctx.Export("deployRoleArns", deployRoles)
 	ctx.Export("previewRoleArns", previewRoles)
 	ctx.Export("permissionsBoundaryArns", boundaries)
+	ctx.Export("githubConnectionArn", github.Arn)
 	return nil
+}
+
+// runnerConnection is how CodeBuild reaches GitHub for the stacks' in-VPC runners: a
+// CodeConnections connection (a GitHub App installation; it stays PENDING until someone
+// completes the handshake in the console once) and the account's CodeBuild source credential
+// for GitHub that uses it. CodeBuild allows one credential per server type and region, hence here
+// and not per stack. The stacks' runner webhooks fail until the connection is AVAILABLE.
+func runnerConnection(ctx *pulumi.Context) (*codeconnections.Connection, error) {
+	conn, err := codeconnections.NewConnection(ctx, "github", &codeconnections.ConnectionArgs{
+		Name: pulumi.String("scalemate-github"), ProviderType: pulumi.String("GitHub"),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("creating the GitHub connection: %w", err)
+	}
+	if _, err := codebuild.NewSourceCredential(ctx, "github", &codebuild.SourceCredentialArgs{
+		AuthType: pulumi.String("CODECONNECTIONS"), ServerType: pulumi.String("GITHUB"), Token: conn.Arn,
+	}); err != nil {
+		return nil, fmt.Errorf("creating CodeBuild's GitHub credential: %w", err)
+	}
+	return conn, nil
 }
 
 // hostedEnvironments is the environments this account's bootstrap creates roles for. With
@@ -186,7 +214,7 @@ func githubRole(ctx *pulumi.Context, name string, provider pulumi.StringOutput, 
 		return iampolicy.Document{Version: "2012-10-17", Statement: []iampolicy.Statement{{
 			Effect: "Allow", Principal: map[string]any{"Federated": arn},
 			Action: []string{"sts:AssumeRoleWithWebIdentity"},
-			Condition: map[string]map[string]string{
+			Condition: iampolicy.Condition{
 				"StringEquals": {githubIssuer + ":aud": "sts.amazonaws.com"},
 				"StringLike":   {githubIssuer + ":sub": sub},
 			},

@@ -71,6 +71,18 @@ func boundRoles(ctx *pulumi.Context, spec *stacks.Spec, provider *aws.Provider) 
 	})
 }
 
+// previewRoles is the bootstrap program's preview role of this stack
+// (scalemate-github-preview-<stack>, in the stack's account), when scalemate:ci.previewRole.
+func previewRoles(ctx *pulumi.Context, spec *stacks.Spec, provider *aws.Provider) map[string]pulumi.StringInput {
+	if !spec.CI.PreviewRole {
+		return nil
+	}
+	account := aws.GetCallerIdentityOutput(ctx, aws.GetCallerIdentityOutputArgs{}, pulumi.Provider(provider)).AccountId()
+	return map[string]pulumi.StringInput{
+		"pipeline": pulumi.Sprintf("arn:%s:iam::%s:role/scalemate-github-preview-%s", iampolicy.Partition(spec.Region), account, spec.Stack),
+	}
+}
+
 // PoolLabel is the node label naming a node's pool; workloads select pools with it.
 const PoolLabel = "scalemate.io/pool"
 
@@ -135,7 +147,9 @@ func Deploy(ctx *pulumi.Context, spec *stacks.Spec) error {
 		Version:           spec.Cluster.Version,
 		SupportType:       spec.Cluster.SupportType,
 		SubnetIDs:         net.PrivateSubnetIDs,
+		VPCID:             net.VPCID,
 		PublicAccessCIDRs: spec.Cluster.PublicAccessCIDRs,
+		PreviewRoleARNs:   previewRoles(ctx, spec, p.AWS),
 		AdminRoleARNs:     spec.Cluster.AdminRoleARNs,
 		ViewRoleARNs:      spec.Cluster.ViewRoleARNs,
 		LogTypes:          spec.Cluster.LogTypes,

@@ -14,15 +14,22 @@ import (
 	"github.com/scalemate/infra/components/postgres"
 	"github.com/scalemate/infra/components/redis"
 	"github.com/scalemate/infra/components/registry"
+	"github.com/scalemate/infra/components/runner"
 	"github.com/scalemate/infra/internal/validate"
 	"github.com/scalemate/infra/stacks"
 )
+
+// RunnerSuffix names the stack's pipeline runner: <project>-<stack>-runner, the CodeBuild
+// project the workflows' runs-on label names.
+const RunnerSuffix = "-runner"
 
 // platform holds the Kubernetes baseline and the image registry settings from the stack.
 type platform struct {
 	name     string
 	baseline k8sbaseline.Args
 	registry registry.Args
+	// runner is the in-VPC pipeline runner; nil when scalemate:ci.runner is false.
+	runner *runner.Args
 }
 
 // namespaceSizes are each tier's quotas and container defaults for the app and platform
@@ -97,7 +104,20 @@ func planPlatform(spec *stacks.Spec) (*platform, error) {
 			ForceDelete: spec.Tier == stacks.Dev, Protect: spec.Tier == stacks.Prod,
 		},
 	}
+	if spec.CI.PreviewRole {
+		pl.baseline.PreviewGroup = cluster.PreviewGroup
+	}
+	if spec.CI.Runner {
+		pl.runner = &runner.Args{
+			Region: spec.Region, Repository: spec.CI.Repository, ComputeType: spec.CI.ComputeType, LogRetentionDays: spec.LogRetentionDays,
+		}
+	}
 	var errs []error
+	if pl.runner != nil {
+		if err := pl.runner.Check(prefix + RunnerSuffix); err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", stacks.KeyCI, err))
+		}
+	}
 	if err := pl.baseline.Check(prefix); err != nil {
 		errs = append(errs, fmt.Errorf("kubernetes baseline (%s, %s): %w", stacks.KeyCluster, stacks.KeyApp, err))
 	}
@@ -158,6 +178,15 @@ func deployPlatform(ctx *pulumi.Context, spec *stacks.Spec, pl *platform, p *Pro
 	reg, err := registry.New(ctx, pl.name, pl.registry, pulumi.Providers(p.AWS))
 	if err != nil {
 		return nil, nil, err
+	}
+	if pl.runner != nil {
+		r := *pl.runner
+		r.VPCID, r.SubnetIDs, r.APISecurityGroupID = net.VPCID, net.PrivateSubnetIDs, cl.APISecurityGroupID
+		run, err := runner.New(ctx, pl.name+RunnerSuffix, r, pulumi.Providers(p.AWS))
+		if err != nil {
+			return nil, nil, err
+		}
+		ctx.Export("runnerProject", run.ProjectName)
 	}
 	b := pl.baseline
 	b.ClusterName, b.VPCID, b.OIDCProviderARN, b.OIDCIssuerURL = cl.Name, net.VPCID, cl.OIDCProviderARN, cl.OIDCIssuerURL

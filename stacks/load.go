@@ -83,7 +83,7 @@ func Resolve(project, stack string, cfg map[string]string) (*Spec, error) {
 	}{
 		{KeyNetwork, &spec.Network}, {KeyCluster, &spec.Cluster},
 		{KeyPostgres, &spec.Postgres}, {KeyRedis, &spec.Redis}, {KeyBackup, &spec.Backup}, {KeyEdge, &spec.Edge},
-		{KeyMonitoring, &spec.Monitoring}, {KeyApp, &spec.App},
+		{KeyMonitoring, &spec.Monitoring}, {KeyApp, &spec.App}, {KeyCI, &spec.CI},
 	} {
 		if raw, ok := cfg[kv.key]; ok {
 			decodeStrict(&p, kv.key, raw, kv.dst)

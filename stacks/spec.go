@@ -32,6 +32,7 @@ const (
 	KeyEdge             = "scalemate:edge"
 	KeyMonitoring       = "scalemate:monitoring"
 	KeyApp              = "scalemate:app"
+	KeyCI               = "scalemate:ci"
 	// KeyOnCallWebhook is the on-call tool's HTTPS endpoint (a secret: it embeds a key).
 	KeyOnCallWebhook = "scalemate:onCallWebhookUrl"
 	// KeyPermissionsBoundary is the IAM policy every role of the stack carries as its
@@ -41,7 +42,7 @@ const (
 
 // Keys lists every config key the program reads.
 var Keys = []string{KeyRegion, KeyTier, KeyOwner, KeyLogRetentionDays, KeyNetwork, KeyCluster, KeyNodePools, KeyPostgres, KeyRedis,
-	KeyBackup, KeyEdge, KeyMonitoring, KeyApp, KeyOnCallWebhook, KeyPermissionsBoundary}
+	KeyBackup, KeyEdge, KeyMonitoring, KeyApp, KeyCI, KeyOnCallWebhook, KeyPermissionsBoundary}
 
 // Spec is the complete, validated settings of one environment.
 type Spec struct {
@@ -83,6 +84,8 @@ type Spec struct {
 	OnCallWebhookURL string
 	// App is scalemate:app.
 	App App
+	// CI is scalemate:ci.
+	CI CI
 }
 
 // Network is the VPC layout (scalemate:network).

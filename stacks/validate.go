@@ -111,6 +111,7 @@ func (s *Spec) validate(p *validate.Problems) {
 		p.Addf(KeyOnCallWebhook, "must be an https:// URL (SNS delivers alarms to it over TLS)")
 	}
 	s.validateEdge(p)
+	s.validateCI(p)
 	s.validateApp(p)
 	s.validateTier(p)
 }

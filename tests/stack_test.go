@@ -243,7 +243,7 @@ func TestStackFilesUseKnownKeys(t *testing.T) {
 
 // ResourceCounts are the registrations per stack (components included). A change here is a
 // change in what `pulumi up` creates: update it on purpose, with the reason in the commit.
-var ResourceCounts = map[string]int{"dev": 273, "staging": 312, "prod": 326}
+var ResourceCounts = map[string]int{"dev": 287, "staging": 326, "prod": 340}
 
 func TestStackResourceCounts(t *testing.T) {
 	for stack, want := range ResourceCounts {
@@ -340,4 +340,35 @@ func TestAddonsPinnedPerStack(t *testing.T) {
 			assert.Equal(t, cluster.AddonVersions[name], a.Input("addonVersion"), "%s %s", stack, name)
 		}
 	}
+}
+
+// Review 2026-11-30 #1, #3 and #13: every stack has its in-VPC runner admitted to the private
+// API (and nothing public), and the bootstrap's preview role of the stack reads and dry-runs
+// through its access entry. Both can be turned off.
+func TestPipelineReachesThePrivateCluster(t *testing.T) {
+	for stack := range tierExpectations {
+		rec := mustRunStack(t, stack)
+		vpc := rec.Must(t, typeCluster, "scalemate-"+stack).Input("vpcConfig").(map[string]any)
+		assert.Equal(t, false, vpc["endpointPublicAccess"], stack)
+		assert.Equal(t, []any{"scalemate-" + stack + "-api-id"}, vpc["securityGroupIds"], stack)
+		project := rec.Must(t, "aws:codebuild/project:Project", "scalemate-"+stack+"-runner")
+		assert.Equal(t, "scalemate-"+stack+"-runner", project.Input("name"), "the workflows' runs-on label names it")
+		rule := rec.Must(t, "aws:ec2/securityGroupRule:SecurityGroupRule", "scalemate-"+stack+"-runner-to-cluster-api")
+		assert.Equal(t, "scalemate-"+stack+"-api-id", rule.Input("securityGroupId"))
+		entry := rec.Must(t, "aws:eks/accessEntry:AccessEntry", "scalemate-"+stack+"-preview-pipeline")
+		assert.Equal(t, "arn:aws:iam::123456789012:role/scalemate-github-preview-"+stack, entry.Input("principalArn"))
+		rec.Must(t, "kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicy", "scalemate-"+stack+"-preview-dry-run-only")
+	}
+	for _, w := range []string{"deploy-stack.yml", "rollback.yml", "drift.yml", "pull-request.yml"} {
+		b, err := os.ReadFile(filepath.Join("..", ".github", "workflows", w))
+		require.NoError(t, err)
+		assert.Contains(t, string(b), "runs-on: codebuild-scalemate-${{", "%s runs its Kubernetes-touching job on the stack's runner", w)
+	}
+
+	rec, err := runStack(t, "dev", func(cfg map[string]string) { cfg[stacks.KeyCI] = `{"runner":false,"previewRole":false}` })
+	require.NoError(t, err)
+	assert.Empty(t, rec.OfType("aws:codebuild/project:Project"))
+	assert.Empty(t, rec.OfType("kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicy"))
+	_, err = runStack(t, "dev", func(cfg map[string]string) { cfg[stacks.KeyCI] = `{"repository":"scalemate"}` })
+	assert.ErrorContains(t, err, `scalemate:ci.repository: "scalemate" is not a GitHub repository (owner/name)`)
 }

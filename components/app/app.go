@@ -486,7 +486,7 @@ func (b *builder) identity(namespace, account string, secrets []string) (*corev1
 			for i, arn := range resources {
 				statements = append(statements, iampolicy.Statement{
 					Sid: fmt.Sprintf("DecryptOwnSecret%d", i), Effect: "Allow", Action: []string{"kms:Decrypt"}, Resource: "*",
-					Condition: map[string]map[string]string{
+					Condition: iampolicy.Condition{
 						"StringEquals": {"kms:ViaService": "secretsmanager." + region + ".amazonaws.com"},
 						"StringLike":   {"kms:EncryptionContext:SecretARN": arn},
 					},

@@ -300,7 +300,7 @@ func New(ctx *pulumi.Context, name string, args Args, opts ...pulumi.ResourceOpt
 		return []iampolicy.Statement{{
 			Sid: "CloudFrontOnly", Effect: "Allow", Principal: map[string]any{"Service": "cloudfront.amazonaws.com"},
 			Action: []string{"s3:GetObject"}, Resource: v[0].(string) + "/*",
-			Condition: map[string]map[string]string{"StringEquals": {"AWS:SourceArn": v[1].(string)}},
+			Condition: iampolicy.Condition{"StringEquals": {"AWS:SourceArn": v[1].(string)}},
 		}}
 	}), parent); err != nil {
 		return nil, err

@@ -7,11 +7,13 @@ package cluster
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"regexp"
 	"slices"
 	"strings"
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/cloudwatch"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ec2"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/eks"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/iam"
 	"github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes"
@@ -35,6 +37,10 @@ var (
 	nodeAddons    = []string{"coredns", "aws-ebs-csi-driver", ObservabilityAddon}
 )
 
+// PreviewGroup is the Kubernetes group of the preview roles' access entries (no "system:"
+// prefix, which EKS refuses).
+const PreviewGroup = "scalemate:preview"
+
 // ObservabilityAddon is the CloudWatch agent and Fluent Bit addon. It writes to
 // /aws/containerinsights/<cluster>/{application,dataplane,host,performance}; create those log
 // groups with a retention first (pass them to InstallNodeAddons), or the agent creates them
@@ -53,6 +59,11 @@ type Args struct {
 	SupportType string
 	// SubnetIDs are the private subnets (2+ AZs) for the control plane's network interfaces. Required.
 	SubnetIDs pulumi.StringArrayInput
+	// VPCID, when set, gives the control plane an additional security group
+	// (APISecurityGroupID) that API clients inside the VPC (the pipeline's runner) are admitted
+	// to. Unlike the cluster security group EKS creates, it is on the control plane's network
+	// interfaces only, not on the nodes. Optional.
+	VPCID pulumi.StringInput
 	// PublicAccessCIDRs may reach the public endpoint; empty disables the public endpoint.
 	// The private endpoint is always on. Default none.
 	PublicAccessCIDRs []string
@@ -61,6 +72,11 @@ type Args struct {
 	// ViewRoleARNs get AmazonEKSViewPolicy (read-only, cluster-wide, no Secrets) through access
 	// entries: on-call engineers who look before they act. Default none.
 	ViewRoleARNs []string
+	// PreviewRoleARNs, by a stable label that names each access entry, get access entries in
+	// the Kubernetes group PreviewGroup and no access policy: what they may do is the RBAC and
+	// admission policy bound to that group (the Kubernetes baseline lets it read and dry-run,
+	// never write). Default none.
+	PreviewRoleARNs map[string]pulumi.StringInput
 	// LogTypes are the control-plane logs to keep. Default api, audit, authenticator.
 	LogTypes []string
 	// LogRetentionDays is the control-plane log group's retention. Default 30.
@@ -99,6 +115,9 @@ type Cluster struct {
 	CertificateAuthority pulumi.StringOutput `pulumi:"certificateAuthority"`
 	// SecurityGroupID is the cluster security group EKS created (nodes and control plane share it).
 	SecurityGroupID pulumi.StringOutput `pulumi:"securityGroupId"`
+	// APISecurityGroupID is the control plane's additional security group (Args.VPCID): admit
+	// an in-VPC API client with an ingress rule on 443 to it. Empty without VPCID.
+	APISecurityGroupID pulumi.StringOutput `pulumi:"apiSecurityGroupId"`
 	// OIDCProviderARN is the IAM OIDC provider for IRSA trust policies.
 	OIDCProviderARN pulumi.StringOutput `pulumi:"oidcProviderArn"`
 	// OIDCIssuerURL is the cluster's OIDC issuer (https://...).
@@ -145,14 +164,24 @@ func (a Args) validate(name string) error {
 		p.Addf("SubnetIDs", "must be set")
 	}
 	p.PublicAccessCIDRs("PublicAccessCIDRs", a.PublicAccessCIDRs)
-	all := append(slices.Clone(a.AdminRoleARNs), a.ViewRoleARNs...)
-	for i, arn := range all {
-		if slices.Index(all, arn) != i {
-			field := fmt.Sprintf("AdminRoleARNs[%d]", i)
-			if i >= len(a.AdminRoleARNs) {
-				field = fmt.Sprintf("ViewRoleARNs[%d]", i-len(a.AdminRoleARNs))
+	seen := map[string]bool{}
+	for _, list := range []struct {
+		field string
+		arns  []string
+	}{{"AdminRoleARNs", a.AdminRoleARNs}, {"ViewRoleARNs", a.ViewRoleARNs}} {
+		for i, arn := range list.arns {
+			if seen[arn] {
+				p.Addf(fmt.Sprintf("%s[%d]", list.field, i), "%q is listed twice (EKS allows one access entry per principal)", arn)
 			}
-			p.Addf(field, "%q is listed twice (EKS allows one access entry per principal)", arn)
+			seen[arn] = true
+		}
+	}
+	for label, arn := range a.PreviewRoleARNs {
+		if !validate.IsDNSLabel(label) {
+			p.Addf("PreviewRoleARNs."+label, "the label names an access entry: lower-case letters, digits and '-'")
+		}
+		if arn == nil {
+			p.Addf("PreviewRoleARNs."+label, "must be set")
 		}
 	}
 	for i, lt := range a.LogTypes {
@@ -226,6 +255,19 @@ func New(ctx *pulumi.Context, name string, args Args, opts ...pulumi.ResourceOpt
 		return nil, fmt.Errorf("granting cluster role the secrets key: %w", err)
 	}
 
+	var apiGroups pulumi.StringArray
+	c.APISecurityGroupID = pulumi.String("").ToStringOutput()
+	if args.VPCID != nil {
+		// No rules of its own: who may reach the API is added to it as separate rules.
+		sg, err := ec2.NewSecurityGroup(ctx, name+"-api", &ec2.SecurityGroupArgs{
+			VpcId:       args.VPCID,
+			Description: pulumi.String("Kubernetes API clients of cluster " + name + " inside the VPC"),
+		}, parent)
+		if err != nil {
+			return nil, fmt.Errorf("creating the API security group: %w", err)
+		}
+		apiGroups, c.APISecurityGroupID = pulumi.StringArray{sg.ID()}, sg.ID().ToStringOutput()
+	}
 	cluster, err := eks.NewCluster(ctx, name, &eks.ClusterArgs{
 		Name:    pulumi.String(name),
 		RoleArn: role.Arn,
@@ -235,6 +277,7 @@ func New(ctx *pulumi.Context, name string, args Args, opts ...pulumi.ResourceOpt
 			EndpointPrivateAccess: pulumi.Bool(true),
 			EndpointPublicAccess:  pulumi.Bool(len(args.PublicAccessCIDRs) > 0),
 			PublicAccessCidrs:     publicCIDRs(args.PublicAccessCIDRs),
+			SecurityGroupIds:      apiGroups,
 		},
 		EnabledClusterLogTypes: pulumi.ToStringArray(args.LogTypes),
 		EncryptionConfig: eks.ClusterEncryptionConfigArgs{
@@ -304,7 +347,7 @@ func New(ctx *pulumi.Context, name string, args Args, opts ...pulumi.ResourceOpt
 	}
 	return c, ctx.RegisterResourceOutputs(c, pulumi.Map{
 		"name": c.Name, "arn": c.ARN, "version": c.Version, "endpoint": c.Endpoint,
-		"certificateAuthority": c.CertificateAuthority, "securityGroupId": c.SecurityGroupID,
+		"certificateAuthority": c.CertificateAuthority, "securityGroupId": c.SecurityGroupID, "apiSecurityGroupId": c.APISecurityGroupID,
 		"oidcProviderArn": c.OIDCProviderARN, "oidcIssuerUrl": c.OIDCIssuerURL,
 		"secretsKeyArn": c.SecretsKeyARN, "kubeconfig": c.Kubeconfig,
 	})
@@ -439,6 +482,14 @@ func (c *Cluster) adminAccess(ctx *pulumi.Context, cluster *eks.Cluster, partiti
 			}, pulumi.Parent(c)); err != nil {
 				return fmt.Errorf("granting %s to %s: %w", g.policy, arn, err)
 			}
+		}
+	}
+	for _, label := range slices.Sorted(maps.Keys(c.args.PreviewRoleARNs)) {
+		if _, err := eks.NewAccessEntry(ctx, c.name+"-preview-"+label, &eks.AccessEntryArgs{
+			ClusterName: cluster.Name, PrincipalArn: c.args.PreviewRoleARNs[label], Type: pulumi.String("STANDARD"),
+			KubernetesGroups: pulumi.StringArray{pulumi.String(PreviewGroup)},
+		}, pulumi.Parent(c)); err != nil {
+			return fmt.Errorf("creating preview access entry %s: %w", label, err)
 		}
 	}
 	return nil

@@ -272,3 +272,28 @@ func TestInvalidArgsRegisterNothing(t *testing.T) {
 	})
 	rec.Refused(t, err, `name: "bad name!" is not an EKS cluster name`)
 }
+
+// Review 2026-11-30 #1 and #3: with VPCID the control plane gets an additional security group
+// (on its network interfaces only) that in-VPC API clients are admitted to, and preview roles
+// get access entries in PreviewGroup with no access policy.
+func TestAPISecurityGroupAndPreviewEntries(t *testing.T) {
+	args := baseArgs()
+	rec, _ := mustRun(t, args)
+	assert.Nil(t, theCluster(t, rec).Input("vpcConfig").(map[string]any)["securityGroupIds"], "no VPCID, no extra group")
+
+	args.VPCID = pulumi.String("vpc-1")
+	args.PreviewRoleARNs = map[string]pulumi.StringInput{"pipeline": pulumi.String("arn:aws:iam::123456789012:role/scalemate-github-preview-dev")}
+	rec, _ = mustRun(t, args)
+	sg := rec.Must(t, "aws:ec2/securityGroup:SecurityGroup", "demo-api")
+	assert.Equal(t, "vpc-1", sg.Input("vpcId"))
+	assert.Nil(t, sg.Input("ingress"), "admissions are separate rules")
+	assert.Equal(t, []any{"demo-api-id"}, theCluster(t, rec).Input("vpcConfig").(map[string]any)["securityGroupIds"])
+	entry := rec.Must(t, "aws:eks/accessEntry:AccessEntry", "demo-preview-pipeline")
+	assert.Equal(t, []any{PreviewGroup}, entry.Input("kubernetesGroups"))
+	assert.Equal(t, "arn:aws:iam::123456789012:role/scalemate-github-preview-dev", entry.Input("principalArn"))
+	assert.Empty(t, rec.OfType("aws:eks/accessPolicyAssociation:AccessPolicyAssociation"), "no access policy: RBAC decides")
+
+	args.PreviewRoleARNs = map[string]pulumi.StringInput{"Pipeline!": pulumi.String("x")}
+	rec, err := mocktest.Component(New, "demo", args)
+	rec.Refused(t, err, `PreviewRoleARNs.Pipeline!: the label names an access entry`)
+}

@@ -131,7 +131,7 @@ func autoscalerPolicy(clusterName pulumi.StringInput) pulumi.StringOutput {
 				Effect:   "Allow",
 				Action:   []string{"autoscaling:SetDesiredCapacity", "autoscaling:TerminateInstanceInAutoScalingGroup"},
 				Resource: "*",
-				Condition: map[string]map[string]string{"StringEquals": {
+				Condition: iampolicy.Condition{"StringEquals": {
 					"aws:ResourceTag/k8s.io/cluster-autoscaler/" + cluster: "owned",
 				}},
 			},

@@ -125,6 +125,10 @@ type Args struct {
 	// atomic install fails when its pods cannot be scheduled or resolve names, and a
 	// component's dependsOn does not reach its children. Default none.
 	ReleaseDependencies []pulumi.Resource
+	// PreviewGroup is the Kubernetes group of the pipeline's preview roles: it may read
+	// everything and dry-run any write, never write (RBAC plus a ValidatingAdmissionPolicy).
+	// Empty creates neither.
+	PreviewGroup string
 }
 
 // Baseline is the component resource.
@@ -441,6 +445,11 @@ func New(ctx *pulumi.Context, name string, args Args, opts ...pulumi.ResourceOpt
 		return nil, err
 	}
 
+	if args.PreviewGroup != "" {
+		if err := previewAccess(ctx, name, args.PreviewGroup, parent); err != nil {
+			return nil, err
+		}
+	}
 	storageClass, err := defaultStorageClass(ctx, name, parent)
 	if err != nil {
 		return nil, err

@@ -339,7 +339,7 @@ func TestClusterAutoscaler(t *testing.T) {
 	require.NotNil(t, scale)
 	require.NotNil(t, discover)
 	assert.ElementsMatch(t, []string{"autoscaling:SetDesiredCapacity", "autoscaling:TerminateInstanceInAutoScalingGroup"}, scale.Action)
-	assert.Equal(t, map[string]map[string]string{"StringEquals": {"aws:ResourceTag/k8s.io/cluster-autoscaler/scalemate-dev": "owned"}}, scale.Condition)
+	assert.Equal(t, iampolicy.Condition{"StringEquals": {"aws:ResourceTag/k8s.io/cluster-autoscaler/scalemate-dev": "owned"}}, scale.Condition)
 	assert.Nil(t, discover.Condition)
 	for _, a := range discover.Action {
 		assert.Regexp(t, `:(Describe|Get)`, a, "only reads are unconditioned")
@@ -531,4 +531,31 @@ func inlinePolicy(t *testing.T, role mocktest.Resource) string {
 	policies := role.Input("inlinePolicies").([]any)
 	require.Len(t, policies, 1)
 	return get(policies[0], "policy").(string)
+}
+
+// Review 2026-11-30 #3: the preview group may read and dry-run (RBAC authorizes a dry run as a
+// write), and an admission policy refuses every write of the group that is not a dry run.
+func TestPreviewGroupDryRunsOnly(t *testing.T) {
+	rec := run(t, baseArgs())
+	assert.Empty(t, rec.OfType("kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicy"), "no group, no policy")
+
+	args := baseArgs()
+	args.PreviewGroup = "scalemate:preview"
+	rec = run(t, args)
+	role := rec.Must(t, "kubernetes:rbac.authorization.k8s.io/v1:ClusterRole", "base-preview")
+	rule := role.Input("rules").([]any)[0].(map[string]any)
+	assert.Equal(t, []any{"get", "list", "watch", "create", "update", "patch", "bind", "escalate"}, rule["verbs"])
+	assert.NotContains(t, rule["verbs"], "delete")
+	binding := rec.Must(t, "kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding", "base-preview")
+	assert.Equal(t, []any{map[string]any{"apiGroup": "rbac.authorization.k8s.io", "kind": "Group", "name": "scalemate:preview"}}, binding.Input("subjects"))
+
+	policy := rec.Must(t, "kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicy", "base-preview-dry-run-only")
+	assert.Equal(t, "Fail", get(policy.Input("spec"), "failurePolicy"))
+	assert.Equal(t, []any{map[string]any{"name": "preview-group", "expression": `"scalemate:preview" in request.userInfo.groups`}}, get(policy.Input("spec"), "matchConditions"))
+	assert.Equal(t, DryRunOnlyExpression, get(policy.Input("spec"), "validations").([]any)[0].(map[string]any)["expression"])
+	ops := get(policy.Input("spec"), "matchConstraints", "resourceRules").([]any)[0].(map[string]any)
+	assert.Equal(t, []any{"CREATE", "UPDATE", "DELETE", "CONNECT"}, ops["operations"], "exec and port-forward are CONNECT")
+	assert.Equal(t, []any{"*", "*/*"}, ops["resources"], "subresources too")
+	pb := rec.Must(t, "kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicyBinding", "base-preview-dry-run-only")
+	assert.Equal(t, []any{"Deny"}, get(pb.Input("spec"), "validationActions"))
 }

@@ -214,9 +214,9 @@ func newChannel(ctx *pulumi.Context, name string, a Args, account pulumi.StringO
 					"sns:ListSubscriptionsByTopic", "sns:AddPermission", "sns:RemovePermission", "sns:DeleteTopic"}},
 				{Sid: "AlarmsBudgetsAndEventsPublish", Effect: "Allow", Principal: map[string]any{"Service": publishers},
 					Action: []string{"sns:Publish"}, Resource: arn,
-					Condition: map[string]map[string]string{"StringEquals": {"aws:SourceAccount": acct}}},
+					Condition: iampolicy.Condition{"StringEquals": {"aws:SourceAccount": acct}}},
 				{Sid: "TLSOnly", Effect: "Deny", Principal: map[string]any{"AWS": "*"}, Action: []string{"sns:Publish"}, Resource: arn,
-					Condition: map[string]map[string]string{"Bool": {"aws:SecureTransport": "false"}}},
+					Condition: iampolicy.Condition{"Bool": {"aws:SecureTransport": "false"}}},
 			}}.JSON()
 		}).(pulumi.StringOutput)
 		if _, err := sns.NewTopicPolicy(ctx, topicName, &sns.TopicPolicyArgs{Arn: topic.Arn, Policy: policy}, parent, ch.provider); err != nil {

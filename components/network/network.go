@@ -359,7 +359,7 @@ func flowLogs(ctx *pulumi.Context, name string, args Args, vpc *ec2.Vpc, account
 			return iampolicy.Document{Version: "2012-10-17", Statement: []iampolicy.Statement{{
 				Effect: "Allow", Principal: map[string]any{"Service": []string{"vpc-flow-logs.amazonaws.com"}},
 				Action: []string{"sts:AssumeRole"},
-				Condition: map[string]map[string]string{
+				Condition: iampolicy.Condition{
 					"StringEquals": {"aws:SourceAccount": account},
 					"ArnLike":      {"aws:SourceArn": "arn:" + partition + ":ec2:" + args.Region + ":" + account + ":vpc-flow-log/*"},
 				},

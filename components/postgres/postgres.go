@@ -723,7 +723,7 @@ func proxy(ctx *pulumi.Context, name string, args Args, primary *rds.Instance, l
 			return iampolicy.Document{Version: "2012-10-17", Statement: []iampolicy.Statement{
 				{Effect: "Allow", Action: []string{"secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"}, Resource: v[0].([]string)},
 				{Effect: "Allow", Action: []string{"kms:Decrypt"}, Resource: v[1].(string),
-					Condition: map[string]map[string]string{"StringEquals": {"kms:ViaService": "secretsmanager." + args.Region + ".amazonaws.com"}}},
+					Condition: iampolicy.Condition{"StringEquals": {"kms:ViaService": "secretsmanager." + args.Region + ".amazonaws.com"}}},
 			}}.JSON()
 		}).(pulumi.StringOutput),
 	}, parent); err != nil {

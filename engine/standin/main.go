@@ -107,6 +107,8 @@ var createOnly = map[string][]string{
 	"aws:cloudwatch/logMetricFilter:LogMetricFilter":           {"name", "logGroupName"},
 	"aws:budgets/budget:Budget":                                {"name", "accountId"},
 	"aws:cloudwatch/eventRule:EventRule":                       {"name", "namePrefix", "eventBusName"},
+	"aws:codebuild/project:Project":                            {"name"},
+	"aws:codebuild/webhook:Webhook":                            {"projectName", "scopeConfiguration"},
 	"aws:cloudwatch/eventTarget:EventTarget":                   {"rule", "targetId", "eventBusName"},
 	"aws:ecr/repository:Repository":                            {"name", "encryptionConfigurations"},
 	"aws:ecr/lifecyclePolicy:LifecyclePolicy":                  {"repository", "policy"},
@@ -149,6 +151,9 @@ var updateOnly = []string{
 	"kubernetes:policy/v1:PodDisruptionBudget", "kubernetes:core/v1:Secret",
 	// Custom resources of the load balancer controller and the External Secrets Operator; the
 	// program marks a binding's target group replace-on-change itself.
+	"kubernetes:rbac.authorization.k8s.io/v1:ClusterRole", "kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding",
+	"kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicy",
+	"kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicyBinding",
 	"kubernetes:elbv2.k8s.aws/v1beta1:TargetGroupBinding", "kubernetes:external-secrets.io/v1:SecretStore",
 	"kubernetes:external-secrets.io/v1:ExternalSecret",
 }

@@ -15,15 +15,19 @@ type Document struct {
 	Statement []Statement `json:"Statement"`
 }
 
+// Condition is a statement's condition block: operator -> key -> a value (string) or values
+// ([]string, any of which matches).
+type Condition = map[string]map[string]any
+
 // Statement is one statement of a policy document.
 type Statement struct {
-	Sid       string                       `json:"Sid,omitempty"`
-	Effect    string                       `json:"Effect"`
-	Principal map[string]any               `json:"Principal,omitempty"`
-	Action    []string                     `json:"Action,omitempty"`
-	NotAction []string                     `json:"NotAction,omitempty"`
-	Resource  any                          `json:"Resource,omitempty"`
-	Condition map[string]map[string]string `json:"Condition,omitempty"`
+	Sid       string         `json:"Sid,omitempty"`
+	Effect    string         `json:"Effect"`
+	Principal map[string]any `json:"Principal,omitempty"`
+	Action    []string       `json:"Action,omitempty"`
+	NotAction []string       `json:"NotAction,omitempty"`
+	Resource  any            `json:"Resource,omitempty"`
+	Condition Condition      `json:"Condition,omitempty"`
 }
 
 // JSON renders the document. Marshalling plain strings and maps cannot fail.
@@ -70,7 +74,7 @@ func IRSATrust(providerARN, issuerURL pulumi.StringInput, namespace, serviceAcco
 			Effect:    "Allow",
 			Principal: map[string]any{"Federated": v[0].(string)},
 			Action:    []string{"sts:AssumeRoleWithWebIdentity"},
-			Condition: map[string]map[string]string{"StringEquals": {
+			Condition: Condition{"StringEquals": {
 				issuer + ":sub": "system:serviceaccount:" + namespace + ":" + serviceAccount,
 				issuer + ":aud": "sts.amazonaws.com",
 			}},

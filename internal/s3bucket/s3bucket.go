@@ -154,7 +154,7 @@ func Policy(ctx *pulumi.Context, name string, b *Bucket, grants pulumi.Output, o
 			statements := []iampolicy.Statement{{
 				Sid: "TLSOnly", Effect: "Deny", Principal: map[string]any{"AWS": "*"}, Action: []string{"s3:*"},
 				Resource:  []string{arn, arn + "/*"},
-				Condition: map[string]map[string]string{"Bool": {"aws:SecureTransport": "false"}},
+				Condition: iampolicy.Condition{"Bool": {"aws:SecureTransport": "false"}},
 			}}
 			if len(v) > 1 {
 				statements = append(statements, v[1].([]iampolicy.Statement)...)

@@ -47,7 +47,11 @@ var (
 	hostNameRE    = regexp.MustCompile(`^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$`)
 	httpPathRE    = regexp.MustCompile(`^/[A-Za-z0-9._~!$&'()+,;=:@/-]*$`)
 	pathPatternRE = regexp.MustCompile(`^/[A-Za-z0-9._~!$&'()+,;=:@/*?-]{0,127}$`)
+	repositoryRE  = regexp.MustCompile(`^[A-Za-z0-9-]{1,39}/[A-Za-z0-9._-]{1,100}$`)
 )
+
+// IsGitHubRepository reports whether s names a GitHub repository as owner/name.
+func IsGitHubRepository(s string) bool { return repositoryRE.MatchString(s) }
 
 // IsHostName reports whether s is a lower-case, fully qualified DNS name without a trailing dot
 // (at most 253 characters).

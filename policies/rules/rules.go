@@ -12,6 +12,7 @@ import (
 	"path"
 	"slices"
 	"sort"
+	"strings"
 
 	"github.com/scalemate/infra/policies/analyzed"
 )
@@ -100,11 +101,19 @@ func (r Rule) Run(rs []analyzed.Resource, t Thresholds) []Finding {
 		return c.findings
 	}
 	for _, res := range rs {
-		if slices.Contains(r.Types, res.Type) {
+		if slices.Contains(r.Types, res.Type) && !notRegistered(res) {
 			r.Resource(c, res)
 		}
 	}
 	return c.findings
+}
+
+// notRegistered reports a Kubernetes object the engine hands over without any input: every
+// object the provider registers carries apiVersion and kind, so this one is not part of the
+// operation (an update that excludes the Kubernetes layer, `make foundation`), and there is
+// nothing to judge until it is.
+func notRegistered(r analyzed.Resource) bool {
+	return strings.HasPrefix(r.Type, "kubernetes:") && r.Props.Len() == 0
 }
 
 // Evaluate runs every rule and returns the findings sorted by rule and URN.

@@ -398,3 +398,15 @@ func TestReadmeListsEveryRule(t *testing.T) {
 		assert.Contains(t, readme, row, "README rule table is out of date for %s", r.Name)
 	}
 }
+
+// A Kubernetes object handed over without any input is not part of the operation (an update that
+// excludes the Kubernetes layer): nothing to judge. An AWS resource without inputs still is.
+func TestObjectsOutsideTheOperationAreNotJudged(t *testing.T) {
+	th, err := ForStack("dev", nil)
+	require.NoError(t, err)
+	ns := res(TypeK8sNamespace, map[string]any{})
+	assert.Empty(t, Evaluate(SecurityRules(), []analyzed.Resource{ns}, th))
+	labelled := res(TypeK8sNamespace, map[string]any{"apiVersion": "v1", "kind": "Namespace"})
+	assert.NotEmpty(t, Evaluate(SecurityRules(), []analyzed.Resource{labelled}, th), "a registered namespace without the label violates")
+	assert.NotEmpty(t, Evaluate(SecurityRules(), []analyzed.Resource{res(TypeDBInstance, map[string]any{})}, th))
+}
