@@ -151,7 +151,9 @@ func deployApp(ctx *pulumi.Context, spec *stacks.Spec, a *application, p *Provid
 	appArgs.ConfigMapName, appArgs.PriorityClassName = base.AppConfigMap, base.AppPriorityClass
 	appArgs.Ready = base.Ready
 	users := *appArgs.DatabaseUsers
-	users.Master, users.App, users.Revision = db.postgres.MasterLogin, db.postgres.AppLogin, db.postgres.LoginRevision
+	users.MasterSecret = app.Secret{Name: db.postgres.SecretARN, ARN: db.postgres.SecretARN}
+	users.Host, users.DBName = db.postgres.WriterEndpoint, db.postgres.DatabaseName
+	users.App, users.Revision = db.postgres.AppLogin, db.postgres.LoginRevision
 	appArgs.DatabaseUsers = &users
 	appArgs.Secrets = map[string]app.Secret{
 		secretPostgres: {Name: db.postgres.AppSecretARN, ARN: db.postgres.AppSecretARN},

@@ -21,6 +21,7 @@ import (
 	"maps"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes"
@@ -100,18 +101,24 @@ type Secret struct {
 type DatabaseUsers struct {
 	// Image is a PostgreSQL client image pinned by digest. Required.
 	Image string
-	// Master is the master login (username, password, host, port, dbname) and App the
-	// application's user (username, verifier: a SCRAM-SHA-256 verifier, so its password never
-	// reaches the server as text). Pulumi secrets; the Job reads them from Kubernetes Secrets
-	// the component writes in the Job's namespace, current at every run. Required.
-	Master, App pulumi.StringMapInput
+	// MasterSecret is the master login's secret (JSON username and password: the one RDS manages
+	// and rotates). The Job's own identity reads it through the External Secrets Operator, into
+	// the Job's namespace only. Required.
+	MasterSecret Secret
+	// Host and DBName are where the Job connects: the primary's address and the database.
+	// Required.
+	Host, DBName pulumi.StringInput
+	// App is the application's user (username, verifier: a SCRAM-SHA-256 verifier, so its
+	// password never reaches the server as text), a Pulumi secret the component writes as a
+	// Kubernetes Secret in the Job's namespace, current at every run. Required.
+	App pulumi.StringMapInput
 	// Namespace is the Job's own namespace, which the component creates (the master login is
-	// copied there, out of the application's reach). Default scalemate-database-users.
+	// synced there, out of the application's reach). Default scalemate-database-users.
 	Namespace string
 	// NamespaceLabels label that namespace (its Pod Security Admission level). Required.
 	NamespaceLabels map[string]string
-	// Revision changes whenever a login changes (its secrets' version ids), so the Job runs
-	// again and the database learns the new password. Default none.
+	// Revision changes whenever the application's login changes (its secret's version id), so
+	// the Job runs again and the database learns the new password. Default none.
 	Revision pulumi.StringInput
 }
 
@@ -294,8 +301,8 @@ func (a Args) check(p *validate.Problems, wired bool) {
 		if !digestRE.MatchString(d.Image) {
 			p.Addf("DatabaseUsers.Image", "%q is not pinned by digest (<image>@sha256:<64 hex>)", d.Image)
 		}
-		if wired && (d.Master == nil || d.App == nil) {
-			p.Addf("DatabaseUsers", "Master and App must be set")
+		if wired && (d.MasterSecret.Name == nil || d.MasterSecret.ARN == nil || d.Host == nil || d.DBName == nil || d.App == nil) {
+			p.Addf("DatabaseUsers", "MasterSecret, Host, DBName and App must be set")
 		}
 		if len(a.DataCIDRs) == 0 {
 			p.Addf("DatabaseUsers", "needs DataCIDRs to reach the database")
@@ -391,11 +398,11 @@ type built struct {
 // version, its Job, Deployment, autoscaler and disruption budget.
 func (b *builder) service(s Service, usersJob pulumi.Resource) (*built, error) {
 	logical := b.name + "-" + s.Name
-	sa, role, err := b.identity(b.args.Namespace, s.Name, s.Secrets)
+	sa, role, err := b.identity(b.args.Namespace, s.Name, b.secretsOf(s))
 	if err != nil {
 		return nil, err
 	}
-	secrets, err := b.externalSecrets(b.args.Namespace, s.Name, s.Secrets, sa)
+	secrets, err := b.externalSecrets(b.args.Namespace, s.Name, b.secretsOf(s), nil, sa)
 	if err != nil {
 		return nil, err
 	}
@@ -463,12 +470,27 @@ func (b *builder) service(s Service, usersJob pulumi.Resource) (*built, error) {
 	return out, nil
 }
 
-// identity creates the service's ServiceAccount and its IRSA role, which may read exactly the
-// service's secrets (the External Secrets Operator assumes it for the service).
-func (b *builder) identity(namespace, account string, secrets []string) (*corev1.ServiceAccount, pulumi.StringOutput, error) {
+// namedSecret is a secret as a pod sees it: its directory name and where it is.
+type namedSecret struct {
+	name string
+	Secret
+}
+
+// secretsOf are the service's secrets, in its order.
+func (b *builder) secretsOf(s Service) []namedSecret {
+	out := make([]namedSecret, len(s.Secrets))
+	for i, name := range s.Secrets {
+		out[i] = namedSecret{name, b.args.Secrets[name]}
+	}
+	return out
+}
+
+// identity creates a ServiceAccount and its IRSA role, which may read exactly the given secrets
+// (the External Secrets Operator assumes it for the account).
+func (b *builder) identity(namespace, account string, secrets []namedSecret, after ...pulumi.Resource) (*corev1.ServiceAccount, pulumi.StringOutput, error) {
 	var arns []any
 	for _, s := range secrets {
-		arns = append(arns, b.args.Secrets[s].ARN)
+		arns = append(arns, s.ARN)
 	}
 	region := b.args.Region
 	var inline pulumi.StringInput
@@ -510,16 +532,18 @@ func (b *builder) identity(namespace, account string, secrets []string) (*corev1
 		// The IRSA token is projected by EKS's webhook whatever this says; this only keeps the
 		// Kubernetes API token out of pods that never call the API.
 		AutomountServiceAccountToken: pulumi.Bool(false),
-	}, b.opts()...)
+	}, b.opts(after...)...)
 	if err != nil {
 		return nil, pulumi.StringOutput{}, fmt.Errorf("creating service account %s: %w", account, err)
 	}
 	return sa, role.Arn, nil
 }
 
-// externalSecrets creates the service's SecretStore (authenticating as its ServiceAccount) and
-// one ExternalSecret per secret it reads, each kept as Kubernetes Secret <account>-<secret>.
-func (b *builder) externalSecrets(namespace, account string, secrets []string, sa *corev1.ServiceAccount, after ...pulumi.Resource) ([]pulumi.Resource, error) {
+// externalSecrets creates the account's SecretStore (authenticating as its ServiceAccount) and
+// one ExternalSecret per secret it reads, each kept as Kubernetes Secret <account>-<secret>
+// with every JSON key of the secret as a file. extra adds fixed, non-secret keys to every
+// such Secret (nil for none).
+func (b *builder) externalSecrets(namespace, account string, secrets []namedSecret, extra pulumi.StringMap, sa *corev1.ServiceAccount, after ...pulumi.Resource) ([]pulumi.Resource, error) {
 	if len(secrets) == 0 {
 		return nil, nil
 	}
@@ -537,7 +561,12 @@ func (b *builder) externalSecrets(namespace, account string, secrets []string, s
 	}
 	var out []pulumi.Resource
 	for _, secret := range secrets {
-		k8sName := account + "-" + secret
+		k8sName := account + "-" + secret.name
+		target := pulumi.Map{"name": pulumi.String(k8sName), "creationPolicy": pulumi.String("Owner"), "deletionPolicy": pulumi.String("Delete")}
+		if extra != nil {
+			// The secret's own keys (mergePolicy Merge keeps them) plus the fixed ones.
+			target["template"] = pulumi.Map{"mergePolicy": pulumi.String("Merge"), "data": extra}
+		}
 		es, err := apiextensions.NewCustomResource(b.ctx, b.name+"-"+k8sName, &apiextensions.CustomResourceArgs{
 			ApiVersion: pulumi.String("external-secrets.io/v1"),
 			Kind:       pulumi.String("ExternalSecret"),
@@ -552,8 +581,8 @@ func (b *builder) externalSecrets(namespace, account string, secrets []string, s
 				"secretStoreRef":  pulumi.Map{"name": store.Metadata.Name().Elem(), "kind": pulumi.String("SecretStore")},
 				// Every JSON key of the secret becomes a file; the Secret goes with the
 				// ExternalSecret.
-				"target":   pulumi.Map{"name": pulumi.String(k8sName), "creationPolicy": pulumi.String("Owner"), "deletionPolicy": pulumi.String("Delete")},
-				"dataFrom": pulumi.Array{pulumi.Map{"extract": pulumi.Map{"key": b.args.Secrets[secret].Name}}},
+				"target":   target,
+				"dataFrom": pulumi.Array{pulumi.Map{"extract": pulumi.Map{"key": secret.Name}}},
 			}},
 		}, b.opts()...)
 		if err != nil {
@@ -834,10 +863,11 @@ SQL
 `
 
 // databaseUsers runs the Job that creates the application's database user, in a namespace of
-// its own: the master login it needs is a Kubernetes Secret there, which no pod of the
-// application's namespace can mount. The component writes the logins itself from their Pulumi
-// secrets, so a run always sees the current ones; the Job's name carries a hash of the script,
-// the image and Revision, so a changed login runs it again.
+// its own: the master login it needs is a Kubernetes Secret there (synced from the RDS-managed
+// secret by the Job's own identity, so a rotated password arrives by itself), which no pod of
+// the application's namespace can mount. The application's login is written from its Pulumi
+// secret, so a run always sees the current one; the Job's name carries a hash of the script, the
+// image and Revision, so a changed login runs it again.
 func (b *builder) databaseUsers(d *DatabaseUsers) (pulumi.Resource, error) {
 	const account = "database-users"
 	ns, err := corev1.NewNamespace(b.ctx, b.name+"-"+account, &corev1.NamespaceArgs{
@@ -850,24 +880,26 @@ func (b *builder) databaseUsers(d *DatabaseUsers) (pulumi.Resource, error) {
 	if err != nil {
 		return nil, err
 	}
-	sa, err := corev1.NewServiceAccount(b.ctx, b.name+"-"+account, &corev1.ServiceAccountArgs{
-		Metadata:                     meta(account, d.Namespace, nil),
-		AutomountServiceAccountToken: pulumi.Bool(false),
+	master := []namedSecret{{"master", d.MasterSecret}}
+	sa, _, err := b.identity(d.Namespace, account, master, ns)
+	if err != nil {
+		return nil, err
+	}
+	where := pulumi.StringMap{"host": d.Host, "port": pulumi.String(strconv.Itoa(b.args.DatabasePort)), "dbname": d.DBName}
+	synced, err := b.externalSecrets(d.Namespace, account, master, where, sa, ns)
+	if err != nil {
+		return nil, err
+	}
+	before = append(before, synced...)
+	app, err := corev1.NewSecret(b.ctx, b.name+"-"+account+"-app", &corev1.SecretArgs{
+		Metadata:   meta(account+"-app", d.Namespace, nil),
+		Type:       pulumi.String("Opaque"),
+		StringData: d.App,
 	}, b.opts(ns)...)
 	if err != nil {
-		return nil, fmt.Errorf("creating service account %s: %w", account, err)
+		return nil, fmt.Errorf("creating secret %s-app: %w", account, err)
 	}
-	for login, data := range map[string]pulumi.StringMapInput{"master": d.Master, "app": d.App} {
-		secret, err := corev1.NewSecret(b.ctx, b.name+"-"+account+"-"+login, &corev1.SecretArgs{
-			Metadata:   meta(account+"-"+login, d.Namespace, nil),
-			Type:       pulumi.String("Opaque"),
-			StringData: data,
-		}, b.opts(ns)...)
-		if err != nil {
-			return nil, fmt.Errorf("creating secret %s-%s: %w", account, login, err)
-		}
-		before = append(before, secret)
-	}
+	before = append(before, app)
 	s := Service{Name: account, Secrets: []string{"master", "app"}, CPU: "50m", Memory: "64Mi", CPULimit: "250m", MemoryLimit: "128Mi"}
 	container := corev1.ContainerArgs{
 		Name: pulumi.String("psql"), Image: pulumi.String(d.Image),

@@ -60,10 +60,12 @@ func baseArgs() Args {
 		},
 		DatabaseUsers: &DatabaseUsers{
 			Image:           "public.ecr.aws/docker/library/postgres:16.10-alpine@sha256:" + strings.Repeat("a", 64),
-			Master:          pulumi.ToSecret(pulumi.StringMap{"username": pulumi.String("platform_admin"), "password": pulumi.String("m4ster")}).(pulumi.StringMapOutput),
+			MasterSecret:    Secret{Name: pulumi.String("arn:sm/rds!db-1"), ARN: pulumi.String("arn:sm/rds!db-1")},
+			Host:            pulumi.String("db.example.internal"),
+			DBName:          pulumi.String("app"),
 			App:             pulumi.ToSecret(pulumi.StringMap{"username": pulumi.String("scalemate_app"), "verifier": pulumi.String("SCRAM-SHA-256$4096:x$y:z")}).(pulumi.StringMapOutput),
 			NamespaceLabels: map[string]string{"pod-security.kubernetes.io/enforce": "restricted"},
-			Revision:        pulumi.String("v1/v1"),
+			Revision:        pulumi.String("v1"),
 		},
 		ConfigMapName: pulumi.String("scalemate-app-config"),
 	}
@@ -243,22 +245,26 @@ func TestSecretsThroughTheServiceIdentity(t *testing.T) {
 	assert.Equal(t, "condition=Ready", get(es.Input("metadata"), "annotations", "pulumi.com/waitFor"), "pods never start before their secrets")
 }
 
-// The master login reaches only the database-users Job, in a namespace of its own, as a
-// Secret the component writes from the current Pulumi secret; the application's password is
-// set by its SCRAM verifier.
+// The master login (the RDS-managed secret) reaches only the database-users Job, in a namespace
+// of its own, synced by the Job's own identity, which may read that secret alone; the
+// application's password is set by its SCRAM verifier.
 func TestDatabaseUsersJob(t *testing.T) {
 	rec := run(t, baseArgs())
-	_, hasRole := rec.Named(tRole, "app-database-users")
-	assert.False(t, hasRole, "the Job calls no AWS API")
+	role := rec.Must(t, tRole, "app-database-users")
+	assert.Contains(t, role.Input("assumeRolePolicy"), "system:serviceaccount:scalemate-database-users:database-users")
 	ns := rec.Must(t, "kubernetes:core/v1:Namespace", "app-database-users")
 	assert.Equal(t, "restricted", get(ns.Input("metadata"), "labels", "pod-security.kubernetes.io/enforce"))
-	for _, login := range []string{"master", "app"} {
-		secret := rec.Must(t, "kubernetes:core/v1:Secret", "app-database-users-"+login)
-		assert.Equal(t, "scalemate-database-users", get(secret.Input("metadata"), "namespace"), "never in the application's namespace")
-		assert.True(t, secret.Inputs["stringData"].ContainsSecrets(), "%s stays a Pulumi secret", login)
-		assert.Contains(t, secret.Dependencies, ns.URN)
-	}
-	assert.Equal(t, "m4ster", get(rec.Must(t, "kubernetes:core/v1:Secret", "app-database-users-master").Input("stringData"), "password"))
+	app := rec.Must(t, "kubernetes:core/v1:Secret", "app-database-users-app")
+	assert.Equal(t, "scalemate-database-users", get(app.Input("metadata"), "namespace"), "never in the application's namespace")
+	assert.True(t, app.Inputs["stringData"].ContainsSecrets(), "the app login stays a Pulumi secret")
+	assert.Contains(t, app.Dependencies, ns.URN)
+	_, written := rec.Named("kubernetes:core/v1:Secret", "app-database-users-master")
+	assert.False(t, written, "Pulumi never holds the master password")
+	master := rec.Must(t, "kubernetes:external-secrets.io/v1:ExternalSecret", "app-database-users-master")
+	assert.Equal(t, "scalemate-database-users", get(master.Input("metadata"), "namespace"))
+	assert.Equal(t, "arn:sm/rds!db-1", get(master.Input("spec"), "dataFrom", 0, "extract", "key"))
+	assert.Equal(t, map[string]any{"host": "db.example.internal", "port": "5432", "dbname": "app"}, get(master.Input("spec"), "target", "template", "data"))
+	assert.Equal(t, "Merge", get(master.Input("spec"), "target", "template", "mergePolicy"), "the secret's username and password stay")
 	assert.Contains(t, rec.Must(t, "kubernetes:core/v1:ServiceAccount", "app-database-users").Dependencies, ns.URN)
 	job := rec.Must(t, tJob, "app-database-users")
 	assert.Equal(t, "scalemate-database-users", get(job.Input("metadata"), "namespace"))
@@ -275,7 +281,7 @@ func TestDatabaseUsersJob(t *testing.T) {
 
 	// A new login revision runs the Job again (a new name).
 	args := baseArgs()
-	args.DatabaseUsers.Revision = pulumi.String("v2/v1")
+	args.DatabaseUsers.Revision = pulumi.String("v2")
 	other := run(t, args).Must(t, tJob, "app-database-users")
 	assert.NotEqual(t, get(job.Input("metadata"), "name"), get(other.Input("metadata"), "name"))
 

@@ -1,6 +1,6 @@
 // Package postgres is RDS for PostgreSQL for production data: a primary on encrypted gp3 with
 // storage autoscaling, Multi-AZ, backups with point-in-time recovery, N read replicas spread over
-// AZs, a master password kept in Secrets Manager, an optional RDS Proxy, logs with retention,
+// AZs, a master password RDS keeps and rotates in Secrets Manager, an optional RDS Proxy, logs with retention,
 // Performance Insights and enhanced monitoring, and restore from a snapshot or a point in time.
 package postgres
 
@@ -172,17 +172,17 @@ type Postgres struct {
 	ProxyEndpoint pulumi.StringOutput `pulumi:"proxyEndpoint"`
 	// Port is 5432.
 	Port pulumi.IntOutput `pulumi:"port"`
-	// SecretARN is the Secrets Manager secret with the master user's username, password, host,
-	// port and dbname: for break-glass access and the job that creates the application's user.
+	// DatabaseName is the initial database's name.
+	DatabaseName pulumi.StringOutput `pulumi:"databaseName"`
+	// SecretARN is the master user's secret (username, password), which RDS manages and rotates
+	// (ManageMasterUserPassword), encrypted with KMSKeyARN: for break-glass access, the proxy and
+	// the job that creates the application's user. Pulumi never knows the password.
 	SecretARN pulumi.StringOutput `pulumi:"secretArn"`
 	// AppSecretARN is the same for the application's least-privilege user.
 	AppSecretARN pulumi.StringOutput `pulumi:"appSecretArn"`
-	// LoginRevision changes whenever either login's secret gets a new version: whoever sets
-	// the passwords in the database runs again on it.
+	// LoginRevision changes whenever the application's login gets a new version: whoever sets
+	// its password in the database runs again on it.
 	LoginRevision pulumi.StringOutput `pulumi:"loginRevision"`
-	// MasterLogin is the master user's login (username, password, host, port, dbname), a
-	// secret: for the one job that creates the application's user.
-	MasterLogin pulumi.StringMapOutput `pulumi:"masterLogin"`
 	// AppLogin is the application user's name and SCRAM-SHA-256 verifier (username, verifier),
 	// a secret: setting the password with the verifier keeps the password itself out of
 	// statement text and logs.
@@ -425,16 +425,6 @@ func New(ctx *pulumi.Context, name string, args Args, opts ...pulumi.ResourceOpt
 		monitoringRole = role.Arn
 	}
 
-	password, err := random.NewRandomPassword(ctx, name+"-master", &random.RandomPasswordArgs{
-		Length: pulumi.Int(40),
-		// RDS refuses / @ " and space in master passwords.
-		Special:         pulumi.Bool(true),
-		OverrideSpecial: pulumi.String("!#$%^&*()-_=+[]{}<>:?"),
-	}, parent)
-	if err != nil {
-		return nil, fmt.Errorf("generating master password: %w", err)
-	}
-
 	instances := append([]string{args.Identifier}, ReplicaIdentifiers(args.Identifier, args.ReadReplicas)...)
 	var logGroups []pulumi.Resource
 	for _, id := range instances {
@@ -497,7 +487,10 @@ func New(ctx *pulumi.Context, name string, args Args, opts ...pulumi.ResourceOpt
 	primaryArgs.MultiAz = pulumi.Bool(args.MultiAZ)
 	primaryArgs.DbName = pulumi.String(args.DatabaseName)
 	primaryArgs.Username = pulumi.String(args.MasterUsername)
-	primaryArgs.Password = password.Result
+	// RDS keeps the master password in a Secrets Manager secret of its own, encrypted with the
+	// database's key, and rotates it (every 7 days): no password in Pulumi's state or config.
+	primaryArgs.ManageMasterUserPassword = pulumi.Bool(true)
+	primaryArgs.MasterUserSecretKmsKeyId = key.Arn
 	primaryArgs.BackupRetentionPeriod = pulumi.Int(*args.BackupRetentionDays)
 	primaryArgs.BackupWindow = pulumi.String(args.BackupWindow)
 	// Where a final snapshot is kept, automated backups outlive the instance too, so a deleted
@@ -558,11 +551,7 @@ func New(ctx *pulumi.Context, name string, args Args, opts ...pulumi.ResourceOpt
 		replicaIDs = append(replicaIDs, replica.Identifier)
 	}
 
-	secret, version, err := credentials(ctx, name+"-master", args.Identifier+"/postgres/master", "Master credentials of "+args.Identifier,
-		args.MasterUsername, password.Result, primary.Address, key.Arn, args, stateful)
-	if err != nil {
-		return nil, err
-	}
+	masterSecret := primary.MasterUserSecrets.Index(pulumi.Int(0)).SecretArn().Elem()
 	// URL-safe: applications build connection URLs from it.
 	appPassword, err := random.NewRandomPassword(ctx, name+"-app", &random.RandomPasswordArgs{
 		Length: pulumi.Int(40), Special: pulumi.Bool(true), OverrideSpecial: pulumi.String("-_"),
@@ -578,19 +567,15 @@ func New(ctx *pulumi.Context, name string, args Args, opts ...pulumi.ResourceOpt
 
 	pg.ProxyEndpoint = pulumi.String("").ToStringOutput()
 	if args.Proxy {
-		logins := []login{{secret, version, "master credentials"}, {appSecret, appVersion, "application user"}}
+		logins := []login{{masterSecret, nil, "master credentials (RDS-managed)"}, {appSecret.Arn, appVersion, "application user"}}
 		if pg.ProxyEndpoint, err = proxy(ctx, name, args, primary, logins, key, args.SubnetIDs, proxySG, parent); err != nil {
 			return nil, err
 		}
 	}
 
 	pg.WriterEndpoint, pg.ReaderEndpoints, pg.Port = primary.Address, readers.ToStringArrayOutput(), pulumi.Int(Port).ToIntOutput()
-	pg.SecretARN, pg.AppSecretARN, pg.KMSKeyARN, pg.PrimaryARN = secret.Arn, appSecret.Arn, key.Arn, primary.Arn
-	pg.LoginRevision = pulumi.Sprintf("%s/%s", version.VersionId, appVersion.VersionId)
-	pg.MasterLogin = pulumi.ToSecret(pulumi.All(password.Result, primary.Address).ApplyT(func(v []any) map[string]string {
-		return map[string]string{"username": args.MasterUsername, "password": v[0].(string), "host": v[1].(string),
-			"port": strconv.Itoa(Port), "dbname": args.DatabaseName}
-	})).(pulumi.StringMapOutput)
+	pg.SecretARN, pg.AppSecretARN, pg.KMSKeyARN, pg.PrimaryARN = masterSecret, appSecret.Arn, key.Arn, primary.Arn
+	pg.LoginRevision, pg.DatabaseName = appVersion.VersionId, pulumi.String(args.DatabaseName).ToStringOutput()
 	pg.AppLogin = pulumi.ToSecret(appPassword.Result.ApplyT(func(pw string) (map[string]string, error) {
 		verifier, err := scram.Verifier(pw, scram.Salt(pw, args.Identifier+"/"+args.ApplicationUsername))
 		return map[string]string{"username": args.ApplicationUsername, "verifier": verifier}, err
@@ -599,7 +584,7 @@ func New(ctx *pulumi.Context, name string, args Args, opts ...pulumi.ResourceOpt
 	pg.SecurityGroupID, pg.SubnetGroupName = dbSG.ID().ToStringOutput(), subnets.Name
 	return pg, ctx.RegisterResourceOutputs(pg, pulumi.Map{
 		"writerEndpoint": pg.WriterEndpoint, "readerEndpoints": pg.ReaderEndpoints, "proxyEndpoint": pg.ProxyEndpoint,
-		"port": pg.Port, "secretArn": pg.SecretARN, "appSecretArn": pg.AppSecretARN, "loginRevision": pg.LoginRevision, "masterLogin": pg.MasterLogin, "appLogin": pg.AppLogin, "kmsKeyArn": pg.KMSKeyARN, "primaryArn": pg.PrimaryARN,
+		"port": pg.Port, "secretArn": pg.SecretARN, "appSecretArn": pg.AppSecretARN, "loginRevision": pg.LoginRevision, "databaseName": pg.DatabaseName, "appLogin": pg.AppLogin, "kmsKeyArn": pg.KMSKeyARN, "primaryArn": pg.PrimaryARN,
 		"primaryIdentifier": pg.PrimaryIdentifier, "replicaIdentifiers": pg.ReplicaIdentifiers,
 		"securityGroupId": pg.SecurityGroupID, "subnetGroupName": pg.SubnetGroupName,
 	})
@@ -687,9 +672,10 @@ func credentials(ctx *pulumi.Context, logical, secretName, description, username
 	return secret, version, nil
 }
 
-// login is one secret the proxy authenticates clients with.
+// login is one secret the proxy authenticates clients with, and the version to wait for (nil
+// for the RDS-managed master secret, which exists with the instance).
 type login struct {
-	secret      *secretsmanager.Secret
+	secretARN   pulumi.StringOutput
 	version     *secretsmanager.SecretVersion
 	description string
 }
@@ -710,12 +696,14 @@ func proxy(ctx *pulumi.Context, name string, args Args, primary *rds.Instance, l
 	var auths rds.ProxyAuthArray
 	var versions []pulumi.Resource
 	for _, l := range logins {
-		secretARNs = append(secretARNs, l.secret.Arn)
+		secretARNs = append(secretARNs, l.secretARN)
 		auths = append(auths, rds.ProxyAuthArgs{
-			AuthScheme: pulumi.String("SECRETS"), SecretArn: l.secret.Arn, IamAuth: pulumi.String("DISABLED"),
+			AuthScheme: pulumi.String("SECRETS"), SecretArn: l.secretARN, IamAuth: pulumi.String("DISABLED"),
 			Description: pulumi.String(l.description),
 		})
-		versions = append(versions, l.version)
+		if l.version != nil {
+			versions = append(versions, l.version)
+		}
 	}
 	if _, err := iam.NewRolePolicy(ctx, name+"-proxy", &iam.RolePolicyArgs{
 		Role: role.ID(),

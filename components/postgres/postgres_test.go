@@ -1,7 +1,6 @@
 package postgres
 
 import (
-	"encoding/json"
 	"strings"
 	"testing"
 
@@ -72,7 +71,7 @@ func TestPrimaryDefaults(t *testing.T) {
 	assert.Equal(t, true, db.Input("skipFinalSnapshot"))
 	assert.Equal(t, false, db.Input("deletionProtection"))
 	assert.Equal(t, "platform_admin", db.Input("username"))
-	assert.True(t, db.Inputs["password"].IsSecret(), "the master password reaches state only as a secret")
+	assert.Equal(t, true, db.Input("manageMasterUserPassword"), "RDS keeps the master password (TestMasterPasswordManagedByRDS)")
 	assert.Equal(t, true, db.Input("performanceInsightsEnabled"))
 	assert.EqualValues(t, 7, db.Input("performanceInsightsRetentionPeriod"))
 	assert.EqualValues(t, 60, db.Input("monitoringInterval"))
@@ -98,7 +97,7 @@ func TestDocumentedDefaults(t *testing.T) {
 	assert.Equal(t, false, db.Input("allowMajorVersionUpgrade"), "a major upgrade is armed for one change only (review #17)")
 	args.AllowMajorVersionUpgrade = true
 	assert.Equal(t, true, instance(t, mustRun(t, args), "db").Input("allowMajorVersionUpgrade"))
-	secret, _ := rec.Named("aws:secretsmanager/secret:Secret", "db-master")
+	secret, _ := rec.Named("aws:secretsmanager/secret:Secret", "db-app")
 	assert.EqualValues(t, 30, secret.Input("recoveryWindowInDays"))
 
 	args.SecretRecoveryWindowDays, args.BackupRetentionDays, args.MonitoringIntervalSeconds = pulumi.IntRef(0), pulumi.IntRef(0), pulumi.IntRef(0)
@@ -107,7 +106,7 @@ func TestDocumentedDefaults(t *testing.T) {
 	assert.EqualValues(t, 0, db.Input("backupRetentionPeriod"), "an explicit 0 is kept, not defaulted")
 	assert.EqualValues(t, 0, db.Input("monitoringInterval"))
 	assert.Nil(t, db.Input("monitoringRoleArn"))
-	secret, _ = rec.Named("aws:secretsmanager/secret:Secret", "db-master")
+	secret, _ = rec.Named("aws:secretsmanager/secret:Secret", "db-app")
 	assert.EqualValues(t, 0, secret.Input("recoveryWindowInDays"), "dev secrets can go at once")
 }
 
@@ -186,7 +185,7 @@ func TestProductionLayout(t *testing.T) {
 	assert.Equal(t, "POSTGRESQL", proxy.Input("engineFamily"))
 	auths := proxy.Input("auths").([]any)
 	require.Len(t, auths, 2, "the master user and the application's user")
-	for i, arn := range []string{"arn:aws:secretsmanager:us-west-2:123456789012:db-master", "arn:aws:secretsmanager:us-west-2:123456789012:db-app"} {
+	for i, arn := range []string{masterSecretARN, "arn:aws:secretsmanager:us-west-2:123456789012:db-app"} {
 		auth := auths[i].(map[string]any)
 		assert.Equal(t, "SECRETS", auth["authScheme"])
 		assert.Equal(t, arn, auth["secretArn"])
@@ -199,9 +198,9 @@ func TestProductionLayout(t *testing.T) {
 	assert.Equal(t, "db", target.Input("dbInstanceIdentifier"))
 
 	policy := rec.Must(t, "aws:iam/rolePolicy:RolePolicy", "db-proxy")
-	assert.Contains(t, policy.Input("policy"), `"Resource":["arn:aws:secretsmanager:us-west-2:123456789012:db-master","arn:aws:secretsmanager:us-west-2:123456789012:db-app"]`, "the proxy reads exactly its logins")
+	assert.Contains(t, policy.Input("policy"), `"Resource":["`+masterSecretARN+`","arn:aws:secretsmanager:us-west-2:123456789012:db-app"]`, "the proxy reads exactly its logins")
 
-	for name, user := range map[string]string{"db-master": "platform_admin", "db-app": "scalemate_app"} {
+	for name, user := range map[string]string{"db-app": "scalemate_app"} {
 		secret := rec.Must(t, "aws:secretsmanager/secret:Secret", name)
 		assert.True(t, secret.Protect && secret.RetainOnDelete)
 		assert.Equal(t, "arn:aws:kms:us-west-2:123456789012:db", secret.Input("kmsKeyId"))
@@ -235,20 +234,26 @@ func TestSecurityGroupsAdmitOnlyClientsAndProxy(t *testing.T) {
 	}
 }
 
-func TestMasterSecretContents(t *testing.T) {
+// masterSecretARN is the fake ARN of the RDS-managed master secret of instance "db".
+const masterSecretARN = "arn:aws:secretsmanager:us-west-2:123456789012:secret:rds!db-db-AbCdEf"
+
+// Review 2026-11-30 #18: RDS manages and rotates the master password in a secret of its own
+// under the database's key; Pulumi generates, stores and exports no master password.
+func TestMasterPasswordManagedByRDS(t *testing.T) {
 	rec := mustRun(t, baseArgs())
-	v := rec.Must(t, "aws:secretsmanager/secretVersion:SecretVersion", "db-master")
-	assert.True(t, v.Inputs["secretString"].ContainsSecrets(), "the secret string stays a Pulumi secret")
-	var got map[string]any
-	require.NoError(t, json.Unmarshal([]byte(v.Input("secretString").(string)), &got))
-	assert.Equal(t, "platform_admin", got["username"])
-	assert.Equal(t, "db.abc123.us-west-2.rds.amazonaws.com", got["host"])
-	assert.EqualValues(t, 5432, got["port"])
-	assert.Equal(t, "app", got["dbname"])
-	assert.NotEmpty(t, got["password"])
-	pw := rec.Must(t, "random:index/randomPassword:RandomPassword", "db-master")
-	assert.NotContains(t, pw.Input("overrideSpecial"), "@")
-	assert.NotContains(t, pw.Input("overrideSpecial"), "/")
+	db := instance(t, rec, "db")
+	assert.Equal(t, true, db.Input("manageMasterUserPassword"))
+	assert.Equal(t, "arn:aws:kms:us-west-2:123456789012:db", db.Input("masterUserSecretKmsKeyId"))
+	assert.Nil(t, db.Input("password"), "no password in the program or its state")
+	_, generated := rec.Named("random:index/randomPassword:RandomPassword", "db-master")
+	assert.False(t, generated)
+	_, stored := rec.Named("aws:secretsmanager/secret:Secret", "db-master")
+	assert.False(t, stored)
+	for _, r := range rec.OfType("aws:rds/instance:Instance") {
+		if r.Name != "db" {
+			assert.Nil(t, r.Input("manageMasterUserPassword"), "%s: a replica has the primary's users", r.Name)
+		}
+	}
 }
 
 func TestRestores(t *testing.T) {

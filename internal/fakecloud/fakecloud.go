@@ -112,6 +112,15 @@ func Outputs(token, name string, inputs resource.PropertyMap) resource.PropertyM
 		set("primaryEndpointAddress", "master."+name+".abc123.usw2.cache.amazonaws.com")
 		set("readerEndpointAddress", "replica."+name+".abc123.usw2.cache.amazonaws.com")
 	}
+	if token == "aws:rds/instance:Instance" {
+		if m, ok := state["manageMasterUserPassword"]; ok && m.IsBool() && m.BoolValue() {
+			// RDS names its managed secret rds!db-<resource id>; the fake uses the name.
+			set("masterUserSecrets", []any{map[string]any{
+				"secretArn":    fmt.Sprintf("arn:aws:secretsmanager:%s:%s:secret:rds!db-%s-AbCdEf", Region, AccountID, name),
+				"secretStatus": "active",
+			}})
+		}
+	}
 	if token == "aws:rds/proxy:Proxy" {
 		set("endpoint", name+".proxy-abc123."+Region+".rds.amazonaws.com")
 	}
