@@ -104,7 +104,10 @@ type Args struct {
 	// MaintenanceWindow is the weekly maintenance window, UTC; must not overlap BackupWindow.
 	// Default sun:05:00-sun:06:00.
 	MaintenanceWindow string
-	// DeletionProtection makes AWS refuse to delete the primary. Default false.
+	// DeletionProtection makes AWS refuse to delete the instances. Pulumi then retains them
+	// when they leave the program or are replaced (a restore): the old instance keeps running
+	// beside the new one until it is deleted by hand, after the new one is verified, instead of
+	// failing the update. Default false.
 	DeletionProtection bool
 	// FinalSnapshot takes a snapshot named <Identifier>-final when the primary is deleted.
 	// Default false.
@@ -381,6 +384,8 @@ func New(ctx *pulumi.Context, name string, args Args, opts ...pulumi.ResourceOpt
 	}
 	parent := pulumi.Parent(pg)
 	stateful := []pulumi.ResourceOption{parent, pulumi.Protect(args.Protect), pulumi.RetainOnDelete(args.Protect)}
+	// Instances AWS will not delete are retained instead (see DeletionProtection).
+	instanceOpts := []pulumi.ResourceOption{parent, pulumi.Protect(args.Protect), pulumi.RetainOnDelete(args.Protect || args.DeletionProtection)}
 	partition := iampolicy.Partition(args.Region)
 
 	key, err := kmskey.New(ctx, name, kmskey.Args{
@@ -530,7 +535,7 @@ func New(ctx *pulumi.Context, name string, args Args, opts ...pulumi.ResourceOpt
 		primaryArgs.RestoreToPointInTime = r
 		primaryArgs.DbName = nil
 	}
-	primary, err := rds.NewInstance(ctx, name, &primaryArgs, append(slices.Clone(stateful), pulumi.DependsOn(logGroups))...)
+	primary, err := rds.NewInstance(ctx, name, &primaryArgs, append(slices.Clone(instanceOpts), pulumi.DependsOn(logGroups))...)
 	if err != nil {
 		return nil, fmt.Errorf("creating primary instance: %w", err)
 	}
@@ -543,7 +548,7 @@ func New(ctx *pulumi.Context, name string, args Args, opts ...pulumi.ResourceOpt
 		replicaArgs.AvailabilityZone = pulumi.String(args.AvailabilityZones[(i+1)%len(args.AvailabilityZones)])
 		replicaArgs.SkipFinalSnapshot = pulumi.Bool(true) // the primary holds the data
 		replica, err := rds.NewInstance(ctx, fmt.Sprintf("%s-replica-%d", name, i+1), &replicaArgs,
-			parent, pulumi.Protect(args.Protect), pulumi.DependsOn(logGroups))
+			append(slices.Clone(instanceOpts), pulumi.DependsOn(logGroups))...)
 		if err != nil {
 			return nil, fmt.Errorf("creating read replica %s: %w", id, err)
 		}

@@ -323,3 +323,20 @@ func TestInvalidArgsRegisterNothing(t *testing.T) {
 		})
 	}
 }
+
+// Review 2026-11-30 #8: instances AWS will not delete (deletion protection) are retained when
+// they leave the program or are replaced by a restore, so the update succeeds and the old
+// instance keeps running beside the new one; without it they are deleted.
+func TestDeletionProtectedInstancesAreRetained(t *testing.T) {
+	args := prodArgs()
+	args.Protect = false // staging: deletion protection, no Pulumi protection
+	rec := mustRun(t, args)
+	for _, r := range rec.OfType("aws:rds/instance:Instance") {
+		assert.True(t, r.RetainOnDelete, r.Name)
+		assert.False(t, r.Protect, r.Name)
+	}
+	args.DeletionProtection = false
+	for _, r := range mustRun(t, args).OfType("aws:rds/instance:Instance") {
+		assert.False(t, r.RetainOnDelete, r.Name)
+	}
+}
