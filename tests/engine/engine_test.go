@@ -43,6 +43,19 @@ func stack(t *testing.T, name string, config func(map[string]any)) auto.Stack {
 	return s
 }
 
+// walk gives the steps of one stack's walk through several updates: each call is the stack with
+// its committed config changed by config (nil: unchanged), extra environment for the CLI and the
+// stand-ins, and the walk's one backend.
+func walk(t *testing.T, name string) func(config func(map[string]any), env map[string]string) auto.Stack {
+	backend := t.TempDir()
+	return func(config func(map[string]any), env map[string]string) auto.Stack {
+		t.Helper()
+		s, err := tools.Stack(context.Background(), name, offline.StackOptions{Backend: backend, Config: config, Env: env})
+		require.NoError(t, err)
+		return s
+	}
+}
+
 func mandatory(r offline.Events) []string {
 	var out []string
 	for _, p := range r.Policies {

@@ -10,7 +10,6 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/scalemate/infra/engine/offline"
 	"github.com/scalemate/infra/internal/fakecloud"
 )
 
@@ -20,13 +19,8 @@ import (
 // to, not at minSize: the program reads it at `up` time.
 func TestNodePoolReplacementKeepsCapacity(t *testing.T) {
 	ctx := context.Background()
-	backend := t.TempDir()
 	const group = "aws:eks/nodeGroup:NodeGroup::scalemate-dev-workers"
-	step := func(config func(map[string]any), env map[string]string) auto.Stack {
-		s, err := tools.Stack(ctx, "dev", offline.StackOptions{Backend: backend, Config: config, Env: env})
-		require.NoError(t, err)
-		return s
-	}
+	step := walk(t, "dev")
 	desired := func(s auto.Stack) any {
 		in := stateInputs(t, s, group)
 		require.NotNil(t, in)

@@ -100,12 +100,7 @@ func stateInputs(t *testing.T, s auto.Stack, suffix string) map[string]any {
 // with the weights unchanged.
 func TestReleaseWalk(t *testing.T) {
 	ctx := context.Background()
-	backend := t.TempDir()
-	step := func(config func(map[string]any), env map[string]string) auto.Stack {
-		s, err := tools.Stack(ctx, "dev", offline.StackOptions{Backend: backend, Config: config, Env: env})
-		require.NoError(t, err)
-		return s
-	}
+	step := walk(t, "dev")
 	up := func(s auto.Stack) {
 		t.Helper()
 		res, err := tools.Up(ctx, s)

@@ -7,7 +7,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/pulumi/pulumi/sdk/v3/go/auto"
 	"github.com/pulumi/pulumi/sdk/v3/go/auto/optup"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/apitype"
 	"github.com/stretchr/testify/assert"
@@ -24,13 +23,8 @@ import (
 // stays: its logical name does not follow the identifier.
 func TestRunbookRestoreBesideTheOld(t *testing.T) {
 	ctx := context.Background()
-	backend := t.TempDir()
-	step := func(config func(map[string]any)) auto.Stack {
-		s, err := tools.Stack(ctx, "staging", offline.StackOptions{Backend: backend, Config: config})
-		require.NoError(t, err)
-		return s
-	}
-	live := step(nil)
+	step := walk(t, "staging")
+	live := step(nil, nil)
 	res, err := tools.Up(ctx, live)
 	require.NoError(t, err, res.StdErr)
 
@@ -40,7 +34,7 @@ func TestRunbookRestoreBesideTheOld(t *testing.T) {
 			"identifier": "scalemate-staging-r1",
 			"restore":    map[string]any{"sourceDbInstanceIdentifier": "scalemate-staging", "restoreTime": "2026-11-27T09:45:00Z"},
 		}
-	})
+	}, nil)
 	ch, reported := offline.Watch()
 	res, err = tools.Up(ctx, restored, optup.EventStreams(ch))
 	require.NoError(t, err, res.StdErr)
