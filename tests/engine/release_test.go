@@ -110,14 +110,14 @@ func TestReleaseWalk(t *testing.T) {
 	blue := step(nil, nil) // the committed stack: blue v1.0.0
 	up(blue)
 	assert.Equal(t, map[string]float64{"blue": 100, "green": 0}, ruleWeights(t, blue))
-	// Generated passwords, the origin secret and the app user's verifier appear in the state
+	// The generated application password, the origin secret and the app user's verifier appear in the state
 	// only as Pulumi secrets (encrypted at rest; the Automation API's export decrypts them
 	// inside their secret markers).
 	dep, err := blue.Export(ctx)
 	require.NoError(t, err)
 	var doc any
 	require.NoError(t, json.Unmarshal(dep.Deployment, &doc))
-	for _, plain := range []string{"fake-scalemate-dev-app-Aa1!", "fake-scalemate-dev-master-Aa1!", "fake-scalemate-dev-origin-verify-Aa1!", "SCRAM-SHA-256$"} {
+	for _, plain := range []string{"fake-scalemate-dev-app-Aa1!", "fake-scalemate-dev-origin-verify-Aa1!", "SCRAM-SHA-256$"} {
 		assert.Contains(t, string(dep.Deployment), plain, "the export shows secrets (inside markers)")
 		assert.False(t, outsideSecrets(doc, plain), "%s appears in the state outside a secret", plain)
 	}
