@@ -8,7 +8,8 @@ import (
 type CI struct {
 	// Runner creates the in-VPC GitHub Actions runner (a CodeBuild project in the private
 	// subnets, admitted to the private cluster API on 443) that the workflows' Kubernetes-
-	// touching jobs run on. Default true.
+	// touching jobs run on. Default true for the pipeline's stacks (named after their tier:
+	// dev, staging, prod), false for others.
 	Runner bool `json:"runner"`
 	// Repository is the GitHub repository (owner/name) whose jobs the runner takes. Default
 	// scalemate/infra.
@@ -18,7 +19,7 @@ type CI struct {
 	ComputeType string `json:"computeType"`
 	// PreviewRole gives the bootstrap's preview role of this stack
 	// (scalemate-github-preview-<stack>) an access entry that reads the cluster and dry-runs
-	// writes, never writes (pull-request previews, drift checks). Default true.
+	// writes, never writes (pull-request previews, drift checks). Default as Runner.
 	PreviewRole bool `json:"previewRole"`
 }
 

@@ -63,7 +63,7 @@ func defaults(t Tier) Spec {
 	s := Spec{
 		Tier:  t,
 		Owner: "platform-team",
-		CI:    CI{Runner: true, Repository: "scalemate/infra", PreviewRole: true},
+		CI:    CI{Repository: "scalemate/infra"},
 		Network: Network{
 			CIDR:                      "10.0.0.0/16",
 			AZCount:                   3,

@@ -66,7 +66,10 @@ func Resolve(project, stack string, cfg map[string]string) (*Spec, error) {
 		spec.Owner = v
 	}
 	spec.OnCallWebhookURL = cfg[KeyOnCallWebhook]
-	spec.PermissionsBoundary = project + "-" + stack + "-boundary"
+	// The pipeline's stacks (named after their tier) get its runner and preview role; an
+	// ad-hoc stack (dev-alice) has neither unless its config asks, and takes its tier's boundary.
+	spec.CI.Runner, spec.CI.PreviewRole = stack == string(tier), stack == string(tier)
+	spec.PermissionsBoundary = project + "-" + string(tier) + "-boundary"
 	if v, ok := cfg[KeyPermissionsBoundary]; ok {
 		spec.PermissionsBoundary = v
 	}

@@ -77,7 +77,8 @@ type Spec struct {
 	Monitoring Monitoring
 	// PermissionsBoundary is scalemate:permissionsBoundary: the name (in the stack's account) or
 	// ARN of the IAM policy set as permissions boundary on every role the stack creates. The
-	// deploy roles may only create roles that carry it. Default <project>-<stack>-boundary.
+	// deploy roles may only create roles that carry it. Default <project>-<tier>-boundary (the
+	// bootstrap's, for the environment of the stack's tier).
 	PermissionsBoundary string
 	// OnCallWebhookURL is scalemate:onCallWebhookUrl (set it with --secret); critical alarms
 	// go there. Default none.

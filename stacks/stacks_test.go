@@ -254,3 +254,17 @@ func TestEveryKubernetesVersionHasItsSupportDate(t *testing.T) {
 		assert.True(t, strings.HasPrefix(pins["kube-proxy"], "v"+v+"."), v)
 	}
 }
+
+// The pipeline's stacks get the in-VPC runner and the preview role's access; an ad-hoc stack of
+// a tier gets neither unless asked, and the tier's permissions boundary (the bootstrap makes one
+// per environment of the pipeline, not per ad-hoc stack).
+func TestPipelineStacksAndAdHocStacks(t *testing.T) {
+	prod := resolve(t, "prod", map[string]string{})
+	assert.True(t, prod.CI.Runner && prod.CI.PreviewRole)
+	assert.Equal(t, "scalemate-prod-boundary", prod.PermissionsBoundary)
+	alice := resolve(t, "dev-alice", map[string]string{KeyTier: "dev"})
+	assert.False(t, alice.CI.Runner || alice.CI.PreviewRole)
+	assert.Equal(t, "scalemate-dev-boundary", alice.PermissionsBoundary)
+	asked := resolve(t, "dev-alice", map[string]string{KeyTier: "dev", KeyCI: `{"runner":true}`})
+	assert.True(t, asked.CI.Runner)
+}

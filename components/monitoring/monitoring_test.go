@@ -326,7 +326,9 @@ func TestEKSLifecycleNoticesReachTheWarningTopic(t *testing.T) {
 	assert.Equal(t, map[string]any{"service": []any{"EKS"}, "eventTypeCode": []any{"AWS_EKS_PLANNED_LIFECYCLE_EVENT"}}, pattern["detail"])
 	target := rec.Must(t, "aws:cloudwatch/eventTarget:EventTarget", "mon-eks-lifecycle")
 	assert.Equal(t, "arn:aws:sns:us-west-2:123456789012:mon-warning", target.Input("arn"))
-	assert.Contains(t, rec.Must(t, "aws:sns/topicPolicy:TopicPolicy", "mon-warning").Input("policy"), "events.amazonaws.com")
+	topicPolicy := rec.Must(t, "aws:sns/topicPolicy:TopicPolicy", "mon-warning").Input("policy")
+	assert.Contains(t, topicPolicy, `"Principal":{"Service":"events.amazonaws.com"}`)
+	assert.Contains(t, topicPolicy, `"ArnLike":{"aws:SourceArn":"arn:aws:events:*:123456789012:rule/mon-*"}`, "this account's rules of this stack only")
 	assert.Contains(t, rec.Must(t, "aws:kms/key:Key", "mon-alerts").Input("policy"), "events.amazonaws.com")
 
 	noCluster := baseArgs()

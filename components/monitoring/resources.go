@@ -179,12 +179,12 @@ func newChannel(ctx *pulumi.Context, name string, a Args, account pulumi.StringO
 	if len(provider) > 0 {
 		ch.provider = provider[0]
 	}
-	publishers := []string{"cloudwatch.amazonaws.com", "budgets.amazonaws.com", "events.amazonaws.com"}
+	publishers := []string{"cloudwatch.amazonaws.com", "budgets.amazonaws.com"}
 	root := account.ApplyT(func(acct string) string { return "arn:" + partition + ":iam::" + acct + ":root" }).(pulumi.StringOutput)
 	keyPolicy := root.ApplyT(func(r string) string {
 		return iampolicy.Document{Version: "2012-10-17", Statement: []iampolicy.Statement{
 			{Sid: "AccountAdministers", Effect: "Allow", Principal: map[string]any{"AWS": r}, Action: []string{"kms:*"}, Resource: "*"},
-			{Sid: "AlarmsBudgetsAndEventsPublish", Effect: "Allow", Principal: map[string]any{"Service": publishers},
+			{Sid: "AlarmsBudgetsAndEventsPublish", Effect: "Allow", Principal: map[string]any{"Service": append(slices.Clone(publishers), "events.amazonaws.com")},
 				Action: []string{"kms:Decrypt", "kms:GenerateDataKey*"}, Resource: "*"},
 		}}.JSON()
 	}).(pulumi.StringOutput)
@@ -212,9 +212,13 @@ func newChannel(ctx *pulumi.Context, name string, a Args, account pulumi.StringO
 				{Sid: "AccountManages", Effect: "Allow", Principal: map[string]any{"AWS": r}, Resource: arn, Action: []string{
 					"sns:Publish", "sns:Subscribe", "sns:Receive", "sns:GetTopicAttributes", "sns:SetTopicAttributes",
 					"sns:ListSubscriptionsByTopic", "sns:AddPermission", "sns:RemovePermission", "sns:DeleteTopic"}},
-				{Sid: "AlarmsBudgetsAndEventsPublish", Effect: "Allow", Principal: map[string]any{"Service": publishers},
+				{Sid: "AlarmsAndBudgetsPublish", Effect: "Allow", Principal: map[string]any{"Service": publishers},
 					Action: []string{"sns:Publish"}, Resource: arn,
 					Condition: iampolicy.Condition{"StringEquals": {"aws:SourceAccount": acct}}},
+				// EventBridge rules of this account (the EKS lifecycle notices), by rule ARN.
+				{Sid: "RulesPublish", Effect: "Allow", Principal: map[string]any{"Service": "events.amazonaws.com"},
+					Action: []string{"sns:Publish"}, Resource: arn,
+					Condition: iampolicy.Condition{"ArnLike": {"aws:SourceArn": "arn:" + partition + ":events:*:" + acct + ":rule/" + name + "-*"}}},
 				{Sid: "TLSOnly", Effect: "Deny", Principal: map[string]any{"AWS": "*"}, Action: []string{"sns:Publish"}, Resource: arn,
 					Condition: iampolicy.Condition{"Bool": {"aws:SecureTransport": "false"}}},
 			}}.JSON()

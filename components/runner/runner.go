@@ -240,9 +240,11 @@ func buildPolicy(partition, region, account, logGroupARN string, subnetIDs []str
 			}},
 		{Sid: "Logs", Effect: "Allow", Action: []string{"logs:CreateLogStream", "logs:PutLogEvents"},
 			Resource: []string{logGroupARN, logGroupARN + ":*"}},
+		// CodeBuild checks the connection with the project's role when it creates the webhook
+		// and at each build: UseConnection as well as the token.
 		{Sid: "GitHubConnection", Effect: "Allow", Action: []string{
-			"codeconnections:GetConnectionToken", "codeconnections:GetConnection",
-			"codestar-connections:GetConnectionToken", "codestar-connections:GetConnection",
+			"codeconnections:UseConnection", "codeconnections:GetConnectionToken", "codeconnections:GetConnection",
+			"codestar-connections:UseConnection", "codestar-connections:GetConnectionToken", "codestar-connections:GetConnection",
 		}, Resource: []string{
 			"arn:" + partition + ":codeconnections:" + region + ":" + account + ":connection/*",
 			"arn:" + partition + ":codestar-connections:" + region + ":" + account + ":connection/*",

@@ -75,6 +75,7 @@ func TestRunnerRoleIsMinimal(t *testing.T) {
 			assert.Equal(t, "codebuild.amazonaws.com", st.Condition["StringEquals"]["ec2:AuthorizedService"])
 		}
 	}
+	assert.Contains(t, actions, "codeconnections:UseConnection", "CodeBuild checks the connection with the project's role")
 	for _, a := range actions {
 		assert.NotRegexp(t, `^(iam|sts|eks|s3|kms|secretsmanager):`, a, "the runner's own role deploys nothing")
 	}
