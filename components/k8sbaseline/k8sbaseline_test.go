@@ -543,11 +543,20 @@ func TestPreviewGroupDryRunsOnly(t *testing.T) {
 	args.PreviewGroup = "scalemate:preview"
 	rec = run(t, args)
 	role := rec.Must(t, "kubernetes:rbac.authorization.k8s.io/v1:ClusterRole", "base-preview")
-	rule := role.Input("rules").([]any)[0].(map[string]any)
-	assert.Equal(t, []any{"get", "list", "watch", "create", "update", "patch", "bind", "escalate"}, rule["verbs"])
-	assert.NotContains(t, rule["verbs"], "delete")
+	rules := role.Input("rules").([]any)
+	assert.Equal(t, []any{"get", "list", "watch"}, get(rules[0], "verbs"), "reads everywhere")
+	for _, r := range rules[1:] {
+		groups := get(r, "apiGroups").([]any)
+		assert.NotContains(t, groups, "*", "writes (dry runs) only in the program's groups")
+		assert.NotContains(t, groups, "admissionregistration.k8s.io", "admission policies are outside admission: no write there")
+		assert.NotContains(t, get(r, "verbs"), "delete")
+	}
+	assert.NotContains(t, get(rules[1], "resources"), "*", "core kinds by name: no serviceaccounts/token or pods/exec")
+	assert.Contains(t, get(rules[1], "resources"), "configmaps")
 	binding := rec.Must(t, "kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding", "base-preview")
 	assert.Equal(t, []any{map[string]any{"apiGroup": "rbac.authorization.k8s.io", "kind": "Group", "name": "scalemate:preview"}}, binding.Input("subjects"))
+	guard := rec.Must(t, "kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicyBinding", "base-preview-dry-run-only")
+	assert.Contains(t, binding.Dependencies, guard.URN, "the group gets its rights only once the dry-run rule is in force")
 
 	policy := rec.Must(t, "kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicy", "base-preview-dry-run-only")
 	assert.Equal(t, "Fail", get(policy.Input("spec"), "failurePolicy"))
