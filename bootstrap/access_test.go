@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"path"
+	"slices"
 	"strings"
 	"testing"
 
@@ -22,7 +23,7 @@ type statement struct {
 	Action    stringList
 	NotAction stringList
 	Resource  stringList
-	Condition map[string]map[string]string
+	Condition map[string]map[string]stringList
 }
 
 type stringList []string
@@ -73,31 +74,30 @@ func (st statement) matches(r request) bool {
 		return false
 	}
 	for op, kv := range st.Condition {
-		for key, want := range kv {
+		for key, values := range kv {
 			got, present := r.context[key]
+			anyMatch := func(match func(want string) bool) bool {
+				return present && slices.ContainsFunc(values, match)
+			}
 			switch op {
-			case "StringEquals":
-				if !present || got != want {
-					return false
-				}
-			case "StringNotEquals":
-				if present && got == want {
+			case "StringEquals", "Bool":
+				if !anyMatch(func(w string) bool { return got == w }) {
 					return false
 				}
 			case "StringLike", "ArnLike":
-				if !present || !glob(want, got, false) {
+				if !anyMatch(func(w string) bool { return glob(w, got, false) }) {
 					return false
 				}
-			case "ArnNotLike":
-				if present && glob(want, got, false) {
+			case "StringNotEquals":
+				if anyMatch(func(w string) bool { return got == w }) {
 					return false
 				}
-			case "Bool":
-				if !present || got != want {
+			case "StringNotLike", "ArnNotLike":
+				if anyMatch(func(w string) bool { return glob(w, got, false) }) {
 					return false
 				}
 			case "Null":
-				if (want == "true") == present {
+				if (values[0] == "true") == present {
 					return false
 				}
 			default:
@@ -183,8 +183,13 @@ func modelRole(t *testing.T, rec *mocktest.Recorder, name string) roleModel {
 
 const acct = fakecloud.AccountID
 
-// stateBucketARN is the ARN the mocks give the state bucket.
-const stateBucketARN = "arn:aws:s3:us-west-2:" + acct + ":state"
+// The ARNs the mocks give the state bucket and the keys.
+const (
+	stateBucketARN = "arn:aws:s3:us-west-2:" + acct + ":state"
+	stateKeyARN    = "arn:aws:kms:us-west-2:" + acct + ":pulumi"
+)
+
+func secretsKeyARN(env string) string { return "arn:aws:kms:us-west-2:" + acct + ":secrets-" + env }
 
 func roleARN(name string) string   { return "arn:aws:iam::" + acct + ":role/" + name }
 func policyARN(name string) string { return "arn:aws:iam::" + acct + ":policy/" + name }
@@ -223,6 +228,18 @@ func TestDeployRolesCannotEscalate(t *testing.T) {
 		{"delete a dev snapshot", request{"rds:DeleteDBSnapshot", "arn:aws:rds:us-west-2:" + acct + ":snapshot:x", tagged("dev")}, true},
 		{"delete a prod snapshot", request{"rds:DeleteDBSnapshot", "arn:aws:rds:us-west-2:" + acct + ":snapshot:x", tagged("prod")}, false},
 		{"tag a new bucket as prod", request{"s3:CreateBucket", "arn:aws:s3:::x", map[string]string{"aws:RequestTag/Environment": "prod"}}, false},
+		{"attach AdministratorAccess to a bounded role", request{"iam:AttachRolePolicy", roleARN("scalemate-dev-app"),
+			map[string]string{"iam:PermissionsBoundary": policyARN(BoundaryName("dev")), "iam:PolicyARN": "arn:aws:iam::aws:policy/AdministratorAccess"}}, false},
+		{"attach AmazonS3FullAccess to a bounded role", request{"iam:AttachRolePolicy", roleARN("scalemate-dev-app"),
+			map[string]string{"iam:PermissionsBoundary": policyARN(BoundaryName("dev")), "iam:PolicyARN": "arn:aws:iam::aws:policy/AmazonS3FullAccess"}}, false},
+		{"attach a workload policy to a bounded role", request{"iam:AttachRolePolicy", roleARN("scalemate-dev-app"),
+			map[string]string{"iam:PermissionsBoundary": policyARN(BoundaryName("dev")), "iam:PolicyARN": "arn:aws:iam::aws:policy/AmazonEKSWorkerNodePolicy"}}, true},
+		{"decrypt with its secrets key", request{"kms:Decrypt", secretsKeyARN("dev"), nil}, true},
+		{"decrypt with prod's secrets key", request{"kms:Decrypt", secretsKeyARN("prod"), nil}, false},
+		{"decrypt with the state key directly", request{"kms:Decrypt", stateKeyARN, nil}, false},
+		{"decrypt with the state key through S3", request{"kms:Decrypt", stateKeyARN, map[string]string{"kms:ViaService": "s3.us-west-2.amazonaws.com"}}, true},
+		{"write prod's assets bucket", request{"s3:PutObject", "arn:aws:s3:::scalemate-prod-assets-a1b2c3/index.html", nil}, false},
+		{"write its assets bucket", request{"s3:PutObject", "arn:aws:s3:::scalemate-dev-assets-a1b2c3/index.html", nil}, true},
 		{"write its state", request{"s3:PutObject", stateBucketARN + "/.pulumi/stacks/scalemate/dev.json", nil}, true},
 		{"write prod's state", request{"s3:PutObject", stateBucketARN + "/.pulumi/stacks/scalemate/prod.json", nil}, false},
 		{"read prod's state", request{"s3:GetObject", stateBucketARN + "/.pulumi/stacks/scalemate/prod.json", nil}, false},
@@ -248,7 +265,17 @@ func TestBoundaryCapsPipelineRoles(t *testing.T) {
 	assert.False(t, effective(request{"organizations:LeaveOrganization", "*", nil}))
 	assert.False(t, effective(request{"secretsmanager:GetSecretValue", "arn:aws:secretsmanager:us-west-2:" + acct + ":secret:scalemate-prod/postgres",
 		map[string]string{"aws:ResourceTag/Environment": "prod"}}))
+	assert.False(t, effective(request{"s3:GetObject", stateBucketARN + "/.pulumi/stacks/scalemate/prod.json", nil}), "no state")
+	assert.False(t, effective(request{"kms:Decrypt", secretsKeyARN("dev"), nil}), "no pipeline key")
+	assert.False(t, effective(request{"s3:PutObject", "arn:aws:s3:::scalemate-prod-assets-a1b2c3/x", nil}), "no other environment's bucket")
 	assert.Equal(t, "scalemate-dev-boundary", rec.Must(t, "aws:iam/policy:Policy", "boundary-dev").Input("name"))
+
+	// A role the dev pipeline created (and could assume) is kept out of every state object by
+	// the bucket's policy as well.
+	bucket := parsePolicy(t, rec.Must(t, "aws:s3/bucketPolicy:BucketPolicy", "state").Input("policy"))
+	made := map[string]string{"aws:PrincipalArn": roleARN("scalemate-dev-x"), "aws:SecureTransport": "true"}
+	assert.False(t, allowed([]policy{admin, bucket}, request{"s3:GetObject", stateBucketARN + "/.pulumi/stacks/scalemate/prod.json", made}))
+	assert.False(t, allowed([]policy{admin, bucket}, request{"s3:PutObject", stateBucketARN + "/.pulumi/stacks/scalemate/dev.json", made}))
 }
 
 // Review #3: the preview role reads its own stack and its environment's secrets (a refresh of a
@@ -270,6 +297,8 @@ func TestPreviewRolesReadTheirEnvironmentOnly(t *testing.T) {
 		assert.False(t, preview.allows(request{"s3:PutObject", bucket + "/.pulumi/stacks/scalemate/" + env + ".json", nil}), env)
 		assert.True(t, preview.allows(request{"secretsmanager:GetSecretValue", secret(env), nil}), env)
 		assert.False(t, preview.allows(request{"secretsmanager:GetSecretValue", secret(other), nil}), env)
+		assert.True(t, preview.allows(request{"kms:Decrypt", secretsKeyARN(env), nil}), env)
+		assert.False(t, preview.allows(request{"kms:Decrypt", secretsKeyARN(other), nil}), env)
 		assert.True(t, preview.allows(request{"kms:Decrypt", "arn:aws:kms:us-west-2:" + acct + ":key/k",
 			map[string]string{"kms:ViaService": "secretsmanager.us-west-2.amazonaws.com", "kms:CallerAccount": acct}}), env)
 		assert.False(t, preview.allows(request{"kms:Decrypt", "arn:aws:kms:us-west-2:" + acct + ":key/k", nil}), "direct decrypt")

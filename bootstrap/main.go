@@ -1,10 +1,10 @@
 // Command bootstrap is the Pulumi program for what the ScaleMate stacks stand on, created once
 // per AWS account: an S3 state bucket (versioned, KMS-encrypted, public access blocked, TLS
-// only, old versions expired), the KMS key the stacks use as their secrets provider
-// (awskms://alias/scalemate-pulumi), the GitHub Actions OIDC provider, the GitHub connection
-// the stacks' in-VPC CodeBuild runners use, and per environment a permissions boundary, a deploy
-// role (assumable only by workflows running in that GitHub environment) and a read-only preview
-// role for pull requests and drift checks.
+// only, old versions expired), the GitHub Actions OIDC provider, the GitHub connection the
+// stacks' in-VPC CodeBuild runners use, and per environment a secrets key (the stacks' secrets
+// provider, awskms://alias/scalemate-<env>-secrets), a permissions boundary, a deploy role
+// (assumable only by workflows running in that GitHub environment) and a read-only preview role
+// for pull requests and drift checks.
 package main
 
 import (
@@ -29,8 +29,8 @@ import (
 
 const (
 	githubIssuer = "token.actions.githubusercontent.com"
-	// SecretsKeyAlias is what the stacks pass to --secrets-provider awskms://alias/...
-	SecretsKeyAlias = "alias/scalemate-pulumi"
+	// StateKeyAlias is the state bucket's key.
+	StateKeyAlias = "alias/scalemate-pulumi"
 	// NoncurrentStateDays keeps old state versions this long (state history for rollbacks).
 	NoncurrentStateDays = 90
 )
@@ -65,13 +65,13 @@ func run(ctx *pulumi.Context) error {
 	keep := []pulumi.ResourceOption{pulumi.Protect(true), pulumi.RetainOnDelete(true)}
 
 	key, err := kms.NewKey(ctx, "pulumi", &kms.KeyArgs{
-		Description:       pulumi.String("Pulumi state bucket and stack secrets of ScaleMate"),
+		Description:       pulumi.String("Pulumi state bucket of ScaleMate"),
 		EnableKeyRotation: pulumi.Bool(true), DeletionWindowInDays: pulumi.Int(30),
 	}, keep...)
 	if err != nil {
 		return err
 	}
-	if _, err := kms.NewAlias(ctx, "pulumi", &kms.AliasArgs{Name: pulumi.String(SecretsKeyAlias), TargetKeyId: key.KeyId}); err != nil {
+	if _, err := kms.NewAlias(ctx, "pulumi", &kms.AliasArgs{Name: pulumi.String(StateKeyAlias), TargetKeyId: key.KeyId}); err != nil {
 		return err
 	}
 
@@ -91,12 +91,42 @@ func run(ctx *pulumi.Context) error {
 	if err != nil {
 		return err
 	}
-	deployRoles, previewRoles, boundaries := pulumi.StringMap{}, pulumi.StringMap{}, pulumi.StringMap{}
+	// One secrets key per environment: a stack's secrets (its config's data key, its state's
+	// secrets) are readable only by that environment's roles. The shared key encrypts the state
+	// bucket and is usable through S3 only.
+	envKeys := map[string]*kms.Key{}
+	var envKeyARNs []any
+	for _, env := range envs {
+		k, err := kms.NewKey(ctx, "secrets-"+env, &kms.KeyArgs{
+			Description:       pulumi.String("Pulumi stack secrets of the ScaleMate " + env + " environment"),
+			EnableKeyRotation: pulumi.Bool(true), DeletionWindowInDays: pulumi.Int(30),
+		}, keep...)
+		if err != nil {
+			return err
+		}
+		if _, err := kms.NewAlias(ctx, "secrets-"+env, &kms.AliasArgs{Name: pulumi.String(SecretsAlias(env)), TargetKeyId: k.KeyId}); err != nil {
+			return err
+		}
+		envKeys[env] = k
+		envKeyARNs = append(envKeyARNs, k.Arn)
+	}
+	// What every policy names: the bucket, the state key and each environment's secrets key.
+	pipeline := pulumi.All(append([]any{bucket.Arn, key.Arn}, envKeyARNs...)...).ApplyT(func(v []any) shared {
+		sh := shared{Bucket: v[0].(string), StateKey: v[1].(string), SecretsKeys: map[string]string{}}
+		for i, env := range envs {
+			sh.SecretsKeys[env] = v[2+i].(string)
+		}
+		return sh
+	})
+	document := func(f func(shared) string) pulumi.StringOutput {
+		return pipeline.ApplyT(func(v any) string { return f(v.(shared)) }).(pulumi.StringOutput)
+	}
+	deployRoles, previewRoles, boundaries, providers := pulumi.StringMap{}, pulumi.StringMap{}, pulumi.StringMap{}, pulumi.StringMap{}
 	for _, env := range envs {
 		boundary, err := iam.NewPolicy(ctx, "boundary-"+env, &iam.PolicyArgs{
 			Name:        pulumi.String(BoundaryName(env)),
 			Description: pulumi.String("Permissions boundary of every role the " + env + " pipeline creates"),
-			Policy:      pulumi.String(boundaryPolicy(acct, env)),
+			Policy:      document(func(sh shared) string { return boundaryPolicy(acct, env, envs, sh) }),
 		})
 		if err != nil {
 			return fmt.Errorf("creating the %s permissions boundary: %w", env, err)
@@ -104,38 +134,39 @@ func run(ctx *pulumi.Context) error {
 		boundaries[env] = boundary.Arn
 		// Only a workflow job running in GitHub environment <env> gets this sub claim; prod's
 		// environment carries the required reviewers and allows the main branch only.
-		access := pulumi.All(bucket.Arn, key.Arn).ApplyT(func(v []any) string {
-			return deployAccess(acct, env, v[0].(string), v[1].(string))
-		}).(pulumi.StringOutput)
 		role, err := githubRole(ctx, "deploy-"+env, oidc.Arn, "repo:"+repo+":environment:"+env,
-			"ScaleMate "+env+" deployments from GitHub Actions", []string{"PowerUserAccess"}, access)
+			"ScaleMate "+env+" deployments from GitHub Actions", []string{"PowerUserAccess"},
+			document(func(sh shared) string { return deployAccess(acct, env, envs, sh) }))
 		if err != nil {
 			return err
 		}
 		deployRoles[env] = role.Arn
 		// One preview role per environment, so a pull request's preview of dev reads nothing of
 		// prod; it is assumable from the <env>-preview GitHub environment only.
-		readOnly := pulumi.All(bucket.Arn, key.Arn).ApplyT(func(v []any) string {
-			return previewAccess(acct, env, v[0].(string), v[1].(string))
-		}).(pulumi.StringOutput)
 		preview, err := githubRole(ctx, "preview-"+env, oidc.Arn, "repo:"+repo+":environment:"+env+"-preview",
-			"ScaleMate "+env+" pull-request previews and drift checks (read-only)", []string{"ReadOnlyAccess"}, readOnly)
+			"ScaleMate "+env+" pull-request previews and drift checks (read-only)", []string{"ReadOnlyAccess"},
+			document(func(sh shared) string { return previewAccess(acct, env, sh) }))
 		if err != nil {
 			return err
 		}
 		previewRoles[env] = preview.Arn
+		providers[env] = pulumi.String("awskms://" + SecretsAlias(env))
 	}
 
 	ctx.Export("accountId", pulumi.String(acct.ID))
 	ctx.Export("stateBucket", bucket.Bucket)
 	ctx.Export("backendUrl", pulumi.Sprintf("s3://%s", bucket.Bucket))
-	ctx.Export("secretsProvider", pulumi.String("awskms://"+SecretsKeyAlias))
+	ctx.Export("secretsProviders", providers)
 	ctx.Export("deployRoleArns", deployRoles)
 	ctx.Export("previewRoleArns", previewRoles)
 	ctx.Export("permissionsBoundaryArns", boundaries)
 	ctx.Export("githubConnectionArn", github.Arn)
 	return nil
 }
+
+// SecretsAlias is the alias of environment env's secrets key: its stacks use
+// --secrets-provider awskms://<alias>.
+func SecretsAlias(env string) string { return "alias/scalemate-" + env + "-secrets" }
 
 // runnerConnection is how CodeBuild reaches GitHub for the stacks' in-VPC runners: a
 // CodeConnections connection (a GitHub App installation; it stays PENDING until someone
