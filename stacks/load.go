@@ -16,23 +16,25 @@ import (
 	"github.com/scalemate/infra/internal/validate"
 )
 
-// Load reads the running stack's config and returns its validated Spec.
+// Load reads the running stack's config and returns its validated Spec. Every key of the
+// project's namespace is checked, not only those the program reads, and keys that hold
+// credentials must be secrets.
 func Load(ctx *pulumi.Context) (*Spec, error) {
-	cfg := map[string]string{}
-	for _, key := range Keys {
-		if v, ok := ctx.GetConfig(key); ok {
-			cfg[key] = v
-		}
-	}
-	return Resolve(ctx.Project(), ctx.Stack(), cfg)
+	return resolve(ctx.Project(), ctx.Stack(), allConfig(ctx), ctx.IsConfigSecret)
 }
 
 // Resolve builds the Spec of a stack from its raw config, as the Pulumi CLI hands it to the
 // program: scalars as strings, structured values as JSON. Tier defaults come first; the config
 // overrides them field by field; then Validate checks the result. Every problem found, in
-// decoding or validation, is returned in one error.
+// decoding or validation, is returned in one error. Keys of SecretKeys count as secrets.
 func Resolve(project, stack string, cfg map[string]string) (*Spec, error) {
+	return resolve(project, stack, cfg, func(string) bool { return true })
+}
+
+func resolve(project, stack string, cfg map[string]string, secret func(string) bool) (*Spec, error) {
 	var p validate.Problems
+	checkKeys(&p, slices.Collect(maps.Keys(cfg)))
+	checkSecrets(&p, cfg, secret)
 	// Pulumi.yaml declares defaults that mean "unset" ("" for the tier, 0 for the retention),
 	// because the CLI requires declared keys without a default.
 	cfg = maps.Clone(cfg)

@@ -11,7 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-func resolve(t *testing.T, stack string, cfg map[string]string) *Spec {
+func mustResolve(t *testing.T, stack string, cfg map[string]string) *Spec {
 	t.Helper()
 	if _, ok := cfg[KeyRegion]; !ok {
 		cfg[KeyRegion] = "us-west-2"
@@ -25,7 +25,7 @@ func resolve(t *testing.T, stack string, cfg map[string]string) *Spec {
 }
 
 func TestTierDefaults(t *testing.T) {
-	dev := resolve(t, "dev", map[string]string{})
+	dev := mustResolve(t, "dev", map[string]string{})
 	assert.Equal(t, Dev, dev.Tier)
 	assert.Equal(t, 7, dev.LogRetentionDays)
 	assert.Equal(t, []string{"us-west-2a", "us-west-2b"}, dev.AvailabilityZones())
@@ -34,7 +34,7 @@ func TestTierDefaults(t *testing.T) {
 	assert.Equal(t, "SPOT", dev.NodePools["workers"].CapacityType)
 	assert.Equal(t, 1, dev.NodePools["workers"].DesiredSize, "desiredSize defaults to minSize")
 
-	prod := resolve(t, "prod", map[string]string{})
+	prod := mustResolve(t, "prod", map[string]string{})
 	assert.Equal(t, 365, prod.LogRetentionDays)
 	assert.Equal(t, "perAz", prod.Network.NATGateways)
 	assert.Len(t, prod.AvailabilityZones(), 3)
@@ -46,14 +46,14 @@ func TestTierDefaults(t *testing.T) {
 }
 
 func TestDataTierDefaults(t *testing.T) {
-	dev := resolve(t, "dev", map[string]string{})
+	dev := mustResolve(t, "dev", map[string]string{})
 	assert.False(t, dev.Postgres.MultiAZ)
 	assert.Equal(t, 0, dev.Postgres.ReadReplicas)
 	assert.Equal(t, 1, dev.Postgres.BackupRetentionDays)
 	assert.Equal(t, "scalemate-dev", dev.Postgres.Identifier)
 	assert.Empty(t, dev.Backup.DRRegion)
 
-	prod := resolve(t, "prod", map[string]string{})
+	prod := mustResolve(t, "prod", map[string]string{})
 	assert.True(t, prod.Postgres.MultiAZ)
 	assert.Equal(t, 2, prod.Postgres.ReadReplicas)
 	assert.Equal(t, 30, prod.Postgres.BackupRetentionDays)
@@ -63,12 +63,12 @@ func TestDataTierDefaults(t *testing.T) {
 	assert.Equal(t, "governance", prod.Backup.VaultLock)
 	assert.Equal(t, "us-east-2", prod.Backup.DRRegion)
 
-	east := resolve(t, "prod", map[string]string{KeyRegion: "us-east-2"})
+	east := mustResolve(t, "prod", map[string]string{KeyRegion: "us-east-2"})
 	assert.Equal(t, "us-west-2", east.Backup.DRRegion, "the DR region is never the main region")
 }
 
 func TestConfigOverlaysDefaultsFieldByField(t *testing.T) {
-	s := resolve(t, "staging", map[string]string{
+	s := mustResolve(t, "staging", map[string]string{
 		KeyOwner:            "data-team",
 		KeyLogRetentionDays: "90",
 		KeyNetwork:          `{"cidr":"10.42.0.0/16","subnetPrefixes":{"isolated":25}}`,
@@ -91,7 +91,7 @@ func TestConfigOverlaysDefaultsFieldByField(t *testing.T) {
 }
 
 func TestNullRemovesTierPool(t *testing.T) {
-	s := resolve(t, "staging", map[string]string{
+	s := mustResolve(t, "staging", map[string]string{
 		KeyNodePools: `{"workers":null,"system":{"minSize":3}}`,
 	})
 	assert.Equal(t, []string{"system"}, s.NodePoolNames())
@@ -99,14 +99,14 @@ func TestNullRemovesTierPool(t *testing.T) {
 
 // Pulumi.yaml's defaults ("" tier, 0 retention, {} objects) mean "the tier's values".
 func TestProjectDefaultsMeanUnset(t *testing.T) {
-	s := resolve(t, "staging", map[string]string{KeyTier: "", KeyLogRetentionDays: "0", KeyNetwork: "{}", KeyNodePools: "{}", KeyOwner: "platform-team"})
+	s := mustResolve(t, "staging", map[string]string{KeyTier: "", KeyLogRetentionDays: "0", KeyNetwork: "{}", KeyNodePools: "{}", KeyOwner: "platform-team"})
 	assert.Equal(t, Staging, s.Tier)
 	assert.Equal(t, 30, s.LogRetentionDays)
 	assert.Equal(t, []string{"system", "workers"}, s.NodePoolNames())
 }
 
 func TestTierFromConfigForNonTierStackName(t *testing.T) {
-	s := resolve(t, "dev-alice", map[string]string{KeyTier: "dev"})
+	s := mustResolve(t, "dev-alice", map[string]string{KeyTier: "dev"})
 	assert.Equal(t, Dev, s.Tier)
 	assert.Equal(t, "dev-alice", s.Stack)
 
@@ -117,9 +117,9 @@ func TestTierFromConfigForNonTierStackName(t *testing.T) {
 }
 
 func TestExplicitAvailabilityZones(t *testing.T) {
-	s := resolve(t, "dev", map[string]string{KeyRegion: "ap-northeast-1", KeyNetwork: `{"availabilityZones":["ap-northeast-1c","ap-northeast-1d"]}`})
+	s := mustResolve(t, "dev", map[string]string{KeyRegion: "ap-northeast-1", KeyNetwork: `{"availabilityZones":["ap-northeast-1c","ap-northeast-1d"]}`})
 	assert.Equal(t, []string{"ap-northeast-1c", "ap-northeast-1d"}, s.AvailabilityZones())
-	s = resolve(t, "dev", map[string]string{KeyRegion: "ap-northeast-1"})
+	s = mustResolve(t, "dev", map[string]string{KeyRegion: "ap-northeast-1"})
 	assert.Equal(t, []string{"ap-northeast-1a", "ap-northeast-1c"}, s.AvailabilityZones(), "default zones skip the letters the region lacks")
 }
 
@@ -259,12 +259,12 @@ func TestEveryKubernetesVersionHasItsSupportDate(t *testing.T) {
 // a tier gets neither unless asked, and the tier's permissions boundary (the bootstrap makes one
 // per environment of the pipeline, not per ad-hoc stack).
 func TestPipelineStacksAndAdHocStacks(t *testing.T) {
-	prod := resolve(t, "prod", map[string]string{})
+	prod := mustResolve(t, "prod", map[string]string{})
 	assert.True(t, prod.CI.Runner && prod.CI.PreviewRole)
 	assert.Equal(t, "scalemate-prod-boundary", prod.PermissionsBoundary)
-	alice := resolve(t, "dev-alice", map[string]string{KeyTier: "dev"})
+	alice := mustResolve(t, "dev-alice", map[string]string{KeyTier: "dev"})
 	assert.False(t, alice.CI.Runner || alice.CI.PreviewRole)
 	assert.Equal(t, "scalemate-dev-boundary", alice.PermissionsBoundary)
-	asked := resolve(t, "dev-alice", map[string]string{KeyTier: "dev", KeyCI: `{"runner":true}`})
+	asked := mustResolve(t, "dev-alice", map[string]string{KeyTier: "dev", KeyCI: `{"runner":true}`})
 	assert.True(t, asked.CI.Runner)
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/scalemate/infra/internal/netplan"
 	"github.com/scalemate/infra/internal/validate"
 	"github.com/scalemate/infra/internal/window"
+	"github.com/scalemate/infra/policies/costmodel"
 )
 
 // regionAZs lists, for the regions the platform supports, the letters of their AZs. The first
@@ -118,7 +119,29 @@ func (s *Spec) validate(p *validate.Problems) {
 
 // validateData checks what the data-tier components cannot know: regions and restore wiring.
 // Their own field checks run in infra, before any resource is registered.
+// offered refuses a type the catalog does not hold: a size AWS does not sell (cache.t4g.huge)
+// or a family this program does not offer, before AWS refuses it half-way through an up. The
+// catalog is the cost model's price table, so whatever can be configured can be priced.
+func offered(p *validate.Problems, field, typ string, catalog map[string]costmodel.Price, families []costmodel.Family) {
+	if _, ok := catalog[typ]; ok {
+		return
+	}
+	family := typ[:max(0, strings.LastIndex(typ, "."))]
+	for _, f := range families {
+		if f.Prefix == family {
+			p.Addf(field, "%q: %s has no such size; it comes in %s", typ, family, strings.Join(f.Sizes, ", "))
+			return
+		}
+	}
+	p.Addf(field, "%q is not a type this program offers; use one of %s", typ, costmodel.Offered(families))
+}
+
 func (s *Spec) validateData(p *validate.Problems) {
+	offered(p, KeyPostgres+".instanceClass", s.Postgres.InstanceClass, costmodel.RDS, costmodel.RDSFamilies)
+	if c := s.Postgres.ReplicaInstanceClass; c != "" {
+		offered(p, KeyPostgres+".replicaInstanceClass", c, costmodel.RDS, costmodel.RDSFamilies)
+	}
+	offered(p, KeyRedis+".nodeType", s.Redis.NodeType, costmodel.Cache, costmodel.CacheFamilies)
 	if s.Postgres.Proxy && !slices.Contains(s.Network.InterfaceEndpoints, "secretsmanager") {
 		p.Addf(KeyNetwork+".interfaceEndpoints", "must include secretsmanager while %s.proxy is on: the proxy runs in the data subnets, which have no internet route, and reads its logins from Secrets Manager", KeyPostgres)
 	}
@@ -279,6 +302,9 @@ func (s *Spec) validateNodePools(p *validate.Problems) {
 			p.Addf(KeyNodePools+"."+name, "pool name must be lower-case letters, digits and dashes, starting with a letter, at most 31 characters")
 		}
 		p.OneOf(k+"capacityType", np.CapacityType, "ON_DEMAND", "SPOT")
+		for i, it := range np.InstanceTypes {
+			offered(p, fmt.Sprintf("%sinstanceTypes[%d]", k, i), it, costmodel.EC2, costmodel.EC2Families)
+		}
 		if _, err := instancetype.CommonArch(np.InstanceTypes); err != nil {
 			p.Addf(k+"instanceTypes", "%v", err)
 		}

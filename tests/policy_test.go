@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/scalemate/infra/internal/instancetype"
 	"github.com/scalemate/infra/policies/analyzed"
 	"github.com/scalemate/infra/policies/costmodel"
 	"github.com/scalemate/infra/policies/rules"
@@ -263,4 +264,18 @@ func TestCarelessChangesAreReported(t *testing.T) {
 			assert.NotEmpty(t, hits, "%s does not catch the change", r.Name)
 		})
 	}
+}
+
+// One catalog: every instance family a node pool may name (internal/instancetype) is offered
+// and priced by the cost model with its sizes, and nothing else is.
+func TestCatalogCoversInstanceFamilies(t *testing.T) {
+	var priced []string
+	for _, f := range costmodel.EC2Families {
+		priced = append(priced, f.Prefix)
+		for _, size := range f.Sizes {
+			_, err := instancetype.Parse(f.Prefix + "." + size)
+			assert.NoError(t, err, "%s.%s", f.Prefix, size)
+		}
+	}
+	assert.ElementsMatch(t, instancetype.Families(), priced)
 }

@@ -19,6 +19,7 @@ import (
 
 	"github.com/scalemate/infra/components/cluster"
 	"github.com/scalemate/infra/infra"
+	"github.com/scalemate/infra/internal/mockstack"
 	"github.com/scalemate/infra/internal/mocktest"
 	"github.com/scalemate/infra/stacks"
 )
@@ -37,15 +38,21 @@ const (
 	typeLaunchTmpl = "aws:ec2/launchTemplate:LaunchTemplate"
 )
 
-// runStack runs the program for one real stack file, optionally changed by edit.
+// runStack runs the program for one real stack file, optionally changed by edit. A credential
+// key the edit sets counts as set with --secret (TestPlaintextSecretRefused checks the other way).
 func runStack(t testing.TB, stack string, edit func(cfg map[string]string)) (*mocktest.Recorder, error) {
 	t.Helper()
-	cfg, err := mocktest.StackConfig(filepath.Join("..", "Pulumi."+stack+".yaml"))
+	cfg, secret, err := mockstack.Config("..", stack)
 	require.NoError(t, err)
 	if edit != nil {
 		edit(cfg)
 	}
-	return mocktest.Run("scalemate", stack, cfg, infra.Run)
+	for k := range stacks.SecretKeys {
+		if _, set := cfg[k]; set && !slices.Contains(secret, k) {
+			secret = append(secret, k)
+		}
+	}
+	return mocktest.RunSecrets("scalemate", stack, cfg, secret, infra.Run)
 }
 
 func mustRunStack(t testing.TB, stack string) *mocktest.Recorder {

@@ -9,11 +9,9 @@ import (
 	"flag"
 	"fmt"
 	"os"
-	"path/filepath"
 
-	"github.com/scalemate/infra/infra"
 	"github.com/scalemate/infra/internal/critpath"
-	"github.com/scalemate/infra/internal/mocktest"
+	"github.com/scalemate/infra/internal/mockstack"
 )
 
 func main() {
@@ -24,12 +22,7 @@ func main() {
 		stacks = []string{*only}
 	}
 	for _, s := range stacks {
-		cfg, err := mocktest.StackConfig(filepath.Join(".", "Pulumi."+s+".yaml"))
-		if err != nil {
-			fmt.Fprintln(os.Stderr, err)
-			os.Exit(1)
-		}
-		rec, err := mocktest.Run("scalemate", s, cfg, infra.Run)
+		rec, err := mockstack.Run(".", s, nil)
 		if err != nil {
 			fmt.Fprintln(os.Stderr, err)
 			os.Exit(1)

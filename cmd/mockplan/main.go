@@ -13,11 +13,10 @@ import (
 	"flag"
 	"fmt"
 	"os"
-	"path/filepath"
 	"sort"
 	"strings"
 
-	"github.com/scalemate/infra/infra"
+	"github.com/scalemate/infra/internal/mockstack"
 	"github.com/scalemate/infra/internal/mocktest"
 	"github.com/scalemate/infra/policies/analyzed"
 	"github.com/scalemate/infra/policies/costmodel"
@@ -37,11 +36,7 @@ func main() {
 }
 
 func plan(dir, stack, policyConfig string) error {
-	cfg, err := mocktest.StackConfig(filepath.Join(dir, "Pulumi."+stack+".yaml"))
-	if err != nil {
-		return err
-	}
-	rec, err := mocktest.Run("scalemate", stack, cfg, infra.Run)
+	rec, err := mockstack.Run(dir, stack, nil)
 	if err != nil {
 		return err
 	}

@@ -11,12 +11,10 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strconv"
 	"strings"
 
-	"github.com/scalemate/infra/infra"
-	"github.com/scalemate/infra/internal/mocktest"
+	"github.com/scalemate/infra/internal/mockstack"
 	"github.com/scalemate/infra/internal/preflight"
 	"github.com/scalemate/infra/stacks"
 )
@@ -37,11 +35,11 @@ func main() {
 }
 
 func run(dir, stack string, check bool) (bool, error) {
-	cfg, err := mocktest.StackConfig(filepath.Join(dir, "Pulumi."+stack+".yaml"))
+	cfg, _, err := mockstack.Config(dir, stack)
 	if err != nil {
 		return false, err
 	}
-	rec, err := mocktest.Run("scalemate", stack, cfg, infra.Run)
+	rec, err := mockstack.Run(dir, stack, nil)
 	if err != nil {
 		return false, err
 	}

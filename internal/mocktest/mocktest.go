@@ -76,12 +76,21 @@ func (r *Recorder) Call(args pulumi.MockCallArgs) (resource.PropertyMap, error) 
 // Run executes program under mocks with the given stack name and config (keys like
 // "scalemate:network", values as the CLI passes them: structured values as JSON).
 func Run(project, stack string, config map[string]string, program pulumi.RunFunc) (*Recorder, error) {
+	return RunSecrets(project, stack, config, nil, program)
+}
+
+// RunSecrets is Run with the keys the CLI would report as secrets (set with --secret).
+func RunSecrets(project, stack string, config map[string]string, secret []string, program pulumi.RunFunc) (*Recorder, error) {
 	rec := &Recorder{project: project, stack: stack}
 	err := pulumi.RunErr(program, pulumi.WithMocks(project, stack, rec), func(info *pulumi.RunInfo) {
-		info.Config = config
+		info.Config, info.ConfigSecretKeys = config, secret
 	})
 	return rec, err
 }
+
+// SecureValue stands for a value the stack file holds encrypted (`secure: ...`): offline tools
+// cannot read it, and replace it with a placeholder of their own.
+const SecureValue = "<secure>"
 
 // All returns every recorded resource, sorted by type then name.
 func (r *Recorder) All() []Resource {
@@ -198,7 +207,8 @@ func plain(v resource.PropertyValue) any {
 
 // StackConfig reads a Pulumi.<stack>.yaml, and the defaults Pulumi.yaml beside it declares,
 // and returns the config the way the CLI hands it to a program: scalar values as strings,
-// structured values as JSON, project defaults under "<project>:<key>" unless the stack sets them.
+// structured values as JSON, project defaults under "<project>:<key>" unless the stack sets them,
+// encrypted values as SecureValue.
 func StackConfig(path string) (map[string]string, error) {
 	var stack struct {
 		Config map[string]any `yaml:"config"`
@@ -217,6 +227,10 @@ func StackConfig(path string) (map[string]string, error) {
 	}
 	out := map[string]string{}
 	add := func(k string, v any) error {
+		if m, ok := v.(map[string]any); ok && len(m) == 1 && m["secure"] != nil {
+			out[k] = SecureValue
+			return nil
+		}
 		switch v := v.(type) {
 		case map[string]any, []any:
 			b, err := json.Marshal(v)

@@ -239,7 +239,7 @@ func (res *Result) proxy(r analyzed.Resource, rs []analyzed.Resource, add func(a
 	vcpus := 2
 	for _, db := range rs {
 		if db.Type == "aws:rds/instance:Instance" && !IsReplica(db) {
-			if v, ok := RDSvCPUs[db.Get("instanceClass").String()]; ok {
+			if v, ok := RDSvCPUs(db.Get("instanceClass").String()); ok {
 				vcpus = max(v, 2)
 			}
 		}

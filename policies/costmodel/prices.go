@@ -2,6 +2,11 @@
 // pack's budget rule and a pull-request comment can show what a change costs.
 package costmodel
 
+import (
+	"slices"
+	"strings"
+)
+
 // Region and PriceDate describe the table: on-demand list prices, Linux, USD. Most sources
 // quote us-east-1, whose list prices equal us-west-2's for every item here.
 const (
@@ -26,6 +31,7 @@ type Price struct {
 
 const (
 	srcEC2        = "AWS Price List via github.com/aws/karpenter-provider-aws pkg/providers/pricing/zz_generated.pricing_aws.go (2026-01-19)"
+	srcEC2m       = "AWS on-demand list price, us-east-1 = us-west-2, read from memory (verify before relying on a cent)"
 	srcEKS        = "aws.amazon.com/blogs/containers/amazon-eks-extended-support-for-kubernetes-versions-pricing"
 	srcVPC        = "aws.amazon.com/vpc/pricing (NAT gateway, public IPv4), aws.amazon.com/privatelink/pricing"
 	srcEBS        = "aws.amazon.com/ebs/pricing (gp3)"
@@ -40,30 +46,113 @@ const (
 	srcELB        = "aws.amazon.com/elasticloadbalancing/pricing (Application Load Balancer, us-west-2)"
 )
 
-// EC2 is the on-demand hourly price of node instance types.
-var EC2 = map[string]Price{
-	"t3.medium": {0.0416, "hour", srcEC2}, "t3.large": {0.0832, "hour", srcEC2}, "t3a.large": {0.0752, "hour", srcEC2},
-	"m5.large": {0.096, "hour", srcEC2}, "m5.xlarge": {0.192, "hour", srcEC2},
-	"m6i.large": {0.096, "hour", srcEC2}, "m6i.xlarge": {0.192, "hour", srcEC2},
-	"m6a.large": {0.0864, "hour", srcEC2}, "m6a.xlarge": {0.1728, "hour", srcEC2},
-	"m7i.large": {0.1008, "hour", srcEC2}, "m7i.xlarge": {0.2016, "hour", srcEC2},
-	"m7g.large": {0.0816, "hour", srcEC2}, "c6i.large": {0.085, "hour", srcEC2}, "r6i.large": {0.126, "hour", srcEC2},
+// The catalog: the instance families this program offers, each with the sizes AWS sells in it
+// and the price of one size. It is the one table of what may be configured (stacks refuse a
+// type that is not here) and of what it costs. Within these families a size's price and vCPUs
+// scale linearly with its weight (large = 1; AWS list prices follow this to the cent for the
+// general-purpose, compute and memory families and for burstable sizes from small up).
+
+// sizeWeight is a size relative to large.
+var sizeWeight = map[string]float64{
+	"nano": 1.0 / 16, "micro": 1.0 / 8, "small": 1.0 / 4, "medium": 1.0 / 2, "large": 1, "xlarge": 2,
+	"2xlarge": 4, "4xlarge": 8, "8xlarge": 16, "9xlarge": 18, "12xlarge": 24, "16xlarge": 32, "18xlarge": 36, "24xlarge": 48,
+	"32xlarge": 64, "48xlarge": 96,
 }
 
-// RDS is the Single-AZ hourly price of PostgreSQL instance classes (Multi-AZ is twice).
-var RDS = map[string]Price{
-	"db.t4g.medium": {0.065, "hour", srcRDS}, "db.m6g.large": {0.159, "hour", srcRDS}, "db.m7g.large": {0.168, "hour", srcRDS},
-	"db.r6g.xlarge": {0.449, "hour", srcRDS}, "db.r7g.xlarge": {0.478, "hour", srcRDS},
-	// large = half of xlarge, as RDS prices scale linearly within a family
-	"db.r6g.large": {0.2245, "hour", srcRDS}, "db.r7g.large": {0.239, "hour", srcRDS},
+// Family is one instance family of the catalog.
+type Family struct {
+	// Prefix is the family with its service prefix: "m6i", "db.r7g", "cache.m7g".
+	Prefix string
+	// Sizes are the sizes AWS sells in the family (this program's regions).
+	Sizes []string
+	// Large is the hourly price of the family's large size (or what it would be).
+	Large float64
+	// Source is where the price was read.
+	Source string
 }
 
-// RDSvCPUs is the vCPU count of the classes above (RDS Proxy bills per target vCPU).
-var RDSvCPUs = map[string]int{"db.t4g.medium": 2, "db.m6g.large": 2, "db.m7g.large": 2, "db.r6g.large": 2, "db.r7g.large": 2, "db.r6g.xlarge": 4, "db.r7g.xlarge": 4}
+var (
+	ec2Large   = []string{"large", "xlarge", "2xlarge", "4xlarge", "8xlarge", "12xlarge", "16xlarge", "24xlarge", "32xlarge"}
+	mediumUp   = append([]string{"medium"}, ec2Large...)
+	c5Sizes    = []string{"large", "xlarge", "2xlarge", "4xlarge", "9xlarge", "12xlarge", "18xlarge", "24xlarge"}
+	burstable  = []string{"nano", "micro", "small", "medium", "large", "xlarge", "2xlarge"}
+	graviton   = []string{"medium", "large", "xlarge", "2xlarge", "4xlarge", "8xlarge", "12xlarge", "16xlarge"}
+	dbLarge    = []string{"large", "xlarge", "2xlarge", "4xlarge", "8xlarge", "12xlarge", "16xlarge"}
+	dbBurst    = []string{"micro", "small", "medium", "large", "xlarge", "2xlarge"}
+	cacheLarge = []string{"large", "xlarge", "2xlarge", "4xlarge", "8xlarge", "12xlarge", "16xlarge"}
+)
 
-// Cache is the hourly node price of Redis OSS node types (Valkey is ValkeyFactor of it).
-var Cache = map[string]Price{
-	"cache.t4g.small": {0.032, "hour", srcCache}, "cache.m7g.large": {0.158, "hour", srcCache}, "cache.r7g.large": {0.219, "hour", srcCache},
+// EC2Families are the node instance families (on-demand, Linux): the families
+// internal/instancetype knows (TestCatalogCoversInstanceFamilies).
+var EC2Families = []Family{
+	{"t3", burstable, 0.0832, srcEC2}, {"t3a", burstable, 0.0752, srcEC2}, {"t4g", burstable, 0.0672, srcEC2m},
+	{"m5", ec2Large[:8], 0.096, srcEC2}, {"m5a", ec2Large[:8], 0.086, srcEC2m}, {"m6i", ec2Large, 0.096, srcEC2},
+	{"m6a", upTo48(ec2Large), 0.0864, srcEC2}, {"m7i", upTo48(ec2Large), 0.1008, srcEC2}, {"m7a", upTo48(mediumUp), 0.11592, srcEC2m},
+	{"m6g", graviton, 0.077, srcEC2m}, {"m7g", graviton, 0.0816, srcEC2}, {"m8g", upTo48(graviton), 0.08976, srcEC2m},
+	{"c5", c5Sizes, 0.085, srcEC2m}, {"c5a", ec2Large[:8], 0.077, srcEC2m}, {"c6i", ec2Large, 0.085, srcEC2},
+	{"c6a", upTo48(ec2Large), 0.0765, srcEC2m}, {"c7i", upTo48(ec2Large), 0.08925, srcEC2m}, {"c7a", upTo48(mediumUp), 0.10264, srcEC2m},
+	{"c6g", graviton, 0.068, srcEC2m}, {"c7g", graviton, 0.0725, srcEC2m}, {"c8g", upTo48(graviton), 0.07976, srcEC2m},
+	{"r5", ec2Large[:8], 0.126, srcEC2m}, {"r5a", ec2Large[:8], 0.113, srcEC2m}, {"r6i", ec2Large, 0.126, srcEC2},
+	{"r6a", upTo48(ec2Large), 0.1134, srcEC2m}, {"r7i", upTo48(ec2Large), 0.1323, srcEC2m}, {"r7a", upTo48(mediumUp), 0.15215, srcEC2m},
+	{"r6g", graviton, 0.1008, srcEC2m}, {"r7g", graviton, 0.1071, srcEC2m}, {"r8g", upTo48(graviton), 0.11782, srcEC2m},
+}
+
+// upTo48 adds the 24xlarge, 32xlarge and 48xlarge sizes the newest families come in.
+func upTo48(sizes []string) []string {
+	out := slices.Clone(sizes)
+	for _, s := range []string{"24xlarge", "32xlarge", "48xlarge"} {
+		if !slices.Contains(out, s) {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// RDSFamilies are the PostgreSQL instance classes (Single-AZ; Multi-AZ is twice).
+var RDSFamilies = []Family{
+	{"db.t4g", dbBurst, 0.130, srcRDS}, {"db.m6g", dbLarge, 0.159, srcRDS}, {"db.m7g", dbLarge, 0.168, srcRDS},
+	{"db.r6g", dbLarge, 0.2245, srcRDS}, {"db.r7g", dbLarge, 0.239, srcRDS},
+}
+
+// CacheFamilies are the ElastiCache node types (Redis OSS price; Valkey is ValkeyFactor of it).
+var CacheFamilies = []Family{
+	{"cache.t4g", []string{"micro", "small", "medium"}, 0.128, srcCache},
+	{"cache.m7g", cacheLarge, 0.158, srcCache}, {"cache.r7g", cacheLarge, 0.219, srcCache},
+}
+
+// catalog expands families into their types and prices.
+func catalog(families []Family) map[string]Price {
+	out := map[string]Price{}
+	for _, f := range families {
+		for _, size := range f.Sizes {
+			out[f.Prefix+"."+size] = Price{f.Large * sizeWeight[size], "hour", f.Source}
+		}
+	}
+	return out
+}
+
+// EC2, RDS and Cache are the catalog's types with their hourly prices.
+var (
+	EC2   = catalog(EC2Families)
+	RDS   = catalog(RDSFamilies)
+	Cache = catalog(CacheFamilies)
+)
+
+// RDSvCPUs is a class's vCPUs (RDS Proxy bills per target vCPU): 2 for large and below.
+func RDSvCPUs(class string) (int, bool) {
+	if _, ok := RDS[class]; !ok {
+		return 0, false
+	}
+	return int(max(2, 2*sizeWeight[class[strings.LastIndex(class, ".")+1:]])), true
+}
+
+// Offered lists a catalog's families as "family.size|size|..." for messages.
+func Offered(families []Family) string {
+	parts := make([]string, len(families))
+	for i, f := range families {
+		parts[i] = f.Prefix + ".(" + strings.Join(f.Sizes, "|") + ")"
+	}
+	return strings.Join(parts, ", ")
 }
 
 // ValkeyFactor is Valkey's node price relative to Redis OSS.

@@ -20,8 +20,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/scalemate/infra/engine/offline"
-	"github.com/scalemate/infra/infra"
-	"github.com/scalemate/infra/internal/mocktest"
+	"github.com/scalemate/infra/internal/mockstack"
 )
 
 var tools *offline.Tools
@@ -68,9 +67,7 @@ func mandatory(r offline.Events) []string {
 
 // mockCount is how many resources the mock run of a stack registers.
 func mockCount(t *testing.T, name string) int {
-	cfg, err := mocktest.StackConfig(filepath.Join(tools.Root, "Pulumi."+name+".yaml"))
-	require.NoError(t, err)
-	rec, err := mocktest.Run("scalemate", name, cfg, infra.Run)
+	rec, err := mockstack.Run(tools.Root, name, nil)
 	require.NoError(t, err)
 	return len(rec.All())
 }
