@@ -95,6 +95,7 @@ func resolve(project, stack string, cfg map[string]string, secret func(string) b
 		}
 	}
 	decodePools(&p, cfg, &spec)
+	spec.Network.prefixesSet = hasField(cfg[KeyNetwork], "subnetPrefixes")
 	if spec.App.Services == nil {
 		spec.App.Services = defaultServices()
 	}
@@ -188,4 +189,14 @@ func withAddonPins(version string, pinned map[string]string) map[string]string {
 	}
 	maps.Copy(out, pinned)
 	return out
+}
+
+// hasField reports whether the JSON object raw sets field.
+func hasField(raw, field string) bool {
+	var m map[string]json.RawMessage
+	if json.Unmarshal([]byte(raw), &m) != nil {
+		return false
+	}
+	_, ok := m[field]
+	return ok
 }

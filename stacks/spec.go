@@ -101,8 +101,12 @@ type Network struct {
 	AvailabilityZones []string `json:"availabilityZones,omitempty"`
 	// NATGateways is none, single or perAz. Default single (dev, staging), perAz (prod).
 	NATGateways string `json:"natGateways"`
-	// SubnetPrefixes sizes one subnet of each tier. Default public /22, private /19, isolated /24.
+	// SubnetPrefixes sizes one subnet of each tier. Default public /22, private /19, isolated /24
+	// in a /16, each one bit smaller per bit the VPC is smaller (a /20 gets /26, /23, /28); a
+	// VPC smaller than /20 needs them set.
 	SubnetPrefixes netplan.Prefixes `json:"subnetPrefixes"`
+	// prefixesSet records that the stack set SubnetPrefixes (otherwise they follow the VPC).
+	prefixesSet bool
 	// InterfaceEndpoints are VPC interface endpoints by short service name (ecr.api, sts, ...).
 	// Default none; NATGateways none requires ecr.api, ecr.dkr and sts.
 	InterfaceEndpoints []string `json:"interfaceEndpoints,omitempty"`

@@ -1,6 +1,7 @@
 package stacks
 
 import (
+	"fmt"
 	"maps"
 	"slices"
 	"strings"
@@ -150,7 +151,8 @@ func TestValidationErrors(t *testing.T) {
 		{"no nat without endpoints", "dev", map[string]string{KeyNetwork: `{"natGateways":"none","interfaceEndpoints":["sts"]}`}, "scalemate:network.interfaceEndpoints: must include ecr.api when natGateways is none"},
 		{"no nat without ec2 endpoint", "dev", map[string]string{KeyNetwork: `{"natGateways":"none","interfaceEndpoints":["ecr.api","ecr.dkr","sts","ssm","ssmmessages","ec2messages"]}`}, "scalemate:network.interfaceEndpoints: must include ec2 when natGateways is none"},
 		{"unknown endpoint", "dev", map[string]string{KeyNetwork: `{"interfaceEndpoints":["s3"]}`}, `scalemate:network.interfaceEndpoints[0]: "s3" is not allowed`},
-		{"subnets do not fit", "dev", map[string]string{KeyNetwork: `{"cidr":"10.0.0.0/20"}`}, "scalemate:network.subnetPrefixes: private subnet prefix /19 does not fit 4 AZ slots in a /20 VPC"},
+		{"subnets do not fit", "dev", map[string]string{KeyNetwork: `{"cidr":"10.0.0.0/20","subnetPrefixes":{"private":19}}`}, "scalemate:network.subnetPrefixes: private subnet prefix /19 does not fit 4 AZ slots in a /20 VPC"},
+		{"vpc too small for the default layout", "prod", map[string]string{KeyNetwork: `{"cidr":"10.0.0.0/22"}`}, `scalemate:network.cidr: a /22 VPC is too small for the default subnet layout, which fits /16 to /20; set scalemate:network.subnetPrefixes as well, e.g. {"public": 26, "private": 25, "isolated": 26}`},
 		{"flow log interval", "dev", map[string]string{KeyNetwork: `{"flowLogAggregationSeconds":300}`}, "scalemate:network.flowLogAggregationSeconds: 300 is not allowed; use 60 or 600"},
 		{"k8s version", "dev", map[string]string{KeyCluster: `{"version":"1.19"}`}, `scalemate:cluster.version: "1.19" is not allowed; use one of 1.31`},
 		{"service cidr overlaps vpc", "dev", map[string]string{KeyCluster: `{"serviceCidr":"10.10.0.0/16"}`, KeyNetwork: `{"cidr":"10.10.0.0/16"}`}, "scalemate:cluster.serviceCidr: 10.10.0.0/16 overlaps the VPC 10.10.0.0/16 (scalemate:network.cidr)"},
@@ -267,4 +269,16 @@ func TestPipelineStacksAndAdHocStacks(t *testing.T) {
 	assert.Equal(t, "scalemate-dev-boundary", alice.PermissionsBoundary)
 	asked := mustResolve(t, "dev-alice", map[string]string{KeyTier: "dev", KeyCI: `{"runner":true}`})
 	assert.True(t, asked.CI.Runner)
+}
+
+// The default subnet layout follows a smaller VPC, and the advice for one smaller than /20
+// works when followed (issue 17: the error named a key the user never set, and its hint failed).
+func TestSubnetLayoutFollowsTheVPC(t *testing.T) {
+	s := mustResolve(t, "prod", map[string]string{KeyNetwork: `{"cidr":"10.0.0.0/20"}`})
+	assert.Equal(t, 26, s.Network.SubnetPrefixes.Public)
+	assert.Equal(t, 23, s.Network.SubnetPrefixes.Private)
+	assert.Equal(t, 28, s.Network.SubnetPrefixes.Isolated)
+	for b := 21; b <= 24; b++ {
+		mustResolve(t, "prod", map[string]string{KeyNetwork: fmt.Sprintf(`{"cidr":"10.0.0.0/%d","subnetPrefixes":{"public":%d,"private":%d,"isolated":%d}}`, b, b+4, b+3, b+4)})
+	}
 }

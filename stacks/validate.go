@@ -217,6 +217,18 @@ func (s *Spec) validateNetwork(p *validate.Problems) (netip.Prefix, bool) {
 	if n.FlowLogAggregationSeconds != 60 && n.FlowLogAggregationSeconds != 600 {
 		p.Addf(k+"flowLogAggregationSeconds", "%d is not allowed; use 60 or 600", n.FlowLogAggregationSeconds)
 	}
+	if ok && !n.prefixesSet {
+		// The default layout scales with the VPC: each subnet one bit smaller per bit.
+		shift := vpc.Bits() - 16
+		n.SubnetPrefixes = netplan.Prefixes{Public: n.SubnetPrefixes.Public + shift, Private: n.SubnetPrefixes.Private + shift, Isolated: n.SubnetPrefixes.Isolated + shift}
+		if max(n.SubnetPrefixes.Public, n.SubnetPrefixes.Private, n.SubnetPrefixes.Isolated) > 28 {
+			b := vpc.Bits()
+			p.Addf(k+"cidr", "a /%d VPC is too small for the default subnet layout, which fits /16 to /20; set %ssubnetPrefixes as well, e.g. {\"public\": %d, \"private\": %d, \"isolated\": %d} (%d-address private subnets)",
+				b, k, b+4, b+3, b+4, 1<<(32-b-3))
+			return vpc, false
+		}
+		s.Network.SubnetPrefixes = n.SubnetPrefixes
+	}
 	if ok && n.AZCount >= 1 && n.AZCount <= netplan.MaxAZs {
 		if _, err := netplan.Subnets(vpc, n.AZCount, n.SubnetPrefixes); err != nil {
 			p.Addf(k+"subnetPrefixes", "%v", err)
