@@ -47,9 +47,11 @@ type application struct {
 // exists.
 func planApp(spec *stacks.Spec) (*application, error) {
 	prefix := spec.Project + "-" + spec.Stack
+	r := &refusals{stack: spec.Stack}
 	plan, err := netplan.Subnets(netip.MustParsePrefix(spec.Network.CIDR), len(spec.AvailabilityZones()), spec.Network.SubnetPrefixes)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", stacks.KeyNetwork, err)
+		r.merge(fmt.Errorf("%s.subnetPrefixes: %w", stacks.KeyNetwork, err))
+		return nil, r
 	}
 	cidrs := func(ps []netip.Prefix) []string {
 		var out []string
@@ -101,18 +103,22 @@ func planApp(spec *stacks.Spec) (*application, error) {
 	out.originWAF = waf.Args{Scope: "REGIONAL", Action: spec.Edge.WAF.Action, BehindCloudFront: true, LogRetentionDays: spec.LogRetentionDays,
 		RedactHeaders: []string{strings.ToLower(cdn.OriginVerifyHeader)}}
 
-	var errs []error
-	if err := out.loadBalancer.Check(prefix); err != nil {
-		errs = append(errs, fmt.Errorf("%s (load balancer): %w", stacks.KeyApp, err))
+	// The services are a list in the components and a map by name in the config.
+	services, routes := map[string]string{}, map[string]string{}
+	for i, svc := range out.app.Services {
+		services[fmt.Sprintf("Services[%d]", i)] = stacks.KeyApp + ".services." + svc.Name
 	}
-	if err := out.originWAF.Check(prefix + "-origin"); err != nil {
-		errs = append(errs, fmt.Errorf("%s.waf (origin): %w", stacks.KeyEdge, err))
+	for i, rt := range out.loadBalancer.Routes {
+		routes[fmt.Sprintf("Routes[%d].PathPattern", i)] = stacks.KeyApp + ".services." + rt.Name + ".route"
+		routes[fmt.Sprintf("Routes[%d].HealthCheckPath", i)] = stacks.KeyApp + ".services." + rt.Name + ".readinessPath"
+		routes[fmt.Sprintf("Routes[%d]", i)] = stacks.KeyApp + ".services." + rt.Name
 	}
-	if err := out.app.Check(prefix); err != nil {
-		errs = append(errs, fmt.Errorf("%s: %w", stacks.KeyApp, err))
-	}
-	if len(errs) > 0 {
-		return nil, fmt.Errorf("invalid config for stack %q: %v", spec.Stack, errs)
+	routes["HostName"] = stacks.KeyEdge + ".originHostName"
+	r.component(out.loadBalancer.Check(prefix), stacks.KeyApp, withCommon(routes))
+	r.component(out.originWAF.Check(prefix+"-origin"), stacks.KeyEdge+".waf", withCommon(nil))
+	r.component(out.app.Check(prefix), stacks.KeyApp, withCommon(services))
+	if err := r.err(); err != nil {
+		return out, err
 	}
 	return out, nil
 }

@@ -112,21 +112,15 @@ func planDataTier(spec *stacks.Spec) (*dataTier, error) {
 			}
 		}
 	}
-	var errs []error
-	for _, c := range []struct {
-		key string
-		err error
-	}{
-		{stacks.KeyPostgres, d.postgres.Check(d.postgresName)},
-		{stacks.KeyRedis, d.redis.Check(d.redisName)},
-		{stacks.KeyBackup, d.backup.Check(d.backupName)},
-	} {
-		if c.err != nil {
-			errs = append(errs, fmt.Errorf("%s: %w", c.key, c.err))
-		}
-	}
-	if len(errs) > 0 {
-		return nil, fmt.Errorf("invalid config for stack %q: %v", spec.Stack, errs)
+	r := &refusals{stack: spec.Stack}
+	r.component(d.postgres.Check(d.postgresName), stacks.KeyPostgres, withCommon(map[string]string{
+		"SnapshotIdentifier":   stacks.KeyPostgres + ".restore.snapshotIdentifier",
+		"RestoreToPointInTime": stacks.KeyPostgres + ".restore",
+	}))
+	r.component(d.redis.Check(d.redisName), stacks.KeyRedis, withCommon(nil))
+	r.component(d.backup.Check(d.backupName), stacks.KeyBackup, withCommon(map[string]string{"CopyRegion": stacks.KeyBackup + ".drRegion"}))
+	if err := r.err(); err != nil {
+		return d, err
 	}
 	return d, nil
 }

@@ -1,8 +1,6 @@
 package infra
 
 import (
-	"fmt"
-
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/scalemate/infra/components/cdn"
@@ -38,15 +36,14 @@ func planEdge(spec *stacks.Spec) (*edge, error) {
 	if g := e.GeoRestriction; g != nil {
 		out.cdn.Geo = cdn.GeoRestriction{Type: g.Type, Locations: g.Locations}
 	}
-	var errs []error
-	if err := out.cdn.Check(out.name); err != nil {
-		errs = append(errs, fmt.Errorf("%s: %w", stacks.KeyEdge, err))
-	}
-	if err := out.waf.Check(out.name); err != nil {
-		errs = append(errs, fmt.Errorf("%s.waf: %w", stacks.KeyEdge, err))
-	}
-	if len(errs) > 0 {
-		return nil, fmt.Errorf("invalid config for stack %q: %v", spec.Stack, errs)
+	r := &refusals{stack: spec.Stack}
+	r.component(out.cdn.Check(out.name), stacks.KeyEdge, withCommon(map[string]string{
+		"OriginDomainName": stacks.KeyEdge + ".originHostName", "Geo": stacks.KeyEdge + ".geoRestriction",
+		"LogExpirationDays": stacks.KeyLogRetentionDays,
+	}))
+	r.component(out.waf.Check(out.name), stacks.KeyEdge+".waf", withCommon(nil))
+	if err := r.err(); err != nil {
+		return out, err
 	}
 	return out, nil
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/scalemate/infra/components/cluster"
+	"github.com/scalemate/infra/components/monitoring"
 	"github.com/scalemate/infra/components/network"
 	"github.com/scalemate/infra/components/nodepool"
 	"github.com/scalemate/infra/internal/iampolicy"
@@ -22,12 +23,60 @@ import (
 const EdgeRegion = "us-east-1"
 
 // Run is the program's entry point: invalid config fails here, before any resource exists.
+// When the stack's own validation fails, the components still check what they can of the
+// config, so one run reports every mistake, each under its config key.
 func Run(ctx *pulumi.Context) error {
 	spec, err := stacks.Load(ctx)
 	if err != nil {
-		return err
+		if spec == nil {
+			return err
+		}
+		all := &refusals{stack: spec.Stack}
+		all.merge(err)
+		all.merge(checkComponents(spec))
+		return all.err()
 	}
 	return Deploy(ctx, spec)
+}
+
+// checkComponents is the components' checks of a config that failed its own validation: a
+// check that cannot run on such a config (a panic on what validation would have refused) adds
+// nothing.
+func checkComponents(spec *stacks.Spec) (err error) {
+	defer func() {
+		if recover() != nil {
+			err = nil
+		}
+	}()
+	_, err = planAll(spec)
+	return err
+}
+
+// plans are the components' args, planned and checked before anything is registered.
+type plans struct {
+	data  *dataTier
+	front *edge
+	mon   monitoring.Args
+	plat  *platform
+	app   *application
+}
+
+// planAll plans every component and reports every problem at once, in config words.
+func planAll(spec *stacks.Spec) (*plans, error) {
+	all := &refusals{stack: spec.Stack}
+	pl := &plans{}
+	var err error
+	pl.data, err = planDataTier(spec)
+	all.merge(err)
+	pl.front, err = planEdge(spec)
+	all.merge(err)
+	pl.mon, err = planMonitoring(spec, pl.data)
+	all.merge(err)
+	pl.plat, err = planPlatform(spec)
+	all.merge(err)
+	pl.app, err = planApp(spec)
+	all.merge(err)
+	return pl, all.err()
 }
 
 // Providers are the explicit providers every component is given.
@@ -98,26 +147,12 @@ func criticalAddonSelector(spec *stacks.Spec) map[string]string {
 
 // Deploy creates the environment described by spec.
 func Deploy(ctx *pulumi.Context, spec *stacks.Spec) error {
-	data, err := planDataTier(spec)
+	// Every stage is checked, and every problem reported in one error, before anything exists.
+	pl, err := planAll(spec)
 	if err != nil {
 		return err
 	}
-	front, err := planEdge(spec)
-	if err != nil {
-		return err
-	}
-	monArgs, err := planMonitoring(spec, data)
-	if err != nil {
-		return err
-	}
-	plat, err := planPlatform(spec)
-	if err != nil {
-		return err
-	}
-	application, err := planApp(spec)
-	if err != nil {
-		return err
-	}
+	data, front, monArgs, plat, application := pl.data, pl.front, pl.mon, pl.plat, pl.app
 	p, err := NewProviders(ctx, spec)
 	if err != nil {
 		return err

@@ -1,7 +1,6 @@
 package infra
 
 import (
-	"fmt"
 	"strconv"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
@@ -68,8 +67,14 @@ func planMonitoring(spec *stacks.Spec, data *dataTier) (monitoring.Args, error) 
 	if spec.OnCallWebhookURL != "" {
 		args.Critical.HTTPSEndpoints = []pulumi.StringInput{pulumi.String(spec.OnCallWebhookURL)} // the component keeps it secret
 	}
-	if err := args.Check(prefix); err != nil {
-		return args, fmt.Errorf("%s: %w", stacks.KeyMonitoring, err)
+	r := &refusals{stack: spec.Stack}
+	r.component(args.Check(prefix), stacks.KeyMonitoring, withCommon(map[string]string{
+		"Warning.Emails": stacks.KeyMonitoring + ".warningEmails", "Critical.Emails": stacks.KeyMonitoring + ".criticalEmails",
+		"Critical.HTTPSEndpoints": stacks.KeyOnCallWebhook, "Warning": stacks.KeyMonitoring + ".warningEmails",
+		"Budget.MonthlyUSD": stacks.KeyMonitoring + ".monthlyBudgetUsd", "Postgres": stacks.KeyPostgres, "Cache": stacks.KeyRedis,
+	}))
+	if err := r.err(); err != nil {
+		return args, err
 	}
 	return args, nil
 }

@@ -112,20 +112,17 @@ func planPlatform(spec *stacks.Spec) (*platform, error) {
 			Region: spec.Region, Repository: spec.CI.Repository, ComputeType: spec.CI.ComputeType, LogRetentionDays: spec.LogRetentionDays,
 		}
 	}
-	var errs []error
+	r := &refusals{stack: spec.Stack}
 	if pl.runner != nil {
-		if err := pl.runner.Check(prefix + RunnerSuffix); err != nil {
-			errs = append(errs, fmt.Errorf("%s: %w", stacks.KeyCI, err))
-		}
+		r.component(pl.runner.Check(prefix+RunnerSuffix), stacks.KeyCI, withCommon(nil))
 	}
-	if err := pl.baseline.Check(prefix); err != nil {
-		errs = append(errs, fmt.Errorf("kubernetes baseline (%s, %s): %w", stacks.KeyCluster, stacks.KeyApp, err))
-	}
-	if err := pl.registry.Check(prefix); err != nil {
-		errs = append(errs, fmt.Errorf("%s.images: %w", stacks.KeyApp, err))
-	}
-	if len(errs) > 0 {
-		return nil, fmt.Errorf("invalid config for stack %q: %v", spec.Stack, errs)
+	r.component(pl.baseline.Check(prefix), stacks.KeyCluster, withCommon(map[string]string{
+		"KubernetesVersion": stacks.KeyCluster + ".version", "AppConfig": stacks.KeyApp + ".featureFlags",
+		"AppQuota": stacks.KeyApp + ".services", "PlatformQuota": stacks.KeyNodePools,
+	}))
+	r.component(pl.registry.Check(prefix), stacks.KeyApp, withCommon(map[string]string{"Repositories": stacks.KeyApp + ".images"}))
+	if err := r.err(); err != nil {
+		return pl, err
 	}
 	return pl, nil
 }

@@ -111,7 +111,8 @@ func resolve(project, stack string, cfg map[string]string, secret func(string) b
 	// run shows every problem (a key that failed to decode keeps its defaults).
 	spec.validate(&p)
 	if err := p.Err(fmt.Sprintf("invalid config for stack %q (tier %s)", stack, tier)); err != nil {
-		return nil, err
+		// The Spec comes back too, so the components can check what they can of it.
+		return &spec, err
 	}
 	return &spec, nil
 }

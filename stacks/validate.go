@@ -122,18 +122,19 @@ func (s *Spec) validate(p *validate.Problems) {
 // offered refuses a type the catalog does not hold: a size AWS does not sell (cache.t4g.huge)
 // or a family this program does not offer, before AWS refuses it half-way through an up. The
 // catalog is the cost model's price table, so whatever can be configured can be priced.
-func offered(p *validate.Problems, field, typ string, catalog map[string]costmodel.Price, families []costmodel.Family) {
+func offered(p *validate.Problems, field, typ string, catalog map[string]costmodel.Price, families []costmodel.Family) bool {
 	if _, ok := catalog[typ]; ok {
-		return
+		return true
 	}
 	family := typ[:max(0, strings.LastIndex(typ, "."))]
 	for _, f := range families {
 		if f.Prefix == family {
 			p.Addf(field, "%q: %s has no such size; it comes in %s", typ, family, strings.Join(f.Sizes, ", "))
-			return
+			return false
 		}
 	}
 	p.Addf(field, "%q is not a type this program offers; use one of %s", typ, costmodel.Offered(families))
+	return false
 }
 
 func (s *Spec) validateData(p *validate.Problems) {
@@ -314,10 +315,11 @@ func (s *Spec) validateNodePools(p *validate.Problems) {
 			p.Addf(KeyNodePools+"."+name, "pool name must be lower-case letters, digits and dashes, starting with a letter, at most 31 characters")
 		}
 		p.OneOf(k+"capacityType", np.CapacityType, "ON_DEMAND", "SPOT")
+		catalogued := true
 		for i, it := range np.InstanceTypes {
-			offered(p, fmt.Sprintf("%sinstanceTypes[%d]", k, i), it, costmodel.EC2, costmodel.EC2Families)
+			catalogued = offered(p, fmt.Sprintf("%sinstanceTypes[%d]", k, i), it, costmodel.EC2, costmodel.EC2Families) && catalogued
 		}
-		if _, err := instancetype.CommonArch(np.InstanceTypes); err != nil {
+		if _, err := instancetype.CommonArch(np.InstanceTypes); err != nil && catalogued {
 			p.Addf(k+"instanceTypes", "%v", err)
 		}
 		if s.Tier == Prod {

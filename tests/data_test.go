@@ -103,15 +103,15 @@ func TestProdBackupsCopiedToDRRegion(t *testing.T) {
 // Bad data-tier values fail with the config key and nothing registered.
 func TestBadDataConfigRegistersNothing(t *testing.T) {
 	cases := []struct{ stack, key, value, want string }{
-		{"dev", stacks.KeyPostgres, `{"readReplicas":9}`, "scalemate:postgres: invalid postgres args"},
-		{"dev", stacks.KeyPostgres, `{"readReplicas":9}`, "ReadReplicas: 9 is out of range; allowed 0 to 5"},
-		{"dev", stacks.KeyPostgres, `{"backupRetentionDays":40}`, "BackupRetentionDays: 40 is out of range; allowed 0 to 35"},
-		{"staging", stacks.KeyPostgres, `{"blueGreenUpdate":true}`, "BlueGreenUpdate: cannot be used with 1 read replicas"},
-		{"dev", stacks.KeyPostgres, `{"restore":{"snapshotIdentifier":"s1","sourceDbInstanceIdentifier":"db","useLatestRestorableTime":true}}`, "SnapshotIdentifier: and RestoreToPointInTime are both set"},
+		{"dev", stacks.KeyPostgres, `{"readReplicas":9}`, "scalemate:postgres.readReplicas: 9 is out of range"},
+		{"dev", stacks.KeyPostgres, `{"readReplicas":9}`, "scalemate:postgres.readReplicas: 9 is out of range; allowed 0 to 5"},
+		{"dev", stacks.KeyPostgres, `{"backupRetentionDays":40}`, "scalemate:postgres.backupRetentionDays: 40 is out of range; allowed 0 to 35"},
+		{"staging", stacks.KeyPostgres, `{"blueGreenUpdate":true}`, "scalemate:postgres.blueGreenUpdate: cannot be used with 1 read replicas"},
+		{"dev", stacks.KeyPostgres, `{"restore":{"snapshotIdentifier":"s1","sourceDbInstanceIdentifier":"db","useLatestRestorableTime":true}}`, "scalemate:postgres.restore.snapshotIdentifier: and RestoreToPointInTime are both set"},
 		{"dev", stacks.KeyPostgres, `{"restore":{}}`, "scalemate:postgres.restore: set snapshotIdentifier, or the point-in-time source"},
-		{"dev", stacks.KeyRedis, `{"shards":501}`, "scalemate:redis: invalid redis args"},
-		{"dev", stacks.KeyRedis, `{"engine":"memcached"}`, `Engine: "memcached" is not allowed`},
-		{"dev", stacks.KeyBackup, `{"weeklyRetentionDays":3}`, "scalemate:backup: invalid backup args"},
+		{"dev", stacks.KeyRedis, `{"shards":501}`, "scalemate:redis.shards: 501 is out of range"},
+		{"dev", stacks.KeyRedis, `{"engine":"memcached"}`, `scalemate:redis.engine: "memcached" is not allowed`},
+		{"dev", stacks.KeyBackup, `{"weeklyRetentionDays":3}`, "scalemate:backup.weeklyRetentionDays: 3 keeps a weekly point for less than a week"},
 		{"prod", stacks.KeyBackup, `{"drRegion":"us-west-2"}`, `scalemate:backup.drRegion: "us-west-2" is the main region`},
 		{"prod", stacks.KeyPostgres, `{"multiAz":false}`, "scalemate:postgres.multiAz: prod needs a Multi-AZ standby"},
 		{"prod", stacks.KeyRedis, `{"replicasPerShard":0}`, "scalemate:redis.replicasPerShard: prod needs at least 1 replica per shard"},

@@ -98,10 +98,10 @@ func TestBadEdgeConfigRegistersNothing(t *testing.T) {
 		{"dev", `{"zoneName":"scalemate.io","originHostName":"origin.other.io"}`, `scalemate:edge.originHostName: "origin.other.io" is not a name inside scalemate.io`},
 		{"staging", `{"zoneName":"scalemate.io","domainNames":["app.other.io"]}`, `scalemate:edge.domainNames[0]: "app.other.io" is not inside scalemate.io`},
 		{"staging", `{"zoneName":"scalemate.io","domainNames":["origin.scalemate.io"]}`, `"origin.scalemate.io" is the load balancer's origin name`},
-		{"dev", `{"zoneName":"scalemate.io","priceClass":"PriceClass_50"}`, `PriceClass: "PriceClass_50" is not allowed`},
-		{"dev", `{"zoneName":"scalemate.io","waf":{"rateLimit":5}}`, "RateLimit: 5 is out of range; allowed 10 to 2000000000"},
+		{"dev", `{"zoneName":"scalemate.io","priceClass":"PriceClass_50"}`, `scalemate:edge.priceClass: "PriceClass_50" is not allowed`},
+		{"dev", `{"zoneName":"scalemate.io","waf":{"rateLimit":5}}`, "scalemate:edge.waf.rateLimit: 5 is out of range; allowed 10 to 2000000000"},
 		{"dev", `{"zoneName":"scalemate.io","waf":{"managedRuleGroups":["AWSManagedRulesMagic"]}}`, `"AWSManagedRulesMagic" is not allowed`},
-		{"dev", `{"zoneName":"scalemate.io","domainNames":["App.scalemate.io"]}`, `DomainNames[0]: "App.scalemate.io" is not a lower-case DNS name`},
+		{"dev", `{"zoneName":"scalemate.io","domainNames":["App.scalemate.io"]}`, `scalemate:edge.domainNames[0]: "App.scalemate.io" is not a lower-case DNS name`},
 		{"prod", `{"zoneName":"scalemate.io","domainNames":["a.scalemate.io"],"waf":{"action":"count"}}`, `scalemate:edge.waf.action: prod blocks what the WAF rules match`},
 	} {
 		t.Run(c.value, func(t *testing.T) {

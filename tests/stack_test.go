@@ -221,7 +221,7 @@ func TestBadStackConfigRegistersNothing(t *testing.T) {
 		{"prod", stacks.KeyNetwork, `{"natGateways":"single"}`, `scalemate:network.natGateways: prod needs perAz`},
 		{"prod", stacks.KeyCluster, `{"publicAccessCidrs":["0.0.0.0/0"]}`, `scalemate:cluster.publicAccessCidrs[0]: 0.0.0.0/0 opens the endpoint to a large part of the internet`},
 		{"dev", stacks.KeyNodePools, `{"workers":{"minSize":4}}`, `scalemate:nodePools.workers.minSize: 4 is greater than scalemate:nodePools.workers.maxSize 3`},
-		{"dev", stacks.KeyNodePools, `{"workers":{"instanceTypes":["x9.large","m6i.large"]}}`, `unknown instance family "x9"`},
+		{"dev", stacks.KeyNodePools, `{"workers":{"instanceTypes":["x9.large","m6i.large"]}}`, `scalemate:nodePools.workers.instanceTypes[0]: "x9.large" is not a type this program offers; use one of t3, t3a`},
 		{"dev", stacks.KeyRegion, "mars-north-1", `aws:region: "mars-north-1" is not supported`},
 		{"dev", stacks.KeyLogRetentionDays, "10", `scalemate:logRetentionDays: 10 is not a CloudWatch retention period`},
 	}

@@ -146,11 +146,15 @@ func RDSvCPUs(class string) (int, bool) {
 	return int(max(2, 2*sizeWeight[class[strings.LastIndex(class, ".")+1:]])), true
 }
 
-// Offered lists a catalog's families as "family.size|size|..." for messages.
+// Offered lists a catalog's families for messages: with their sizes when there are few
+// families, else the families alone (the error for a family names its sizes).
 func Offered(families []Family) string {
 	parts := make([]string, len(families))
 	for i, f := range families {
-		parts[i] = f.Prefix + ".(" + strings.Join(f.Sizes, "|") + ")"
+		parts[i] = f.Prefix
+		if len(families) <= 5 {
+			parts[i] += ".(" + strings.Join(f.Sizes, "|") + ")"
+		}
 	}
 	return strings.Join(parts, ", ")
 }
