@@ -14,6 +14,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"sort"
 	"strings"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/auto"
@@ -22,6 +23,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/scalemate/infra/infra"
+	"github.com/scalemate/infra/stacks"
 )
 
 // Passphrase encrypts the offline stacks' secrets. It protects nothing real: the offline
@@ -174,7 +176,8 @@ func (t *Tools) Stack(ctx context.Context, stack string, o StackOptions) (auto.S
 	if err := copyFile(filepath.Join(t.Root, "Pulumi.yaml"), filepath.Join(work, "Pulumi.yaml")); err != nil {
 		return auto.Stack{}, err
 	}
-	if err := writeStackFile(filepath.Join(t.Root, "Pulumi."+stack+".yaml"), filepath.Join(work, "Pulumi."+stack+".yaml"), o.Config); err != nil {
+	secure, err := writeStackFile(filepath.Join(t.Root, "Pulumi."+stack+".yaml"), filepath.Join(work, "Pulumi."+stack+".yaml"), o.Config)
+	if err != nil {
 		return auto.Stack{}, err
 	}
 	cmd, err := auto.NewPulumiCommand(&auto.PulumiCommandOptions{Root: t.CLI})
@@ -191,8 +194,24 @@ func (t *Tools) Stack(ctx context.Context, stack string, o StackOptions) (auto.S
 		"PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION": "true",
 	}
 	maps.Copy(env, o.Env)
-	return auto.UpsertStackInlineSource(ctx, stack, "scalemate", infra.Run,
+	s, err := auto.UpsertStackInlineSource(ctx, stack, "scalemate", infra.Run,
 		auto.WorkDir(work), auto.Pulumi(cmd), auto.EnvVars(env))
+	if err != nil {
+		return s, err
+	}
+	// The stack file's encrypted values belong to its real secrets provider, which an offline
+	// run cannot reach: each is set again as a secret of the offline stack, with its
+	// placeholder, so the program sees a correctly set secret.
+	for _, key := range secure {
+		placeholder, ok := stacks.SecretKeys[key]
+		if !ok {
+			placeholder = "offline-placeholder"
+		}
+		if err := s.SetConfig(ctx, key, auto.ConfigValue{Value: placeholder, Secret: true}); err != nil {
+			return s, fmt.Errorf("setting %s offline: %w", key, err)
+		}
+	}
+	return s, nil
 }
 
 func copyFile(from, to string) error {
@@ -203,30 +222,42 @@ func copyFile(from, to string) error {
 	return os.WriteFile(to, b, 0o644)
 }
 
-// writeStackFile copies a stack file, letting edit change its config block.
-func writeStackFile(from, to string, edit func(map[string]any)) error {
-	if edit == nil {
-		return copyFile(from, to)
-	}
+// writeStackFile copies a stack file for an offline run, letting edit change its config block.
+// What belongs to the stack's real secrets provider is left out (secretsprovider, encryptedkey,
+// encryptionsalt and each encrypted value); the keys of the encrypted values are returned.
+func writeStackFile(from, to string, edit func(map[string]any)) ([]string, error) {
 	raw, err := os.ReadFile(from)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	var doc map[string]any
 	if err := yaml.Unmarshal(raw, &doc); err != nil {
-		return fmt.Errorf("%s: %w", from, err)
+		return nil, fmt.Errorf("%s: %w", from, err)
+	}
+	for _, k := range []string{"secretsprovider", "encryptedkey", "encryptionsalt"} {
+		delete(doc, k)
 	}
 	cfg, _ := doc["config"].(map[string]any)
 	if cfg == nil {
 		cfg = map[string]any{}
 	}
-	edit(cfg)
+	if edit != nil {
+		edit(cfg)
+	}
+	var secure []string
+	for k, v := range cfg {
+		if m, ok := v.(map[string]any); ok && len(m) == 1 && m["secure"] != nil {
+			secure = append(secure, k)
+			delete(cfg, k)
+		}
+	}
+	sort.Strings(secure)
 	doc["config"] = cfg
 	out, err := yaml.Marshal(doc)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	return os.WriteFile(to, out, 0o644)
+	return secure, os.WriteFile(to, out, 0o644)
 }
 
 // Up is `pulumi up` as the CLI runs it interactively: a preview with the policy packs first,

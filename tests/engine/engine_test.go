@@ -198,3 +198,18 @@ func TestDestroyRefusedForProtectedProd(t *testing.T) {
 	assert.Contains(t, err.Error(), "protected")
 	assert.Contains(t, strings.Join(cloudResources(t, s), " "), "aws:rds/instance:Instance::scalemate-prod", "the protected primary survives")
 }
+
+// A stack file whose credential is correctly set as a secret (encrypted for its real secrets
+// provider, which an offline run cannot reach) previews offline: the value is set again as an
+// offline secret with its placeholder, and the program sees a secret (issue 17).
+func TestPreviewWithEncryptedSecret(t *testing.T) {
+	s := stack(t, "prod", func(cfg map[string]any) {
+		cfg["scalemate:onCallWebhookUrl"] = map[string]any{"secure": "v1:AAABAHdgMbLX9Yk0nLgm3A=="}
+	})
+	res, err := s.Preview(context.Background(), optpreview.PolicyPacks(tools.Packs...))
+	require.NoError(t, err, res.StdErr)
+	cfg, err := s.GetConfig(context.Background(), "scalemate:onCallWebhookUrl")
+	require.NoError(t, err)
+	assert.True(t, cfg.Secret)
+	assert.Greater(t, res.ChangeSummary[apitype.OpCreate], mockCount(t, "prod")+1, "the webhook's subscriptions besides the committed stack's resources")
+}
