@@ -34,12 +34,15 @@ cli:
 
 # The first run builds the Pulumi CLI (minutes) at the same time as the preview command, the
 # offline stand-ins and the policy packs, instead of after them: one build alone leaves a core
-# idle much of the time. Later runs find everything cached.
+# idle much of the time. Later runs find everything cached. The CLI build runs in a process
+# group of its own, so a failed compile or Ctrl-C stops it with everything it started.
 preview:
-	@scripts/pulumi-cli.sh > /dev/null & cli=$$!; \
-	$(GO) build -o bin/preview ./cmd/preview && $(GO) build ./engine/standin ./policies/security ./policies/cost; built=$$?; \
+	@setsid scripts/pulumi-cli.sh > /dev/null & cli=$$!; \
+	stop() { kill -TERM -- -$$cli 2>/dev/null; }; \
+	trap 'stop; exit 130' INT TERM; \
+	$(GO) build -o bin/preview ./cmd/preview && $(GO) build ./engine/standin ./policies/security ./policies/cost \
+		|| { stop; exit 1; }; \
 	wait $$cli || { echo "preview: building the Pulumi CLI failed" >&2; exit 1; }; \
-	[ $$built = 0 ] || exit $$built; \
 	bin/preview -stack $(STACK) $(if $(POLICY_CONFIG),-policy-config $(POLICY_CONFIG))
 
 plan: deps

@@ -48,7 +48,12 @@ type application struct {
 func planApp(spec *stacks.Spec) (*application, error) {
 	prefix := spec.Project + "-" + spec.Stack
 	r := &refusals{stack: spec.Stack}
-	plan, err := netplan.Subnets(netip.MustParsePrefix(spec.Network.CIDR), len(spec.AvailabilityZones()), spec.Network.SubnetPrefixes)
+	vpc, err := netip.ParsePrefix(spec.Network.CIDR)
+	if err != nil {
+		r.merge(fmt.Errorf("%s.cidr: %w", stacks.KeyNetwork, err))
+		return nil, r
+	}
+	plan, err := netplan.Subnets(vpc, len(spec.AvailabilityZones()), spec.Network.SubnetPrefixes)
 	if err != nil {
 		r.merge(fmt.Errorf("%s.subnetPrefixes: %w", stacks.KeyNetwork, err))
 		return nil, r
@@ -114,6 +119,10 @@ func planApp(spec *stacks.Spec) (*application, error) {
 		routes[fmt.Sprintf("Routes[%d]", i)] = stacks.KeyApp + ".services." + rt.Name
 	}
 	routes["HostName"] = stacks.KeyEdge + ".originHostName"
+	services["Active"] = stacks.KeyApp + ".release.active"
+	for _, c := range stacks.Colours {
+		services["Versions["+c+"]"] = stacks.KeyApp + ".release." + c + ".version"
+	}
 	r.component(out.loadBalancer.Check(prefix), stacks.KeyApp, withCommon(routes))
 	r.component(out.originWAF.Check(prefix+"-origin"), stacks.KeyEdge+".waf", withCommon(nil))
 	r.component(out.app.Check(prefix), stacks.KeyApp, withCommon(services))

@@ -33,22 +33,15 @@ func Run(ctx *pulumi.Context) error {
 		}
 		all := &refusals{stack: spec.Stack}
 		all.merge(err)
-		all.merge(checkComponents(spec))
+		all.mergeComponents(checkComponents(spec))
 		return all.err()
 	}
 	return Deploy(ctx, spec)
 }
 
-// checkComponents is the components' checks of a config that failed its own validation: a
-// check that cannot run on such a config (a panic on what validation would have refused) adds
-// nothing.
-func checkComponents(spec *stacks.Spec) (err error) {
-	defer func() {
-		if recover() != nil {
-			err = nil
-		}
-	}()
-	_, err = planAll(spec)
+// checkComponents is the components' checks of a config that failed its own validation.
+func checkComponents(spec *stacks.Spec) error {
+	_, err := planAll(spec)
 	return err
 }
 
@@ -61,21 +54,31 @@ type plans struct {
 	app   *application
 }
 
-// planAll plans every component and reports every problem at once, in config words.
+// planAll plans every component and reports every problem at once, in config words. A plan
+// that cannot run on what it was given (a panic on a value the stack's validation refuses)
+// adds nothing, and the others still report.
 func planAll(spec *stacks.Spec) (*plans, error) {
 	all := &refusals{stack: spec.Stack}
 	pl := &plans{}
-	var err error
-	pl.data, err = planDataTier(spec)
-	all.merge(err)
-	pl.front, err = planEdge(spec)
-	all.merge(err)
-	pl.mon, err = planMonitoring(spec, pl.data)
-	all.merge(err)
-	pl.plat, err = planPlatform(spec)
-	all.merge(err)
-	pl.app, err = planApp(spec)
-	all.merge(err)
+	try := func(plan func() error) {
+		defer func() {
+			if recover() != nil && all.err() == nil {
+				all.addProblem("(a component could not check the config: fix the problems above and run again)")
+			}
+		}()
+		all.merge(plan())
+	}
+	try(func() (err error) { pl.data, err = planDataTier(spec); return })
+	try(func() (err error) { pl.front, err = planEdge(spec); return })
+	try(func() (err error) {
+		if pl.data == nil {
+			return nil
+		}
+		pl.mon, err = planMonitoring(spec, pl.data)
+		return
+	})
+	try(func() (err error) { pl.plat, err = planPlatform(spec); return })
+	try(func() (err error) { pl.app, err = planApp(spec); return })
 	return pl, all.err()
 }
 

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"slices"
 	"strings"
 	"unicode"
 
@@ -53,16 +54,42 @@ func (r *refusals) merge(err error) {
 	}
 }
 
-// addProblem records one "key: message" line; a later stage's problem about a key an earlier
-// stage already refused is the same mistake twice and is dropped.
+// addProblem records one "key: message" line, once.
 func (r *refusals) addProblem(line string) {
+	if !slices.Contains(r.problems, line) {
+		r.problems = append(r.problems, line)
+	}
+}
+
+// section is the top-level config key of a problem line (scalemate:network of
+// scalemate:network.cidr: ...).
+func section(line string) string {
 	key, _, _ := strings.Cut(line, ": ")
+	if i := strings.IndexAny(key[min(len(key), len(stacks.Namespace)):], ".["); i >= 0 {
+		return key[:len(stacks.Namespace)+i]
+	}
+	return key
+}
+
+// mergeComponents adds the components' problems of a config that failed its own validation,
+// leaving out every section that validation already refused: a component checking what the
+// stack stage rejected (or what follows from it, such as the subnets of a VPC it refused)
+// would only repeat the mistake under a key the user never set.
+func (r *refusals) mergeComponents(err error) {
+	if err == nil {
+		return
+	}
+	// The stack stage validates the network whole; a component's view of it (the subnet plan)
+	// only repeats its problems, or those of the region the AZs follow.
+	refused := map[string]bool{stacks.KeyNetwork: true, stacks.KeyRegion: true}
 	for _, p := range r.problems {
-		if k, _, _ := strings.Cut(p, ": "); k == key {
-			return
+		refused[section(p)] = true
+	}
+	for _, line := range problemLines(err) {
+		if !refused[section(line)] {
+			r.addProblem(line)
 		}
 	}
-	r.problems = append(r.problems, line)
 }
 
 // component adds a component's check error (nil: nothing). fields maps a component field path,

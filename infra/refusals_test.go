@@ -23,11 +23,16 @@ func TestConfigPath(t *testing.T) {
 
 func TestRefusalsCollectInConfigWords(t *testing.T) {
 	r := &refusals{stack: "dev"}
-	r.merge(errors.New("invalid config for stack \"dev\" (tier dev):\n  - scalemate:network.cidr: bad"))
-	r.component(errors.New("invalid postgres args for \"x\":\n  - ReadReplicas: too many\n  - Warning.Emails[0]: not an address"), "scalemate:postgres",
+	r.merge(errors.New("invalid config for stack \"dev\" (tier dev):\n  - scalemate:network.cidr: bad\n  - scalemate:redis.nodeType: bad"))
+	components := &refusals{stack: "dev"}
+	components.component(errors.New("invalid postgres args for \"x\":\n  - ReadReplicas: too many\n  - Warning.Emails[0]: not an address\n  - Warning.Emails[1]: not an address"), "scalemate:postgres",
 		map[string]string{"Warning.Emails": "scalemate:monitoring.warningEmails"})
-	r.component(errors.New("invalid network args:\n  - CIDR: again"), "scalemate:network", map[string]string{"CIDR": "scalemate:network.cidr"})
-	assert.Equal(t, "invalid config for stack \"dev\":\n  - scalemate:network.cidr: bad\n  - scalemate:postgres.readReplicas: too many\n  - scalemate:monitoring.warningEmails[0]: not an address", r.Error(),
-		"one error, every stage, config words, the same key once")
+	components.component(errors.New("invalid redis args:\n  - Shards: again"), "scalemate:redis", nil)
+	components.component(errors.New("invalid app args:\n  - Services[0].Image: bad"), "scalemate:app", nil)
+	r.mergeComponents(components)
+	assert.Equal(t, "invalid config for stack \"dev\":\n  - scalemate:network.cidr: bad\n  - scalemate:redis.nodeType: bad\n"+
+		"  - scalemate:postgres.readReplicas: too many\n  - scalemate:monitoring.warningEmails[0]: not an address\n"+
+		"  - scalemate:monitoring.warningEmails[1]: not an address\n  - scalemate:app.services[0].image: bad", r.Error(),
+		"one error, every stage, config words; a section the stack stage refused is not repeated by a component")
 	assert.Nil(t, (&refusals{}).err())
 }

@@ -71,7 +71,7 @@ func (s *Spec) AvailabilityZones() []string {
 		return s.Network.AvailabilityZones
 	}
 	letters := regionAZs[s.Region]
-	out := make([]string, 0, s.Network.AZCount)
+	out := make([]string, 0, max(0, s.Network.AZCount))
 	for i := 0; i < s.Network.AZCount && i < len(letters); i++ {
 		out = append(out, s.Region+letters[i:i+1])
 	}

@@ -10,6 +10,7 @@ import (
 	"github.com/scalemate/infra/infra"
 	"github.com/scalemate/infra/internal/mockstack"
 	"github.com/scalemate/infra/internal/mocktest"
+	"github.com/scalemate/infra/policies/costmodel"
 	"github.com/scalemate/infra/stacks"
 )
 
@@ -122,4 +123,55 @@ func TestMistakesInThreeSectionsAtOnce(t *testing.T) {
 		assert.NotEmpty(t, problem(err.Error(), key), key)
 	}
 	assert.Equal(t, 1, strings.Count(err.Error(), "invalid config for stack"), "one error")
+}
+
+// Whatever the catalog offers can be configured: every database class and cache node type runs
+// through the whole program, every node type through the stack's validation.
+func TestEveryCatalogTypeIsAccepted(t *testing.T) {
+	for class := range costmodel.RDS {
+		_, err := runStack(t, "staging", func(cfg map[string]string) {
+			cfg[stacks.KeyPostgres] = `{"instanceClass":"` + class + `"}`
+		})
+		assert.NoError(t, err, class)
+	}
+	for node := range costmodel.Cache {
+		_, err := runStack(t, "dev", func(cfg map[string]string) {
+			cfg[stacks.KeyRedis] = `{"nodeType":"` + node + `"}`
+		})
+		assert.NoError(t, err, node)
+	}
+	for typ := range costmodel.EC2 {
+		_, err := stacks.Resolve("scalemate", "dev", map[string]string{
+			stacks.KeyRegion: "us-west-2", stacks.KeyEdge: `{"zoneName":"dev.scalemate.io"}`,
+			stacks.KeyNodePools: `{"workers":{"capacityType":"ON_DEMAND","instanceTypes":["` + typ + `"]}}`,
+		})
+		assert.NoError(t, err, typ)
+	}
+}
+
+// What a second review found in how problems are gathered: several problems of one key all
+// come through; a section the stack stage refused is not repeated by a component under a key
+// the user never set; a value no component can plan with hides no other component's problem;
+// the release's component fields map to the release's keys.
+func TestProblemsGatheredOnce(t *testing.T) {
+	_, err := runStack(t, "dev", func(cfg map[string]string) { cfg[stacks.KeyNetwork] = `{"natGateways":"none"}` })
+	require.Error(t, err)
+	assert.GreaterOrEqual(t, strings.Count(err.Error(), "\n  - scalemate:network.interfaceEndpoints: must include "), 7, err.Error())
+
+	_, err = runStack(t, "prod", func(cfg map[string]string) { cfg[stacks.KeyNetwork] = `{"cidr":"10.0.0.0/22"}` })
+	require.Error(t, err)
+	assert.NotContains(t, err.Error(), "subnetPrefixes: private subnet prefix", "no problem under a key the user never set")
+
+	rec, err := runStack(t, "dev", func(cfg map[string]string) {
+		cfg[stacks.KeyNetwork] = `{"cidr":"10.0.0.0/33"}`
+		cfg[stacks.KeyMonitoring] = `{"warningEmails":["oncall"]}`
+	})
+	require.Error(t, err)
+	assert.NotEmpty(t, problem(err.Error(), "scalemate:network.cidr"))
+	assert.NotEmpty(t, problem(err.Error(), "scalemate:monitoring.warningEmails[0]"), "a component still reports")
+	assert.Empty(t, rec.All())
+
+	_, err = runStack(t, "dev", func(cfg map[string]string) { cfg[stacks.KeyApp] = `{"release":{"active":"purple"}}` })
+	require.Error(t, err)
+	assert.NotContains(t, err.Error(), "scalemate:app.active")
 }

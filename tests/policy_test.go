@@ -2,6 +2,7 @@ package tests
 
 import (
 	"fmt"
+	"path"
 	"slices"
 	"strings"
 	"testing"
@@ -278,4 +279,26 @@ func TestCatalogCoversInstanceFamilies(t *testing.T) {
 		}
 	}
 	assert.ElementsMatch(t, instancetype.Families(), priced)
+}
+
+// The cost pack's tier thresholds allow nothing the catalog does not offer.
+func TestCatalogCoversThresholds(t *testing.T) {
+	for _, stack := range []string{"dev", "staging", "prod"} {
+		th, err := rules.ForStack(stack, nil)
+		require.NoError(t, err)
+		for _, list := range []struct {
+			patterns []string
+			catalog  map[string]costmodel.Price
+		}{{th.AllowedDBClasses, costmodel.RDS}, {th.AllowedCacheNodeTypes, costmodel.Cache}} {
+			for _, p := range list.patterns {
+				matched := false
+				for typ := range list.catalog {
+					if ok, _ := path.Match(p, typ); ok {
+						matched = true
+					}
+				}
+				assert.True(t, matched, "%s allows %s, which the catalog does not offer", stack, p)
+			}
+		}
+	}
 }

@@ -32,6 +32,8 @@ type Price struct {
 const (
 	srcEC2        = "AWS Price List via github.com/aws/karpenter-provider-aws pkg/providers/pricing/zz_generated.pricing_aws.go (2026-01-19)"
 	srcEC2m       = "AWS on-demand list price, us-east-1 = us-west-2, read from memory (verify before relying on a cent)"
+	srcRDSm       = "aws.amazon.com/rds/postgresql/pricing, read from memory (verify)"
+	srcCacheM     = "aws.amazon.com/elasticache/pricing, read from memory (verify)"
 	srcEKS        = "aws.amazon.com/blogs/containers/amazon-eks-extended-support-for-kubernetes-versions-pricing"
 	srcVPC        = "aws.amazon.com/vpc/pricing (NAT gateway, public IPv4), aws.amazon.com/privatelink/pricing"
 	srcEBS        = "aws.amazon.com/ebs/pricing (gp3)"
@@ -72,9 +74,12 @@ type Family struct {
 }
 
 var (
-	ec2Large   = []string{"large", "xlarge", "2xlarge", "4xlarge", "8xlarge", "12xlarge", "16xlarge", "24xlarge", "32xlarge"}
-	mediumUp   = append([]string{"medium"}, ec2Large...)
-	c5Sizes    = []string{"large", "xlarge", "2xlarge", "4xlarge", "9xlarge", "12xlarge", "18xlarge", "24xlarge"}
+	ec2Large = []string{"large", "xlarge", "2xlarge", "4xlarge", "8xlarge", "12xlarge", "16xlarge", "24xlarge", "32xlarge"}
+	mediumUp = append([]string{"medium"}, ec2Large...)
+	c5Sizes  = []string{"large", "xlarge", "2xlarge", "4xlarge", "9xlarge", "12xlarge", "18xlarge", "24xlarge"}
+	// The 7th-generation Intel and the Graviton4 families skip 32xlarge.
+	intel7     = []string{"large", "xlarge", "2xlarge", "4xlarge", "8xlarge", "12xlarge", "16xlarge", "24xlarge", "48xlarge"}
+	graviton4  = append(slices.Clone(graviton), "24xlarge", "48xlarge")
 	burstable  = []string{"nano", "micro", "small", "medium", "large", "xlarge", "2xlarge"}
 	graviton   = []string{"medium", "large", "xlarge", "2xlarge", "4xlarge", "8xlarge", "12xlarge", "16xlarge"}
 	dbLarge    = []string{"large", "xlarge", "2xlarge", "4xlarge", "8xlarge", "12xlarge", "16xlarge"}
@@ -87,14 +92,14 @@ var (
 var EC2Families = []Family{
 	{"t3", burstable, 0.0832, srcEC2}, {"t3a", burstable, 0.0752, srcEC2}, {"t4g", burstable, 0.0672, srcEC2m},
 	{"m5", ec2Large[:8], 0.096, srcEC2}, {"m5a", ec2Large[:8], 0.086, srcEC2m}, {"m6i", ec2Large, 0.096, srcEC2},
-	{"m6a", upTo48(ec2Large), 0.0864, srcEC2}, {"m7i", upTo48(ec2Large), 0.1008, srcEC2}, {"m7a", upTo48(mediumUp), 0.11592, srcEC2m},
-	{"m6g", graviton, 0.077, srcEC2m}, {"m7g", graviton, 0.0816, srcEC2}, {"m8g", upTo48(graviton), 0.08976, srcEC2m},
+	{"m6a", upTo48(ec2Large), 0.0864, srcEC2}, {"m7i", intel7, 0.1008, srcEC2}, {"m7a", upTo48(mediumUp), 0.11592, srcEC2m},
+	{"m6g", graviton, 0.077, srcEC2m}, {"m7g", graviton, 0.0816, srcEC2}, {"m8g", graviton4, 0.08976, srcEC2m},
 	{"c5", c5Sizes, 0.085, srcEC2m}, {"c5a", ec2Large[:8], 0.077, srcEC2m}, {"c6i", ec2Large, 0.085, srcEC2},
-	{"c6a", upTo48(ec2Large), 0.0765, srcEC2m}, {"c7i", upTo48(ec2Large), 0.08925, srcEC2m}, {"c7a", upTo48(mediumUp), 0.10264, srcEC2m},
-	{"c6g", graviton, 0.068, srcEC2m}, {"c7g", graviton, 0.0725, srcEC2m}, {"c8g", upTo48(graviton), 0.07976, srcEC2m},
+	{"c6a", upTo48(ec2Large), 0.0765, srcEC2m}, {"c7i", intel7, 0.08925, srcEC2m}, {"c7a", upTo48(mediumUp), 0.10264, srcEC2m},
+	{"c6g", graviton, 0.068, srcEC2m}, {"c7g", graviton, 0.0725, srcEC2m}, {"c8g", graviton4, 0.07976, srcEC2m},
 	{"r5", ec2Large[:8], 0.126, srcEC2m}, {"r5a", ec2Large[:8], 0.113, srcEC2m}, {"r6i", ec2Large, 0.126, srcEC2},
-	{"r6a", upTo48(ec2Large), 0.1134, srcEC2m}, {"r7i", upTo48(ec2Large), 0.1323, srcEC2m}, {"r7a", upTo48(mediumUp), 0.15215, srcEC2m},
-	{"r6g", graviton, 0.1008, srcEC2m}, {"r7g", graviton, 0.1071, srcEC2m}, {"r8g", upTo48(graviton), 0.11782, srcEC2m},
+	{"r6a", upTo48(ec2Large), 0.1134, srcEC2m}, {"r7i", intel7, 0.1323, srcEC2m}, {"r7a", upTo48(mediumUp), 0.15215, srcEC2m},
+	{"r6g", graviton, 0.1008, srcEC2m}, {"r7g", graviton, 0.1071, srcEC2m}, {"r8g", graviton4, 0.11782, srcEC2m},
 }
 
 // upTo48 adds the 24xlarge, 32xlarge and 48xlarge sizes the newest families come in.
@@ -108,15 +113,17 @@ func upTo48(sizes []string) []string {
 	return out
 }
 
-// RDSFamilies are the PostgreSQL instance classes (Single-AZ; Multi-AZ is twice).
+// RDSFamilies are the PostgreSQL instance classes (Single-AZ; Multi-AZ is twice): the families
+// the cost pack's tier thresholds name (TestCatalogCoversThresholds).
 var RDSFamilies = []Family{
-	{"db.t4g", dbBurst, 0.130, srcRDS}, {"db.m6g", dbLarge, 0.159, srcRDS}, {"db.m7g", dbLarge, 0.168, srcRDS},
+	{"db.t4g", dbBurst, 0.130, srcRDS}, {"db.t3", dbBurst, 0.136, srcRDSm}, {"db.m6g", dbLarge, 0.159, srcRDS}, {"db.m7g", dbLarge, 0.168, srcRDS},
 	{"db.r6g", dbLarge, 0.2245, srcRDS}, {"db.r7g", dbLarge, 0.239, srcRDS},
 }
 
 // CacheFamilies are the ElastiCache node types (Redis OSS price; Valkey is ValkeyFactor of it).
 var CacheFamilies = []Family{
-	{"cache.t4g", []string{"micro", "small", "medium"}, 0.128, srcCache},
+	{"cache.t4g", []string{"micro", "small", "medium"}, 0.128, srcCache}, {"cache.t3", []string{"micro", "small", "medium"}, 0.136, srcCacheM},
+	{"cache.m6g", cacheLarge, 0.149, srcCacheM}, {"cache.r6g", cacheLarge, 0.206, srcCacheM},
 	{"cache.m7g", cacheLarge, 0.158, srcCache}, {"cache.r7g", cacheLarge, 0.219, srcCache},
 }
 
