@@ -36,6 +36,11 @@ type Args struct {
 	Protect bool
 	// ForceDestroy lets a destroy delete the bucket with its objects (dev: nothing left billed).
 	ForceDestroy bool
+	// ObjectLockDays keeps every object version undeletable and unchangeable for this many
+	// days (S3 Object Lock, COMPLIANCE mode: not even the root user can shorten it; an audit
+	// trail). It needs Versioning, and can only be chosen when the bucket is created (changing
+	// it replaces the bucket). 0 turns it off.
+	ObjectLockDays int
 }
 
 // Bucket is a bucket with its guard rails.
@@ -50,7 +55,11 @@ type Bucket struct {
 
 // New creates the bucket and its guard rails; opts (a parent, a provider) apply to all of them.
 func New(ctx *pulumi.Context, name string, args Args, opts ...pulumi.ResourceOption) (*Bucket, error) {
-	bucket, err := s3.NewBucketV2(ctx, name, &s3.BucketV2Args{BucketPrefix: pulumi.String(args.Prefix), ForceDestroy: pulumi.Bool(args.ForceDestroy)},
+	if args.ObjectLockDays > 0 && !args.Versioning {
+		return nil, fmt.Errorf("bucket %s: ObjectLockDays needs Versioning", name)
+	}
+	bucket, err := s3.NewBucketV2(ctx, name, &s3.BucketV2Args{BucketPrefix: pulumi.String(args.Prefix), ForceDestroy: pulumi.Bool(args.ForceDestroy),
+		ObjectLockEnabled: pulumi.Bool(args.ObjectLockDays > 0)},
 		append(slices.Clone(opts), pulumi.Protect(args.Protect), pulumi.RetainOnDelete(args.Protect))...)
 	if err != nil {
 		return nil, fmt.Errorf("creating bucket %s: %w", name, err)
@@ -108,6 +117,16 @@ func New(ctx *pulumi.Context, name string, args Args, opts ...pulumi.ResourceOpt
 			VersioningConfiguration: s3.BucketVersioningV2VersioningConfigurationArgs{Status: pulumi.String("Enabled")},
 		}, after()...)); err != nil {
 			return fail("versioning", err)
+		}
+	}
+	if args.ObjectLockDays > 0 {
+		if _, err := next(s3.NewBucketObjectLockConfigurationV2(ctx, name, &s3.BucketObjectLockConfigurationV2Args{
+			Bucket: bucket.ID(),
+			Rule: s3.BucketObjectLockConfigurationV2RuleArgs{DefaultRetention: s3.BucketObjectLockConfigurationV2RuleDefaultRetentionArgs{
+				Mode: pulumi.String("COMPLIANCE"), Days: pulumi.Int(args.ObjectLockDays),
+			}},
+		}, after()...)); err != nil {
+			return fail("locking objects", err)
 		}
 	}
 	if args.ExpireDays > 0 || args.NoncurrentDays > 0 {

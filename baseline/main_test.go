@@ -1,0 +1,121 @@
+package main
+
+import (
+	"encoding/json"
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/scalemate/infra/internal/mocktest"
+)
+
+func runBaseline(t *testing.T, edit func(map[string]string), secret ...string) (*mocktest.Recorder, error) {
+	t.Helper()
+	cfg, err := mocktest.StackConfig(filepath.Join(".", "Pulumi.baseline.yaml"))
+	require.NoError(t, err)
+	if edit != nil {
+		edit(cfg)
+	}
+	return mocktest.RunSecrets("scalemate-baseline", "baseline", cfg, secret, run)
+}
+
+// The audit trail: every region, validated log files, encrypted with the baseline's key into a
+// versioned, object-locked bucket only CloudTrail (for this trail) and Config write to, and a
+// CloudWatch copy whose CIS metric filters alarm to the security topic.
+func TestAuditTrail(t *testing.T) {
+	rec, err := runBaseline(t, nil)
+	require.NoError(t, err)
+	trail := rec.Must(t, "aws:cloudtrail/trail:Trail", Name)
+	assert.Equal(t, true, trail.Input("isMultiRegionTrail"))
+	assert.Equal(t, true, trail.Input("enableLogFileValidation"))
+	assert.Equal(t, true, trail.Input("includeGlobalServiceEvents"))
+	assert.Equal(t, "arn:aws:kms:us-west-2:123456789012:scalemate-baseline", trail.Input("kmsKeyId"))
+	assert.True(t, trail.Protect)
+	policy := rec.Must(t, "aws:s3/bucketPolicy:BucketPolicy", Name+"-trail")
+	assert.Contains(t, trail.Dependencies, policy.URN, "CloudTrail checks the bucket policy when the trail is created")
+	assert.Contains(t, policy.Input("policy"), `"aws:SourceArn":"arn:aws:cloudtrail:us-west-2:123456789012:trail/scalemate-baseline"`)
+	lock := rec.Must(t, "aws:s3/bucketObjectLockConfigurationV2:BucketObjectLockConfigurationV2", Name+"-trail")
+	assert.Equal(t, map[string]any{"mode": "COMPLIANCE", "days": 365.0}, lock.Input("rule").(map[string]any)["defaultRetention"])
+	assert.Equal(t, true, rec.Must(t, "aws:s3/bucketV2:BucketV2", Name+"-trail").Input("objectLockEnabled"))
+
+	assert.Len(t, rec.OfType("aws:cloudwatch/logMetricFilter:LogMetricFilter"), len(CISFilters))
+	root := rec.Must(t, "aws:cloudwatch/metricAlarm:MetricAlarm", Name+"-root-usage")
+	assert.Equal(t, []any{"arn:aws:sns:us-west-2:123456789012:scalemate-baseline"}, root.Input("alarmActions"))
+	assert.Contains(t, root.Input("alarmDescription"), "CloudWatch.1")
+
+	rec, err = runBaseline(t, func(cfg map[string]string) { cfg["scalemate-baseline:objectLock"] = "false" })
+	require.NoError(t, err)
+	_, locked := rec.Named("aws:s3/bucketObjectLockConfigurationV2:BucketObjectLockConfigurationV2", Name+"-trail")
+	assert.False(t, locked)
+}
+
+// Threat detection, compliance checking and the account defaults, once for the account.
+func TestDetectionComplianceAndDefaults(t *testing.T) {
+	rec, err := runBaseline(t, nil)
+	require.NoError(t, err)
+	var features []string
+	for _, f := range rec.OfType("aws:guardduty/detectorFeature:DetectorFeature") {
+		features = append(features, f.Input("name").(string))
+		if f.Input("name") == "RUNTIME_MONITORING" {
+			assert.Equal(t, []any{map[string]any{"name": "EKS_ADDON_MANAGEMENT", "status": "ENABLED"}}, f.Input("additionalConfigurations"))
+		}
+	}
+	assert.ElementsMatch(t, []string{"S3_DATA_EVENTS", "EKS_AUDIT_LOGS", "EBS_MALWARE_PROTECTION", "RDS_LOGIN_EVENTS", "RUNTIME_MONITORING"}, features)
+	var standards []any
+	for _, s := range rec.OfType("aws:securityhub/standardsSubscription:StandardsSubscription") {
+		standards = append(standards, s.Input("standardsArn"))
+	}
+	assert.ElementsMatch(t, []any{
+		"arn:aws:securityhub:us-west-2::standards/aws-foundational-security-best-practices/v/1.0.0",
+		"arn:aws:securityhub:us-west-2::standards/cis-aws-foundations-benchmark/v/3.0.0",
+	}, standards)
+	recorder := rec.Must(t, "aws:cfg/recorder:Recorder", Name)
+	assert.Equal(t, map[string]any{"allSupported": true, "includeGlobalResourceTypes": true}, recorder.Input("recordingGroup"))
+	status := rec.Must(t, "aws:cfg/recorderStatus:RecorderStatus", Name)
+	assert.Contains(t, status.Dependencies, rec.Must(t, "aws:cfg/deliveryChannel:DeliveryChannel", Name).URN, "recording starts once delivery exists")
+	assert.Equal(t, "ACCOUNT", rec.Must(t, "aws:accessanalyzer/analyzer:Analyzer", Name).Input("type"))
+	assert.Equal(t, []any{"EC2", "ECR"}, rec.Must(t, "aws:inspector2/enabler:Enabler", Name).Input("resourceTypes"))
+	assert.Equal(t, true, rec.Must(t, "aws:ebs/encryptionByDefault:EncryptionByDefault", Name).Input("enabled"))
+	pab := rec.Must(t, "aws:s3/accountPublicAccessBlock:AccountPublicAccessBlock", Name)
+	for _, k := range []string{"blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets"} {
+		assert.Equal(t, true, pab.Input(k), k)
+	}
+	assert.Equal(t, "required", rec.Must(t, "aws:ec2/instanceMetadataDefaults:InstanceMetadataDefaults", Name).Input("httpTokens"))
+}
+
+// High and critical findings of GuardDuty, Security Hub and Inspector reach the security topic,
+// which EventBridge may publish to for this account's baseline rules only.
+func TestFindingsReachTheSecurityTopic(t *testing.T) {
+	rec, err := runBaseline(t, nil)
+	require.NoError(t, err)
+	for name := range FindingPatterns {
+		rule := rec.Must(t, "aws:cloudwatch/eventRule:EventRule", Name+"-"+name)
+		var pattern map[string]any
+		require.NoError(t, json.Unmarshal([]byte(rule.Input("eventPattern").(string)), &pattern), name)
+		target := rec.Must(t, "aws:cloudwatch/eventTarget:EventTarget", Name+"-"+name)
+		assert.Equal(t, "arn:aws:sns:us-west-2:123456789012:scalemate-baseline", target.Input("arn"))
+	}
+	topicPolicy := rec.Must(t, "aws:sns/topicPolicy:TopicPolicy", Name).Input("policy")
+	assert.Contains(t, topicPolicy, `"ArnLike":{"aws:SourceArn":"arn:aws:events:us-west-2:123456789012:rule/scalemate-baseline-*"}`)
+	assert.Equal(t, "email", rec.Must(t, "aws:sns/topicSubscription:TopicSubscription", Name+"-security@scalemate.io").Input("protocol"))
+}
+
+func TestBadBaselineConfigRegistersNothing(t *testing.T) {
+	for _, c := range []struct {
+		edit   func(map[string]string)
+		secret []string
+		want   string
+	}{
+		{func(cfg map[string]string) { cfg["scalemate-baseline:alertEmails"] = `[]` }, nil, "scalemate-baseline:alertEmails: set at least one address"},
+		{func(cfg map[string]string) { cfg["scalemate-baseline:alertEmails"] = `["security"]` }, nil, `scalemate-baseline:alertEmails[0]: "security" is not an email address`},
+		{func(cfg map[string]string) { cfg["scalemate-baseline:onCallWebhookUrl"] = "https://pager.example/key" }, nil, "scalemate-baseline:onCallWebhookUrl: holds a credential and is in plain text"},
+		{func(cfg map[string]string) { cfg["scalemate-baseline:logRetentionDays"] = "8" }, nil, "scalemate-baseline:logRetentionDays"},
+	} {
+		rec, err := runBaseline(t, c.edit, c.secret...)
+		rec.Refused(t, err, c.want)
+	}
+	_, err := runBaseline(t, func(cfg map[string]string) { cfg["scalemate-baseline:onCallWebhookUrl"] = "https://pager.example/key" }, "scalemate-baseline:onCallWebhookUrl")
+	assert.NoError(t, err, "set as a secret")
+}
