@@ -14,11 +14,11 @@ type Filter struct {
 }
 
 // CISFilters are the CIS AWS Foundations Benchmark's log metric filters and alarms (section 4 of
-// v1.4/v3.0; Security Hub controls CloudWatch.1 to CloudWatch.14), patterns as the benchmark
-// gives them.
+// v1.4; Security Hub scores them as CloudWatch.1 to CloudWatch.14 under CIS 1.4.0), patterns as
+// the benchmark gives them, with explicit grouping.
 var CISFilters = []Filter{
 	{"unauthorized-api-calls", "CIS 4.1, CloudWatch.2", "API calls refused for lack of permission",
-		`{ ($.errorCode = "*UnauthorizedOperation") || ($.errorCode = "AccessDenied*") && ($.sourceIPAddress != "delivery.logs.amazonaws.com") && ($.eventName != "HeadBucket") }`},
+		`{ (($.errorCode = "*UnauthorizedOperation") || ($.errorCode = "AccessDenied*")) && ($.sourceIPAddress != "delivery.logs.amazonaws.com") && ($.eventName != "HeadBucket") }`},
 	{"console-login-without-mfa", "CIS 4.2, CloudWatch.3", "A console sign-in without MFA",
 		`{ ($.eventName = "ConsoleLogin") && ($.additionalEventData.MFAUsed != "Yes") && ($.userIdentity.type = "IAMUser") && ($.responseElements.ConsoleLogin = "Success") }`},
 	{"root-usage", "CIS 4.3, CloudWatch.1", "The root user was used",
@@ -57,12 +57,16 @@ var GuardDutyFeatures = []string{"S3_DATA_EVENTS", "EKS_AUDIT_LOGS", "EBS_MALWAR
 var SecurityHubStandards = map[string]string{
 	"fsbp": "standards/aws-foundational-security-best-practices/v/1.0.0",
 	"cis":  "standards/cis-aws-foundations-benchmark/v/3.0.0",
+	// CIS 1.4.0 is the version whose controls score the metric-filter alarms (CloudWatch.1-14).
+	"cis-1-4": "standards/cis-aws-foundations-benchmark/v/1.4.0",
 }
 
 // FindingPatterns are the EventBridge patterns of high and critical findings, by source.
 var FindingPatterns = map[string]string{
 	"guardduty": `{"source":["aws.guardduty"],"detail-type":["GuardDuty Finding"],"detail":{"severity":[{"numeric":[">=",7]}]}}`,
+	// GuardDuty's and Inspector's findings are imported into Security Hub too: not twice.
 	"securityhub": `{"source":["aws.securityhub"],"detail-type":["Security Hub Findings - Imported"],` +
-		`"detail":{"findings":{"Severity":{"Label":["HIGH","CRITICAL"]},"Workflow":{"Status":["NEW"]},"RecordState":["ACTIVE"]}}}`,
+		`"detail":{"findings":{"Severity":{"Label":["HIGH","CRITICAL"]},"Workflow":{"Status":["NEW"]},"RecordState":["ACTIVE"],` +
+		`"ProductName":[{"anything-but":["GuardDuty","Inspector"]}]}}}`,
 	"inspector": `{"source":["aws.inspector2"],"detail-type":["Inspector2 Finding"],"detail":{"severity":["HIGH","CRITICAL"],"status":["ACTIVE"]}}`,
 }

@@ -54,6 +54,11 @@ type Settings struct {
 	LogRetentionDays int
 	// ObjectLock locks the trail's objects for LogRetentionDays (production accounts). Default false.
 	ObjectLock bool
+	// HomeRegion is the one region of the account that holds what is account-wide: the
+	// multi-region trail with its CIS alarms, the account's S3 public access block, and Config's
+	// recording of global resources (IAM). Every other region's baseline stack has the regional
+	// services only. Default aws:region.
+	HomeRegion string
 }
 
 func main() { pulumi.Run(run) }
@@ -63,6 +68,10 @@ func load(ctx *pulumi.Context) (Settings, error) {
 	s := Settings{Region: config.New(ctx, "aws").Get("region"), LogRetentionDays: 365, ObjectLock: c.GetBool("objectLock")}
 	_ = c.TryObject("alertEmails", &s.AlertEmails)
 	s.OnCallWebhookURL = c.Get("onCallWebhookUrl")
+	s.HomeRegion = c.Get("homeRegion")
+	if s.HomeRegion == "" {
+		s.HomeRegion = s.Region
+	}
 	if v, err := c.TryInt("logRetentionDays"); err == nil && v != 0 {
 		s.LogRetentionDays = v
 	}
@@ -106,24 +115,27 @@ func run(ctx *pulumi.Context) error {
 	if err != nil {
 		return err
 	}
-	trail, err := auditTrail(ctx, s, a, key, topic, keep)
-	if err != nil {
-		return err
+	home := s.Region == s.HomeRegion
+	if home {
+		trail, err := auditTrail(ctx, s, a, key, topic, keep)
+		if err != nil {
+			return err
+		}
+		ctx.Export("trailArn", trail.trail.Arn)
+		ctx.Export("trailBucket", trail.bucket.Bucket)
 	}
 	if err := threatDetection(ctx); err != nil {
 		return err
 	}
-	if err := compliance(ctx, a, trail.bucket, key); err != nil {
+	if err := compliance(ctx, a, key, home); err != nil {
 		return err
 	}
-	if err := accountDefaults(ctx, a); err != nil {
+	if err := accountDefaults(ctx, a, home); err != nil {
 		return err
 	}
 	if err := findingsToTopic(ctx, topic); err != nil {
 		return err
 	}
-	ctx.Export("trailArn", trail.trail.Arn)
-	ctx.Export("trailBucket", trail.bucket.Bucket)
 	ctx.Export("securityTopicArn", topic.Arn)
 	return nil
 }
@@ -141,15 +153,25 @@ func keyPolicy(a account) string {
 	root := "arn:" + a.Partition + ":iam::" + a.ID + ":root"
 	return iampolicy.Document{Version: "2012-10-17", Statement: []iampolicy.Statement{
 		{Sid: "AccountAdministers", Effect: "Allow", Principal: map[string]any{"AWS": root}, Action: []string{"kms:*"}, Resource: "*"},
+		// CloudTrail's three statements (CloudTrail user guide, "Configure AWS KMS key policies for
+		// CloudTrail"): encrypt for this account's trails, describe the key, and decrypt (the
+		// bucket uses an S3 Bucket Key).
 		{Sid: "CloudTrailEncrypts", Effect: "Allow", Principal: map[string]any{"Service": "cloudtrail.amazonaws.com"},
-			Action: []string{"kms:GenerateDataKey*", "kms:DescribeKey"}, Resource: "*",
-			Condition: iampolicy.Condition{"StringLike": {"kms:EncryptionContext:aws:cloudtrail:arn": "arn:" + a.Partition + ":cloudtrail:*:" + a.ID + ":trail/*"}}},
+			Action: []string{"kms:GenerateDataKey*"}, Resource: "*",
+			Condition: iampolicy.Condition{
+				"StringLike":   {"kms:EncryptionContext:aws:cloudtrail:arn": "arn:" + a.Partition + ":cloudtrail:*:" + a.ID + ":trail/*"},
+				"StringEquals": {"aws:SourceArn": a.arn("cloudtrail", "trail/"+Name)},
+			}},
+		{Sid: "CloudTrailDescribesAndDecrypts", Effect: "Allow", Principal: map[string]any{"Service": "cloudtrail.amazonaws.com"},
+			Action: []string{"kms:DescribeKey", "kms:Decrypt"}, Resource: "*",
+			Condition: iampolicy.Condition{"StringEquals": {"aws:SourceArn": a.arn("cloudtrail", "trail/"+Name)}}},
 		{Sid: "LogsEncrypt", Effect: "Allow", Principal: map[string]any{"Service": "logs." + a.Region + ".amazonaws.com"},
 			Action: []string{"kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"}, Resource: "*",
 			Condition: iampolicy.Condition{"ArnLike": {"kms:EncryptionContext:aws:logs:arn": a.arn("logs", "*")}}},
 		{Sid: "ServicesPublish", Effect: "Allow",
 			Principal: map[string]any{"Service": []string{"config.amazonaws.com", "cloudwatch.amazonaws.com", "events.amazonaws.com"}},
-			Action:    []string{"kms:Decrypt", "kms:GenerateDataKey*"}, Resource: "*"},
+			Action:    []string{"kms:Decrypt", "kms:GenerateDataKey*"}, Resource: "*",
+			Condition: iampolicy.Condition{"StringEquals": {"aws:SourceAccount": a.ID}}},
 	}}.JSON()
 }
 
@@ -220,11 +242,6 @@ func auditTrail(ctx *pulumi.Context, s Settings, a account, key *kms.Key, topic 
 			{Sid: "TrailWrites", Effect: "Allow", Principal: map[string]any{"Service": "cloudtrail.amazonaws.com"},
 				Action: []string{"s3:PutObject"}, Resource: arn + "/AWSLogs/" + a.ID + "/*",
 				Condition: iampolicy.Condition{"StringEquals": {"aws:SourceArn": trailARN, "s3:x-amz-acl": "bucket-owner-full-control"}}},
-			{Sid: "ConfigChecksTheBucket", Effect: "Allow", Principal: map[string]any{"Service": "config.amazonaws.com"},
-				Action: []string{"s3:GetBucketAcl", "s3:ListBucket"}, Resource: arn, Condition: iampolicy.Condition{"StringEquals": {"aws:SourceAccount": a.ID}}},
-			{Sid: "ConfigWrites", Effect: "Allow", Principal: map[string]any{"Service": "config.amazonaws.com"},
-				Action: []string{"s3:PutObject"}, Resource: arn + "/config/AWSLogs/" + a.ID + "/Config/*",
-				Condition: iampolicy.Condition{"StringEquals": {"aws:SourceAccount": a.ID, "s3:x-amz-acl": "bucket-owner-full-control"}}},
 		}
 	})
 	policy, err := s3bucket.Policy(ctx, Name+"-trail", b, grants, keep...)
@@ -285,18 +302,23 @@ func auditTrail(ctx *pulumi.Context, s Settings, a account, key *kms.Key, topic 
 
 // threatDetection is GuardDuty with every protection the platform's resources need.
 func threatDetection(ctx *pulumi.Context) error {
+	// Protected: a destroy would delete every finding.
 	detector, err := guardduty.NewDetector(ctx, Name, &guardduty.DetectorArgs{
 		Enable: pulumi.Bool(true), FindingPublishingFrequency: pulumi.String("FIFTEEN_MINUTES"),
-	})
+	}, pulumi.Protect(true))
 	if err != nil {
 		return fmt.Errorf("creating the GuardDuty detector: %w", err)
 	}
 	for _, f := range GuardDutyFeatures {
 		args := &guardduty.DetectorFeatureArgs{DetectorId: detector.ID(), Name: pulumi.String(f), Status: pulumi.String("ENABLED")}
 		if f == "RUNTIME_MONITORING" {
-			// GuardDuty installs and updates its security agent as an EKS add-on.
+			// GuardDuty installs and updates its security agent as an EKS add-on. All three are
+			// stated: the provider reads back every one, and a missing one would plan a
+			// replacement on each run (terraform-provider-aws #36695).
 			args.AdditionalConfigurations = guardduty.DetectorFeatureAdditionalConfigurationArray{
 				guardduty.DetectorFeatureAdditionalConfigurationArgs{Name: pulumi.String("EKS_ADDON_MANAGEMENT"), Status: pulumi.String("ENABLED")},
+				guardduty.DetectorFeatureAdditionalConfigurationArgs{Name: pulumi.String("ECS_FARGATE_AGENT_MANAGEMENT"), Status: pulumi.String("DISABLED")},
+				guardduty.DetectorFeatureAdditionalConfigurationArgs{Name: pulumi.String("EC2_AGENT_MANAGEMENT"), Status: pulumi.String("DISABLED")},
 			}
 		}
 		if _, err := guardduty.NewDetectorFeature(ctx, Name+"-"+f, args); err != nil {
@@ -308,10 +330,10 @@ func threatDetection(ctx *pulumi.Context) error {
 
 // compliance is Security Hub with its standards, AWS Config recording every resource, and IAM
 // Access Analyzer.
-func compliance(ctx *pulumi.Context, a account, bucket *s3.BucketV2, key *kms.Key) error {
+func compliance(ctx *pulumi.Context, a account, key *kms.Key, home bool) error {
 	hub, err := securityhub.NewAccount(ctx, Name, &securityhub.AccountArgs{
 		EnableDefaultStandards: pulumi.Bool(false), AutoEnableControls: pulumi.Bool(true),
-	})
+	}, pulumi.Protect(true))
 	if err != nil {
 		return fmt.Errorf("enabling Security Hub: %w", err)
 	}
@@ -322,24 +344,54 @@ func compliance(ctx *pulumi.Context, a account, bucket *s3.BucketV2, key *kms.Ke
 			return fmt.Errorf("subscribing to %s: %w", name, err)
 		}
 	}
+	// Config has a bucket of its own: it cannot deliver to a bucket with Object Lock.
+	b, err := s3bucket.New(ctx, Name+"-config", s3bucket.Args{
+		Prefix: Name + "-config-", KMSKeyARN: key.Arn, Versioning: true, NoncurrentDays: 90, DeferPolicy: true, Protect: true,
+	})
+	if err != nil {
+		return err
+	}
+	grants := b.BucketV2.Arn.ApplyT(func(arn string) []iampolicy.Statement {
+		return []iampolicy.Statement{
+			{Sid: "ConfigChecksTheBucket", Effect: "Allow", Principal: map[string]any{"Service": "config.amazonaws.com"},
+				Action: []string{"s3:GetBucketAcl", "s3:ListBucket"}, Resource: arn, Condition: iampolicy.Condition{"StringEquals": {"aws:SourceAccount": a.ID}}},
+			{Sid: "ConfigWrites", Effect: "Allow", Principal: map[string]any{"Service": "config.amazonaws.com"},
+				Action: []string{"s3:PutObject"}, Resource: arn + "/AWSLogs/" + a.ID + "/Config/*",
+				Condition: iampolicy.Condition{"StringEquals": {"aws:SourceAccount": a.ID, "s3:x-amz-acl": "bucket-owner-full-control"}}},
+		}
+	})
+	policy, err := s3bucket.Policy(ctx, Name+"-config", b, grants, pulumi.Protect(true), pulumi.RetainOnDelete(true))
+	if err != nil {
+		return err
+	}
+	deliver := pulumi.All(b.BucketV2.Arn, key.Arn).ApplyT(func(v []any) string {
+		bucket, k := v[0].(string), v[1].(string)
+		return iampolicy.Document{Version: "2012-10-17", Statement: []iampolicy.Statement{
+			{Effect: "Allow", Action: []string{"s3:PutObject"}, Resource: bucket + "/AWSLogs/" + a.ID + "/Config/*"},
+			{Effect: "Allow", Action: []string{"s3:GetBucketAcl"}, Resource: bucket},
+			{Effect: "Allow", Action: []string{"kms:GenerateDataKey", "kms:Decrypt"}, Resource: k},
+		}}.JSON()
+	}).(pulumi.StringOutput)
 	role, err := iam.NewRole(ctx, Name+"-config", &iam.RoleArgs{
 		AssumeRolePolicy:  pulumi.String(iampolicy.ServiceTrust("config.amazonaws.com")),
 		Description:       pulumi.String("AWS Config records the account's resources"),
 		ManagedPolicyArns: pulumi.StringArray{pulumi.String(iampolicy.ManagedPolicyARN(a.Partition, "service-role/AWS_ConfigRole"))},
+		InlinePolicies:    iam.RoleInlinePolicyArray{iam.RoleInlinePolicyArgs{Name: pulumi.String("deliver"), Policy: deliver}},
 	})
 	if err != nil {
 		return fmt.Errorf("creating AWS Config's role: %w", err)
 	}
 	recorder, err := cfg.NewRecorder(ctx, Name, &cfg.RecorderArgs{
 		Name: pulumi.String(Name), RoleArn: role.Arn,
-		RecordingGroup: cfg.RecorderRecordingGroupArgs{AllSupported: pulumi.Bool(true), IncludeGlobalResourceTypes: pulumi.Bool(true)},
-	})
+		// Global resources (IAM) once, in the home region.
+		RecordingGroup: cfg.RecorderRecordingGroupArgs{AllSupported: pulumi.Bool(true), IncludeGlobalResourceTypes: pulumi.Bool(home)},
+	}, pulumi.Protect(true))
 	if err != nil {
 		return fmt.Errorf("creating the AWS Config recorder: %w", err)
 	}
 	channel, err := cfg.NewDeliveryChannel(ctx, Name, &cfg.DeliveryChannelArgs{
-		Name: pulumi.String(Name), S3BucketName: bucket.Bucket, S3KeyPrefix: pulumi.String("config"), S3KmsKeyArn: key.Arn,
-	}, pulumi.DependsOn([]pulumi.Resource{recorder}))
+		Name: pulumi.String(Name), S3BucketName: b.BucketV2.Bucket, S3KmsKeyArn: key.Arn,
+	}, pulumi.DependsOn([]pulumi.Resource{recorder, policy}))
 	if err != nil {
 		return fmt.Errorf("creating the AWS Config delivery channel: %w", err)
 	}
@@ -363,15 +415,17 @@ func compliance(ctx *pulumi.Context, a account, bucket *s3.BucketV2, key *kms.Ke
 
 // accountDefaults are the region's defaults for what the stacks and anyone else create: EBS
 // volumes encrypted, no public S3 access, IMDSv2 only.
-func accountDefaults(ctx *pulumi.Context, a account) error {
+func accountDefaults(ctx *pulumi.Context, a account, home bool) error {
 	if _, err := ebs.NewEncryptionByDefault(ctx, Name, &ebs.EncryptionByDefaultArgs{Enabled: pulumi.Bool(true)}); err != nil {
 		return fmt.Errorf("turning on EBS encryption by default: %w", err)
 	}
-	if _, err := s3.NewAccountPublicAccessBlock(ctx, Name, &s3.AccountPublicAccessBlockArgs{
-		AccountId: pulumi.String(a.ID), BlockPublicAcls: pulumi.Bool(true), BlockPublicPolicy: pulumi.Bool(true),
-		IgnorePublicAcls: pulumi.Bool(true), RestrictPublicBuckets: pulumi.Bool(true),
-	}); err != nil {
-		return fmt.Errorf("blocking public S3 access for the account: %w", err)
+	if home { // account-wide, not regional
+		if _, err := s3.NewAccountPublicAccessBlock(ctx, Name, &s3.AccountPublicAccessBlockArgs{
+			AccountId: pulumi.String(a.ID), BlockPublicAcls: pulumi.Bool(true), BlockPublicPolicy: pulumi.Bool(true),
+			IgnorePublicAcls: pulumi.Bool(true), RestrictPublicBuckets: pulumi.Bool(true),
+		}); err != nil {
+			return fmt.Errorf("blocking public S3 access for the account: %w", err)
+		}
 	}
 	if _, err := ec2.NewInstanceMetadataDefaults(ctx, Name, &ec2.InstanceMetadataDefaultsArgs{
 		HttpTokens: pulumi.String("required"), HttpEndpoint: pulumi.String("enabled"),

@@ -58,8 +58,11 @@ func New(ctx *pulumi.Context, name string, args Args, opts ...pulumi.ResourceOpt
 	if args.ObjectLockDays > 0 && !args.Versioning {
 		return nil, fmt.Errorf("bucket %s: ObjectLockDays needs Versioning", name)
 	}
-	bucket, err := s3.NewBucketV2(ctx, name, &s3.BucketV2Args{BucketPrefix: pulumi.String(args.Prefix), ForceDestroy: pulumi.Bool(args.ForceDestroy),
-		ObjectLockEnabled: pulumi.Bool(args.ObjectLockDays > 0)},
+	bucketArgs := &s3.BucketV2Args{BucketPrefix: pulumi.String(args.Prefix), ForceDestroy: pulumi.Bool(args.ForceDestroy)}
+	if args.ObjectLockDays > 0 {
+		bucketArgs.ObjectLockEnabled = pulumi.Bool(true) // unset otherwise: the field replaces the bucket
+	}
+	bucket, err := s3.NewBucketV2(ctx, name, bucketArgs,
 		append(slices.Clone(opts), pulumi.Protect(args.Protect), pulumi.RetainOnDelete(args.Protect))...)
 	if err != nil {
 		return nil, fmt.Errorf("creating bucket %s: %w", name, err)

@@ -34,3 +34,27 @@ func TestSubResourcesOneAtATime(t *testing.T) {
 	}
 	assert.Equal(t, true, rec.Must(t, "aws:s3/bucketV2:BucketV2", "logs").Input("forceDestroy"))
 }
+
+// Object Lock is chosen when the bucket is created, needs versioning, and is left unset
+// otherwise (the field replaces a bucket).
+func TestObjectLock(t *testing.T) {
+	rec, err := mocktest.Run("test", "dev", nil, func(ctx *pulumi.Context) error {
+		_, err := New(ctx, "trail", Args{Prefix: "trail-", Versioning: true, ObjectLockDays: 365})
+		if err != nil {
+			return err
+		}
+		_, err = New(ctx, "plain", Args{Prefix: "plain-"})
+		return err
+	})
+	require.NoError(t, err)
+	assert.Equal(t, true, rec.Must(t, "aws:s3/bucketV2:BucketV2", "trail").Input("objectLockEnabled"))
+	assert.Nil(t, rec.Must(t, "aws:s3/bucketV2:BucketV2", "plain").Input("objectLockEnabled"))
+	lock := rec.Must(t, "aws:s3/bucketObjectLockConfigurationV2:BucketObjectLockConfigurationV2", "trail")
+	assert.Equal(t, map[string]any{"mode": "COMPLIANCE", "days": 365.0}, lock.Input("rule").(map[string]any)["defaultRetention"])
+
+	_, err = mocktest.Run("test", "dev", nil, func(ctx *pulumi.Context) error {
+		_, err := New(ctx, "trail", Args{Prefix: "trail-", ObjectLockDays: 30})
+		return err
+	})
+	assert.ErrorContains(t, err, "ObjectLockDays needs Versioning")
+}
