@@ -11,6 +11,7 @@ ACTIONLINT ?= github.com/rhysd/actionlint/cmd/actionlint@v1.7.12
 
 help:
 	@echo "make preview STACK=dev  offline engine preview with both policy packs and the cost estimate (no AWS account)"
+	@echo "make preview PROJECT=baseline STACK=baseline   the same for the account baseline"
 	@echo "make test               the whole test suite: test-unit, then test-engine"
 	@echo "make test-unit          gofmt, go vet, go test ./... (mocks, rules, components; about 15 s warm)"
 	@echo "make test-engine        the real Pulumi CLI and engine, offline (builds the CLI once: ~9 min cold)"
@@ -43,7 +44,7 @@ preview:
 	$(GO) build -o bin/preview ./cmd/preview && $(GO) build ./engine/standin ./policies/security ./policies/cost \
 		|| { stop; exit 1; }; \
 	wait $$cli || { echo "preview: building the Pulumi CLI failed" >&2; exit 1; }; \
-	bin/preview -stack $(STACK) $(if $(POLICY_CONFIG),-policy-config $(POLICY_CONFIG))
+	bin/preview -stack $(STACK) $(if $(PROJECT),-project $(PROJECT)) $(if $(POLICY_CONFIG),-policy-config $(POLICY_CONFIG))
 
 plan: deps
 	$(GO) run ./cmd/mockplan -stack $(STACK) $(if $(POLICY_CONFIG),-policy-config $(POLICY_CONFIG))

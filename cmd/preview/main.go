@@ -28,14 +28,15 @@ func main() {
 	stack := flag.String("stack", "dev", "stack to preview")
 	policyConfig := flag.String("policy-config", "", "--policy-pack-config file applied to both packs")
 	isOffline := flag.Bool("offline", true, "use the offline stand-ins and a local backend (no AWS account)")
+	project := flag.String("project", "", `Pulumi project directory: "" for the environment stacks, "baseline" for the account baseline (offline only)`)
 	flag.Parse()
-	if err := preview(context.Background(), *stack, *policyConfig, *isOffline); err != nil {
+	if err := preview(context.Background(), *project, *stack, *policyConfig, *isOffline); err != nil {
 		fmt.Fprintln(os.Stderr, "error:", err)
 		os.Exit(1)
 	}
 }
 
-func preview(ctx context.Context, stackName, policyConfig string, isOffline bool) error {
+func preview(ctx context.Context, project, stackName, policyConfig string, isOffline bool) error {
 	root, err := os.Getwd()
 	if err != nil {
 		return err
@@ -46,7 +47,9 @@ func preview(ctx context.Context, stackName, policyConfig string, isOffline bool
 		if tools, err = offline.Prepare(ctx, root); err != nil {
 			return err
 		}
-		stack, err = tools.Stack(ctx, stackName, offline.StackOptions{})
+		stack, err = tools.Stack(ctx, stackName, offline.StackOptions{Project: project})
+	} else if project != "" {
+		return fmt.Errorf("-project %s previews offline only; run `pulumi preview` in %s/ against AWS", project, project)
 	} else {
 		// Your CLI, login, credentials and real plugins; the stack must exist (created with
 		// its secrets provider, see README), it is never created here.

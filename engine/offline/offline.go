@@ -20,8 +20,10 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/auto"
 	"github.com/pulumi/pulumi/sdk/v3/go/auto/optpreview"
 	"github.com/pulumi/pulumi/sdk/v3/go/auto/optup"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 	"gopkg.in/yaml.v3"
 
+	"github.com/scalemate/infra/baseline/program"
 	"github.com/scalemate/infra/infra"
 	"github.com/scalemate/infra/stacks"
 )
@@ -158,6 +160,18 @@ type StackOptions struct {
 	// Env adds environment variables for the CLI and the stand-ins it starts (a test's
 	// SCALEMATE_STANDIN_FAIL rehearses a failed step).
 	Env map[string]string
+	// Project is the Pulumi project's directory under the root: "" for the environment stacks,
+	// "baseline" for the account baseline.
+	Project string
+}
+
+// projects are the repository's Pulumi projects an offline run can drive, by directory.
+var projects = map[string]struct {
+	name string
+	run  pulumi.RunFunc
+}{
+	"":         {"scalemate", infra.Run},
+	"baseline": {"scalemate-baseline", program.Run},
 }
 
 // Stack selects (or creates) an offline stack in a fresh temporary workspace.
@@ -173,10 +187,15 @@ func (t *Tools) Stack(ctx context.Context, stack string, o StackOptions) (auto.S
 	if err != nil {
 		return auto.Stack{}, err
 	}
-	if err := copyFile(filepath.Join(t.Root, "Pulumi.yaml"), filepath.Join(work, "Pulumi.yaml")); err != nil {
+	project, ok := projects[o.Project]
+	if !ok {
+		return auto.Stack{}, fmt.Errorf("no Pulumi project %q here; projects: the root (\"\") and baseline", o.Project)
+	}
+	dir := filepath.Join(t.Root, o.Project)
+	if err := copyFile(filepath.Join(dir, "Pulumi.yaml"), filepath.Join(work, "Pulumi.yaml")); err != nil {
 		return auto.Stack{}, err
 	}
-	secure, err := writeStackFile(filepath.Join(t.Root, "Pulumi."+stack+".yaml"), filepath.Join(work, "Pulumi."+stack+".yaml"), o.Config)
+	secure, err := writeStackFile(filepath.Join(dir, "Pulumi."+stack+".yaml"), filepath.Join(work, "Pulumi."+stack+".yaml"), o.Config)
 	if err != nil {
 		return auto.Stack{}, err
 	}
@@ -194,7 +213,7 @@ func (t *Tools) Stack(ctx context.Context, stack string, o StackOptions) (auto.S
 		"PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION": "true",
 	}
 	maps.Copy(env, o.Env)
-	s, err := auto.UpsertStackInlineSource(ctx, stack, "scalemate", infra.Run,
+	s, err := auto.UpsertStackInlineSource(ctx, stack, project.name, project.run,
 		auto.WorkDir(work), auto.Pulumi(cmd), auto.EnvVars(env))
 	if err != nil {
 		return s, err

@@ -213,3 +213,15 @@ func TestPreviewWithEncryptedSecret(t *testing.T) {
 	assert.True(t, cfg.Secret)
 	assert.Greater(t, res.ChangeSummary[apitype.OpCreate], mockCount(t, "prod")+1, "the webhook's subscriptions besides the committed stack's resources")
 }
+
+// The account baseline previews offline like the stacks, with both packs and no mandatory
+// violation (`make preview PROJECT=baseline STACK=baseline`).
+func TestPreviewBaseline(t *testing.T) {
+	s, err := tools.Stack(context.Background(), "baseline", offline.StackOptions{Backend: t.TempDir(), Project: "baseline"})
+	require.NoError(t, err)
+	ch, reported := offline.Watch()
+	res, err := s.Preview(context.Background(), optpreview.PolicyPacks(tools.Packs...), optpreview.EventStreams(ch))
+	require.NoError(t, err, res.StdErr)
+	assert.Empty(t, mandatory(reported()))
+	assert.Greater(t, res.ChangeSummary[apitype.OpCreate], 50, "the baseline's resources")
+}

@@ -1,4 +1,4 @@
-package main
+package program
 
 import (
 	"encoding/json"
@@ -13,12 +13,12 @@ import (
 
 func runBaseline(t *testing.T, edit func(map[string]string), secret ...string) (*mocktest.Recorder, error) {
 	t.Helper()
-	cfg, err := mocktest.StackConfig(filepath.Join(".", "Pulumi.baseline.yaml"))
+	cfg, err := mocktest.StackConfig(filepath.Join("..", "Pulumi.baseline.yaml"))
 	require.NoError(t, err)
 	if edit != nil {
 		edit(cfg)
 	}
-	return mocktest.RunSecrets("scalemate-baseline", "baseline", cfg, secret, run)
+	return mocktest.RunSecrets("scalemate-baseline", "baseline", cfg, secret, Run)
 }
 
 // The audit trail: every region, validated log files, encrypted with the baseline's key into a
