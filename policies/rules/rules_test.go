@@ -199,6 +199,36 @@ var cases = map[string]ruleCase{
 			return []analyzed.Resource{res(TypeSGRule, map[string]any{"type": "ingress", "fromPort": 22, "toPort": 22, "protocol": "tcp", "cidrBlocks": []any{"0.0.0.0/0"}})}
 		}},
 	"default-security-group-closed": {"dev", vpcWith(TypeDefaultSG, TypeFlowLog), vpcWith(TypeFlowLog)},
+	"cloudtrail-multi-region-validated": {"prod", one(TypeTrail, map[string]any{"isMultiRegionTrail": true, "enableLogFileValidation": true}),
+		one(TypeTrail, map[string]any{"isMultiRegionTrail": true, "enableLogFileValidation": false})},
+	"cloudtrail-encrypted-to-cloudwatch": {"prod", one(TypeTrail, map[string]any{"kmsKeyId": "arn:key", "cloudWatchLogsGroupArn": "arn:lg:*"}),
+		one(TypeTrail, map[string]any{"kmsKeyId": "arn:key"})},
+	"guardduty-enabled": {"prod", one(TypeDetector, map[string]any{"enable": true}), one(TypeDetector, map[string]any{"enable": false})},
+	"guardduty-protections": {"prod", func() []analyzed.Resource {
+		d := res(TypeDetector, map[string]any{"enable": true})
+		out := []analyzed.Resource{d}
+		for _, f := range requiredDetectorFeatures {
+			out = append(out, res(TypeDetectorFeature, map[string]any{"name": f, "status": "ENABLED"}, d))
+		}
+		return out
+	}, func() []analyzed.Resource {
+		d := res(TypeDetector, map[string]any{"enable": true})
+		return []analyzed.Resource{d, res(TypeDetectorFeature, map[string]any{"name": "EKS_AUDIT_LOGS", "status": "ENABLED"}, d)}
+	}},
+	"securityhub-fsbp": {"prod", func() []analyzed.Resource {
+		return []analyzed.Resource{res(TypeSecurityHub, nil),
+			res(TypeStandardsSub, map[string]any{"standardsArn": "arn:aws:securityhub:us-west-2::standards/aws-foundational-security-best-practices/v/1.0.0"})}
+	}, func() []analyzed.Resource {
+		return []analyzed.Resource{res(TypeSecurityHub, nil),
+			res(TypeStandardsSub, map[string]any{"standardsArn": "arn:aws:securityhub:us-west-2::standards/cis-aws-foundations-benchmark/v/3.0.0"})}
+	}},
+	"config-records-all": {"prod", one(TypeConfigRecorder, map[string]any{"recordingGroup": map[string]any{"allSupported": true}}),
+		one(TypeConfigRecorder, map[string]any{"recordingGroup": map[string]any{"allSupported": false, "resourceTypes": []any{"AWS::S3::Bucket"}}})},
+	"ebs-encryption-by-default": {"prod", one(TypeEBSDefault, map[string]any{"enabled": true}), one(TypeEBSDefault, map[string]any{"enabled": false})},
+	"imdsv2-by-default":         {"prod", one(TypeMetadataDefaults, map[string]any{"httpTokens": "required"}), one(TypeMetadataDefaults, map[string]any{"httpTokens": "optional"})},
+	"s3-account-public-access-block": {"prod",
+		one(TypeAccountPublicAccess, map[string]any{"blockPublicAcls": true, "blockPublicPolicy": true, "ignorePublicAcls": true, "restrictPublicBuckets": true}),
+		one(TypeAccountPublicAccess, map[string]any{"blockPublicAcls": true, "blockPublicPolicy": true, "ignorePublicAcls": true, "restrictPublicBuckets": false})},
 	"vpc-flow-logs":                 {"dev", vpcWith(TypeDefaultSG, TypeFlowLog), vpcWith(TypeDefaultSG)},
 	"subnet-no-public-ip-on-launch": {"dev", one(TypeSubnet, map[string]any{"mapPublicIpOnLaunch": false}), one(TypeSubnet, map[string]any{"mapPublicIpOnLaunch": true})},
 	"kms-key-rotation":              {"dev", one(TypeKMSKey, map[string]any{"enableKeyRotation": true}), one(TypeKMSKey, map[string]any{"enableKeyRotation": false})},
