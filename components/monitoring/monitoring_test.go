@@ -336,3 +336,22 @@ func TestEKSLifecycleNoticesReachTheWarningTopic(t *testing.T) {
 	_, ok := runWithEdge(t, noCluster).Named("aws:cloudwatch/eventRule:EventRule", "mon-eks-lifecycle")
 	assert.False(t, ok, "no cluster, no notice")
 }
+
+// Issue 14: cost anomalies of the environment's tag reach the warning topic at once (in
+// us-east-1, where Cost Explorer lives), beside the budget's actual and forecast notices.
+func TestCostAnomaliesReachTheWarningTopic(t *testing.T) {
+	args := baseArgs()
+	args.Budget = &Budget{MonthlyUSD: 1500, TagKey: "Environment", TagValue: "staging"}
+	rec := runWithEdge(t, args)
+	monitor := rec.Must(t, "aws:costexplorer/anomalyMonitor:AnomalyMonitor", "mon-spend")
+	assert.Equal(t, "CUSTOM", monitor.Input("monitorType"))
+	assert.JSONEq(t, `{"Tags":{"Key":"Environment","Values":["staging"],"MatchOptions":["EQUALS"]}}`, monitor.Input("monitorSpecification").(string))
+	assert.Contains(t, monitor.Provider, "::edge::")
+	sub := rec.Must(t, "aws:costexplorer/anomalySubscription:AnomalySubscription", "mon-spend")
+	assert.Equal(t, "IMMEDIATE", sub.Input("frequency"))
+	assert.Equal(t, []any{map[string]any{"type": "SNS", "address": "arn:aws:sns:us-west-2:123456789012:mon-edge-warning"}}, sub.Input("subscribers"))
+	assert.Equal(t, []any{"30"}, sub.Input("thresholdExpression").(map[string]any)["dimension"].(map[string]any)["values"], "2 % of the budget")
+	assert.Contains(t, rec.Must(t, "aws:sns/topicPolicy:TopicPolicy", "mon-edge-warning").Input("policy"), "costalerts.amazonaws.com")
+	budget := rec.Must(t, "aws:budgets/budget:Budget", "mon-monthly")
+	assert.Contains(t, fmt.Sprint(budget.Input("notifications")), "FORECASTED")
+}

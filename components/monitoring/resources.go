@@ -10,6 +10,7 @@ import (
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/budgets"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/cloudwatch"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/costexplorer"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/sns"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
@@ -123,6 +124,15 @@ func New(ctx *pulumi.Context, name string, args Args, opts ...pulumi.ResourceOpt
 		if err := budget(ctx, name, args.Budget, topics[false], parent); err != nil {
 			return nil, err
 		}
+		// Cost Explorer lives in us-east-1: its alerts go to that region's copy of the warning
+		// topic where the stack has one.
+		ch := topics[false]
+		if topics[true] != nil {
+			ch = topics[true]
+		}
+		if err := costAnomalies(ctx, name, args.Budget, ch, parent); err != nil {
+			return nil, err
+		}
 	}
 	if args.Cluster != nil {
 		if err := lifecycleNotices(ctx, name, topics[false], parent); err != nil {
@@ -184,7 +194,7 @@ func newChannel(ctx *pulumi.Context, name string, a Args, account pulumi.StringO
 	keyPolicy := root.ApplyT(func(r string) string {
 		return iampolicy.Document{Version: "2012-10-17", Statement: []iampolicy.Statement{
 			{Sid: "AccountAdministers", Effect: "Allow", Principal: map[string]any{"AWS": r}, Action: []string{"kms:*"}, Resource: "*"},
-			{Sid: "AlarmsBudgetsAndEventsPublish", Effect: "Allow", Principal: map[string]any{"Service": append(slices.Clone(publishers), "events.amazonaws.com")},
+			{Sid: "AlarmsBudgetsAndEventsPublish", Effect: "Allow", Principal: map[string]any{"Service": append(slices.Clone(publishers), "events.amazonaws.com", "costalerts.amazonaws.com")},
 				Action: []string{"kms:Decrypt", "kms:GenerateDataKey*"}, Resource: "*"},
 		}}.JSON()
 	}).(pulumi.StringOutput)
@@ -215,6 +225,9 @@ func newChannel(ctx *pulumi.Context, name string, a Args, account pulumi.StringO
 				{Sid: "AlarmsAndBudgetsPublish", Effect: "Allow", Principal: map[string]any{"Service": publishers},
 					Action: []string{"sns:Publish"}, Resource: arn,
 					Condition: iampolicy.Condition{"StringEquals": {"aws:SourceAccount": acct}}},
+				// Cost Anomaly Detection (its documented statement has no condition).
+				{Sid: "CostAlertsPublish", Effect: "Allow", Principal: map[string]any{"Service": "costalerts.amazonaws.com"},
+					Action: []string{"sns:Publish"}, Resource: arn},
 				// EventBridge rules of this account (the EKS lifecycle notices), by rule ARN.
 				{Sid: "RulesPublish", Effect: "Allow", Principal: map[string]any{"Service": "events.amazonaws.com"},
 					Action: []string{"sns:Publish"}, Resource: arn,
@@ -414,6 +427,43 @@ func wafQuery(ctx *pulumi.Context, name string, e *EdgeTarget, parent pulumi.Res
 
 // budget notifies the warning topic at 80 % and 100 % of actual spend and when the month's
 // forecast passes the limit.
+// costAnomalies watches the environment's spend for anomalies (Cost Anomaly Detection, a
+// machine-learning monitor of the cost allocation tag) and sends each one at once to the warning
+// topic: the budget catches a month that runs over, this a day that jumps.
+func costAnomalies(ctx *pulumi.Context, name string, b *Budget, ch *channel, parent pulumi.ResourceOption) error {
+	if b.TagKey == "" {
+		return nil // an account-wide monitor belongs to the account, not to a stack
+	}
+	spec, err := json.Marshal(map[string]any{"Tags": map[string]any{"Key": b.TagKey, "Values": []string{b.TagValue}, "MatchOptions": []string{"EQUALS"}}})
+	if err != nil {
+		return err
+	}
+	monitor, err := costexplorer.NewAnomalyMonitor(ctx, name+"-spend", &costexplorer.AnomalyMonitorArgs{
+		Name: pulumi.String(name + "-spend"), MonitorType: pulumi.String("CUSTOM"), MonitorSpecification: pulumi.String(string(spec)),
+	}, parent, ch.provider)
+	if err != nil {
+		return fmt.Errorf("creating the cost anomaly monitor: %w", err)
+	}
+	// An anomaly worth a message: 2 % of the monthly budget, at least 10 USD of impact.
+	threshold := max(10, b.MonthlyUSD*0.02)
+	if _, err := costexplorer.NewAnomalySubscription(ctx, name+"-spend", &costexplorer.AnomalySubscriptionArgs{
+		Name: pulumi.String(name + "-spend"), Frequency: pulumi.String("IMMEDIATE"),
+		MonitorArnLists: pulumi.StringArray{monitor.Arn},
+		Subscribers: costexplorer.AnomalySubscriptionSubscriberArray{costexplorer.AnomalySubscriptionSubscriberArgs{
+			Type: pulumi.String("SNS"), Address: ch.warning.Arn,
+		}},
+		ThresholdExpression: costexplorer.AnomalySubscriptionThresholdExpressionArgs{
+			Dimension: costexplorer.AnomalySubscriptionThresholdExpressionDimensionArgs{
+				Key: pulumi.String("ANOMALY_TOTAL_IMPACT_ABSOLUTE"), MatchOptions: pulumi.StringArray{pulumi.String("GREATER_THAN_OR_EQUAL")},
+				Values: pulumi.StringArray{pulumi.String(fmt.Sprintf("%.0f", threshold))},
+			},
+		},
+	}, parent, ch.provider); err != nil {
+		return fmt.Errorf("subscribing to cost anomalies: %w", err)
+	}
+	return nil
+}
+
 func budget(ctx *pulumi.Context, name string, b *Budget, ch *channel, parent pulumi.ResourceOption) error {
 	var notes budgets.BudgetNotificationArray
 	for _, n := range []struct {

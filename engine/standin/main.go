@@ -143,7 +143,7 @@ var updateOnly = []string{
 	"aws:iam/rolePolicy:RolePolicy", "aws:iam/rolePolicyAttachment:RolePolicyAttachment", "aws:kms/key:Key",
 	"aws:rds/proxyDefaultTargetGroup:ProxyDefaultTargetGroup", "aws:rds/proxyTarget:ProxyTarget",
 	"aws:secretsmanager/secretVersion:SecretVersion",
-	"aws:guardduty/detector:Detector", "aws:securityhub/account:Account", "aws:cfg/recorderStatus:RecorderStatus",
+	"aws:guardduty/detector:Detector", "aws:costexplorer/anomalySubscription:AnomalySubscription", "aws:securityhub/account:Account", "aws:cfg/recorderStatus:RecorderStatus",
 	"aws:inspector2/enabler:Enabler", "aws:ebs/encryptionByDefault:EncryptionByDefault",
 	"aws:s3/accountPublicAccessBlock:AccountPublicAccessBlock", "aws:ec2/instanceMetadataDefaults:InstanceMetadataDefaults",
 	"aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock", "aws:s3/bucketServerSideEncryptionConfigurationV2:BucketServerSideEncryptionConfigurationV2",
