@@ -109,6 +109,7 @@ var createOnly = map[string][]string{
 	"aws:cloudwatch/eventRule:EventRule":                                     {"name", "namePrefix", "eventBusName"},
 	"aws:codebuild/project:Project":                                          {"name"},
 	"aws:cloudtrail/trail:Trail":                                             {"name"},
+	"aws:costexplorer/anomalyMonitor:AnomalyMonitor":                         {"monitorType", "monitorDimension", "monitorSpecification"},
 	"aws:guardduty/detectorFeature:DetectorFeature":                          {"detectorId", "name"},
 	"aws:securityhub/standardsSubscription:StandardsSubscription":            {"standardsArn"},
 	"aws:cfg/recorder:Recorder":                                              {"name"},
