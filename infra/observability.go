@@ -64,6 +64,12 @@ func planMonitoring(spec *stacks.Spec, data *dataTier) (monitoring.Args, error) 
 	if v, err := strconv.Atoi(pg.Parameters["max_connections"]); err == nil {
 		args.Postgres.MaxConnections = v
 	}
+	if len(mon.IncidentContacts) > 0 {
+		args.Incident = &monitoring.Incident{StageMinutes: mon.EscalationStageMinutes}
+		for _, c := range mon.IncidentContacts {
+			args.Incident.Contacts = append(args.Incident.Contacts, monitoring.Contact{Alias: c.Alias, Name: c.Name, Email: c.Email})
+		}
+	}
 	if spec.OnCallWebhookURL != "" {
 		args.Critical.HTTPSEndpoints = []pulumi.StringInput{pulumi.String(spec.OnCallWebhookURL)} // the component keeps it secret
 	}
@@ -72,6 +78,7 @@ func planMonitoring(spec *stacks.Spec, data *dataTier) (monitoring.Args, error) 
 		"Warning.Emails": stacks.KeyMonitoring + ".warningEmails", "Critical.Emails": stacks.KeyMonitoring + ".criticalEmails",
 		"Critical.HTTPSEndpoints": stacks.KeyOnCallWebhook, "Warning": stacks.KeyMonitoring + ".warningEmails",
 		"Budget.MonthlyUSD": stacks.KeyMonitoring + ".monthlyBudgetUsd", "Postgres": stacks.KeyPostgres, "Cache": stacks.KeyRedis,
+		"Incident.Contacts": stacks.KeyMonitoring + ".incidentContacts", "Incident.StageMinutes": stacks.KeyMonitoring + ".escalationStageMinutes",
 	}))
 	if err := r.err(); err != nil {
 		return args, err

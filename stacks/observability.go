@@ -12,4 +12,21 @@ type Monitoring struct {
 	// MonthlyBudgetUSD is the AWS Budgets limit, alerting at 80 % and 100 % of actual spend and
 	// on the forecast. Default 400 / 1500 / 5000, the cost pack's budgets.
 	MonthlyBudgetUSD float64 `json:"monthlyBudgetUsd"`
+	// IncidentContacts are the on-call rotation of Incident Manager, engaged in order by email
+	// when a critical alarm starts an incident (each activates its channel once). Default none:
+	// no incidents, critical alarms page by email and webhook only.
+	IncidentContacts []IncidentContact `json:"incidentContacts,omitempty"`
+	// EscalationStageMinutes is how long a contact has to acknowledge before the next one is
+	// engaged, 1 to 30. Default 10.
+	EscalationStageMinutes int `json:"escalationStageMinutes,omitempty"`
+}
+
+// IncidentContact is one person on call.
+type IncidentContact struct {
+	// Alias is the contact's id in Incident Manager (lower-case letters, digits, '-', '_').
+	Alias string `json:"alias"`
+	// Name is shown in incidents. Default the alias.
+	Name string `json:"name,omitempty"`
+	// Email is where the contact is engaged.
+	Email string `json:"email"`
 }

@@ -145,3 +145,23 @@ func TestAddOnsAndRegistryPerTier(t *testing.T) {
 		}
 	}
 }
+
+// Issue 14: where the tier configures contacts, a critical alarm's actions include the incident
+// response plan (its escalation plan engages the contacts); without contacts, none.
+func TestCriticalAlarmsStartIncidentsWhereConfigured(t *testing.T) {
+	rec, err := runStack(t, "prod", func(cfg map[string]string) {
+		cfg[stacks.KeyMonitoring] = `{"criticalEmails":["oncall@scalemate.io"],"incidentContacts":[{"alias":"alice","email":"alice@scalemate.io"},{"alias":"bob","email":"bob@scalemate.io"}]}`
+	})
+	require.NoError(t, err)
+	plan := rec.Must(t, "aws:ssmincidents/responsePlan:ResponsePlan", "scalemate-prod")
+	alarm := rec.Must(t, typeAlarm, "scalemate-prod-postgres-free-storage")
+	assert.Contains(t, alarm.Input("alarmActions"), "arn:aws:ssmincidents:us-west-2:123456789012:scalemate-prod")
+	assert.Contains(t, alarm.Dependencies, plan.URN)
+	_, none := mustRunStack(t, "staging").Named("aws:ssmincidents/responsePlan:ResponsePlan", "scalemate-staging")
+	assert.False(t, none)
+
+	_, err = runStack(t, "prod", func(cfg map[string]string) {
+		cfg[stacks.KeyMonitoring] = `{"incidentContacts":[{"alias":"Alice","email":"alice@scalemate.io"}]}`
+	})
+	assert.ErrorContains(t, err, `scalemate:monitoring.incidentContacts[0].alias: "Alice" is not a contact alias`)
+}

@@ -31,6 +31,7 @@ import (
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/s3"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/securityhub"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/sns"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ssmincidents"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi/config"
 
@@ -124,6 +125,15 @@ func Run(ctx *pulumi.Context) error {
 		}
 		ctx.Export("trailArn", trail.trail.Arn)
 		ctx.Export("trailBucket", trail.bucket.Bucket)
+	}
+	if home {
+		// Incident Manager's account-wide set, before any stack's contacts or response plan.
+		// Protected: deleting it deletes every incident record.
+		if _, err := ssmincidents.NewReplicationSet(ctx, Name, &ssmincidents.ReplicationSetArgs{
+			Regions: ssmincidents.ReplicationSetRegionArray{ssmincidents.ReplicationSetRegionArgs{Name: pulumi.String(s.Region)}},
+		}, pulumi.Protect(true)); err != nil {
+			return fmt.Errorf("creating the Incident Manager replication set: %w", err)
+		}
 	}
 	if err := threatDetection(ctx); err != nil {
 		return err

@@ -59,6 +59,8 @@ func TestDetectionComplianceAndDefaults(t *testing.T) {
 	rec, err := runBaseline(t, nil)
 	require.NoError(t, err)
 	assert.True(t, rec.Must(t, "aws:guardduty/detector:Detector", Name).Protect, "a destroy would delete the findings")
+	assert.Equal(t, []any{map[string]any{"name": "us-west-2"}}, rec.Must(t, "aws:ssmincidents/replicationSet:ReplicationSet", Name).Input("regions"),
+		"Incident Manager's account-wide set, which the stacks' response plans need")
 	config := rec.Must(t, "aws:cfg/deliveryChannel:DeliveryChannel", Name)
 	assert.Contains(t, config.Dependencies, rec.Must(t, "aws:s3/bucketPolicy:BucketPolicy", Name+"-config").URN)
 	assert.Equal(t, nil, rec.Must(t, "aws:s3/bucketV2:BucketV2", Name+"-config").Input("objectLockEnabled"), "Config cannot deliver to a locked bucket")
@@ -137,6 +139,7 @@ func TestOtherRegionsHaveRegionalServicesOnly(t *testing.T) {
 	assert.Empty(t, rec.OfType("aws:cloudtrail/trail:Trail"))
 	assert.Empty(t, rec.OfType("aws:s3/accountPublicAccessBlock:AccountPublicAccessBlock"))
 	assert.Empty(t, rec.OfType("aws:cloudwatch/metricAlarm:MetricAlarm"))
+	assert.Empty(t, rec.OfType("aws:ssmincidents/replicationSet:ReplicationSet"))
 	assert.Equal(t, false, rec.Must(t, "aws:cfg/recorder:Recorder", Name).Input("recordingGroup").(map[string]any)["includeGlobalResourceTypes"])
 	rec.Must(t, "aws:guardduty/detector:Detector", Name)
 	rec.Must(t, "aws:securityhub/account:Account", Name)

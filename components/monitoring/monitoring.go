@@ -41,8 +41,32 @@ type Args struct {
 	Edge     *EdgeTarget
 	// Budget adds an AWS Budgets cost budget notifying the warning topic.
 	Budget *Budget
+	// Incident adds AWS Systems Manager Incident Manager on-call: the contacts, an escalation
+	// plan through them and a response plan that every critical alarm of the main region starts.
+	// The account's Incident Manager replication set must exist (the account baseline). Optional.
+	Incident *Incident
 	// Protect guards and retains the topics' KMS keys (production). Default false.
 	Protect bool
+}
+
+// Incident is the on-call rotation of the stack's critical alarms.
+type Incident struct {
+	// Contacts are engaged in order, one escalation stage each, by email (each contact
+	// activates the channel once with the code AWS sends). At least one.
+	Contacts []Contact
+	// StageMinutes is how long a stage waits for an acknowledgement before the next contact is
+	// engaged, 1 to 30. Default 10.
+	StageMinutes int
+}
+
+// Contact is one person on call.
+type Contact struct {
+	// Alias is the contact's id: lower-case letters, digits, '-' and '_'. Required, unique.
+	Alias string
+	// Name is shown in incidents. Default Alias.
+	Name string
+	// Email is where the contact is engaged. Required.
+	Email string
 }
 
 // Channel is who a topic notifies.
@@ -167,6 +191,7 @@ type Monitoring struct {
 
 var (
 	emailRE = regexp.MustCompile(`^[^@\s]+@[^@\s]+\.[^@\s]+$`)
+	aliasRE = regexp.MustCompile(`^[a-z0-9_-]{1,255}$`)
 	classRE = regexp.MustCompile(`^db\.([a-z][a-z0-9]*)\.([0-9]*x?large|micro|small|medium)$`)
 )
 
@@ -315,6 +340,28 @@ func (a Args) Check(name string) error {
 		}
 		if (b.TagKey == "") != (b.TagValue == "") {
 			p.Addf("Budget.TagKey", "set TagKey and TagValue together (got %q=%q)", b.TagKey, b.TagValue)
+		}
+	}
+	if in := a.Incident; in != nil {
+		if len(in.Contacts) == 0 {
+			p.Addf("Incident.Contacts", "at least one contact is required")
+		}
+		if in.StageMinutes != 0 {
+			p.IntRange("Incident.StageMinutes", in.StageMinutes, 1, 30)
+		}
+		seen := map[string]bool{}
+		for i, c := range in.Contacts {
+			f := fmt.Sprintf("Incident.Contacts[%d]", i)
+			switch {
+			case !aliasRE.MatchString(c.Alias):
+				p.Addf(f+".Alias", "%q is not a contact alias (1-255 lower-case letters, digits, '-' or '_')", c.Alias)
+			case seen[c.Alias]:
+				p.Addf(f+".Alias", "%q is listed twice", c.Alias)
+			}
+			seen[c.Alias] = true
+			if !emailRE.MatchString(c.Email) {
+				p.Addf(f+".Email", "%q is not an email address", c.Email)
+			}
 		}
 	}
 	return p.Err(fmt.Sprintf("invalid monitoring args for %q", name))

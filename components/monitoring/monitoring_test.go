@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 	"testing"
 
@@ -354,4 +355,28 @@ func TestCostAnomaliesReachTheWarningTopic(t *testing.T) {
 	assert.Contains(t, rec.Must(t, "aws:sns/topicPolicy:TopicPolicy", "mon-edge-warning").Input("policy"), "costalerts.amazonaws.com")
 	budget := rec.Must(t, "aws:budgets/budget:Budget", "mon-monthly")
 	assert.Contains(t, fmt.Sprint(budget.Input("notifications")), "FORECASTED")
+}
+
+// Issue 14: with contacts, critical alarms of the main region start an incident whose
+// escalation plan engages the contacts in order; warning alarms only mail.
+func TestCriticalAlarmsStartAnIncident(t *testing.T) {
+	args := baseArgs()
+	args.Incident = &Incident{Contacts: []Contact{{Alias: "alice", Email: "alice@example.com"}, {Alias: "bob", Name: "Bob", Email: "bob@example.com"}}, StageMinutes: 5}
+	rec := runWithEdge(t, args)
+	plan := rec.Must(t, "aws:ssmincidents/responsePlan:ResponsePlan", "mon")
+	assert.Equal(t, []any{"arn:aws:ssmcontacts:us-west-2:123456789012:mon-on-call"}, plan.Input("engagements"))
+	stages := rec.Must(t, "aws:ssmcontacts/plan:Plan", "mon-on-call").Input("stages").([]any)
+	require.Len(t, stages, 2, "one stage per contact, in order")
+	assert.EqualValues(t, 5, stages[0].(map[string]any)["durationInMinutes"])
+	assert.Equal(t, "arn:aws:ssmcontacts:us-west-2:123456789012:mon-alice", stages[0].(map[string]any)["targets"].([]any)[0].(map[string]any)["contactTargetInfo"].(map[string]any)["contactId"])
+	assert.Equal(t, "EMAIL", rec.Must(t, "aws:ssmcontacts/contactChannel:ContactChannel", "mon-bob").Input("type"))
+	for _, a := range rec.OfType("aws:cloudwatch/metricAlarm:MetricAlarm") {
+		critical := strings.HasPrefix(a.Input("alarmDescription").(string), "[critical]")
+		edge := strings.Contains(a.Provider, "::edge::")
+		assert.Equal(t, critical && !edge, slices.Contains(a.Input("alarmActions").([]any), any("arn:aws:ssmincidents:us-west-2:123456789012:mon")), a.Name)
+	}
+
+	args.Incident = &Incident{Contacts: []Contact{{Alias: "Alice", Email: "alice"}}}
+	rec2, err := mocktest.Component(New, "mon", args)
+	rec2.Refused(t, err, `Incident.Contacts[0].Alias: "Alice" is not a contact alias`, `Incident.Contacts[0].Email: "alice" is not an email address`)
 }

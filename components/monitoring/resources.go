@@ -12,6 +12,8 @@ import (
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/cloudwatch"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/costexplorer"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/sns"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ssmcontacts"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ssmincidents"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/scalemate/infra/internal/iampolicy"
@@ -50,6 +52,13 @@ func New(ctx *pulumi.Context, name string, args Args, opts ...pulumi.ResourceOpt
 		if topics[true], err = newChannel(ctx, name+"-edge", args, account, partition, parent, pulumi.Provider(args.Edge.Provider)); err != nil {
 			return nil, err
 		}
+	}
+	if args.Incident != nil {
+		plan, err := onCall(ctx, name, args.Incident, parent)
+		if err != nil {
+			return nil, err
+		}
+		topics[false].incident, topics[false].hasIncident = plan, true
 	}
 	if args.Cluster != nil {
 		if err := m.logs(ctx, name, args, parent); err != nil {
@@ -175,10 +184,13 @@ func lifecycleNotices(ctx *pulumi.Context, name string, ch *channel, parent pulu
 	return nil
 }
 
-// channel is a region's pair of topics.
+// channel is a region's pair of topics, and in the main region the response plan critical
+// alarms start (nil without one).
 type channel struct {
 	warning, critical *sns.Topic
 	provider          pulumi.ResourceOption
+	incident          pulumi.StringOutput
+	hasIncident       bool
 }
 
 // newChannel creates a KMS key the alarm and budget services may use, and the warning and
@@ -269,6 +281,9 @@ func newAlarm(ctx *pulumi.Context, name string, t Thresholds, al Alarm, ch *chan
 	actions := pulumi.Array{ch.warning.Arn}
 	if al.Severity == Critical {
 		actions = pulumi.Array{ch.critical.Arn, ch.warning.Arn}
+		if ch.hasIncident {
+			actions = append(actions, ch.incident) // starts an incident: the escalation plan pages
+		}
 	}
 	args := &cloudwatch.MetricAlarmArgs{
 		Name:               pulumi.String(name + "-" + al.Key),
@@ -427,6 +442,73 @@ func wafQuery(ctx *pulumi.Context, name string, e *EdgeTarget, parent pulumi.Res
 
 // budget notifies the warning topic at 80 % and 100 % of actual spend and when the month's
 // forecast passes the limit.
+// onCall creates the contacts (engaged by email), an escalation plan through them in order and
+// the response plan critical alarms start, and returns the response plan's ARN.
+func onCall(ctx *pulumi.Context, name string, in *Incident, parent pulumi.ResourceOption) (pulumi.StringOutput, error) {
+	minutes := in.StageMinutes
+	if minutes == 0 {
+		minutes = 10
+	}
+	var stages ssmcontacts.PlanStageArray
+	for _, c := range in.Contacts {
+		display := c.Name
+		if display == "" {
+			display = c.Alias
+		}
+		contact, err := ssmcontacts.NewContact(ctx, name+"-"+c.Alias, &ssmcontacts.ContactArgs{
+			Alias: pulumi.String(c.Alias), DisplayName: pulumi.String(display), Type: pulumi.String("PERSONAL"),
+		}, parent)
+		if err != nil {
+			return pulumi.StringOutput{}, fmt.Errorf("creating contact %s: %w", c.Alias, err)
+		}
+		email, err := ssmcontacts.NewContactChannel(ctx, name+"-"+c.Alias, &ssmcontacts.ContactChannelArgs{
+			ContactId: contact.Arn, Name: pulumi.String("email"), Type: pulumi.String("EMAIL"),
+			DeliveryAddress: ssmcontacts.ContactChannelDeliveryAddressArgs{SimpleAddress: pulumi.String(c.Email)},
+		}, parent)
+		if err != nil {
+			return pulumi.StringOutput{}, fmt.Errorf("creating the email channel of %s: %w", c.Alias, err)
+		}
+		if _, err := ssmcontacts.NewPlan(ctx, name+"-"+c.Alias, &ssmcontacts.PlanArgs{
+			ContactId: contact.Arn,
+			Stages: ssmcontacts.PlanStageArray{ssmcontacts.PlanStageArgs{
+				DurationInMinutes: pulumi.Int(0),
+				Targets: ssmcontacts.PlanStageTargetArray{ssmcontacts.PlanStageTargetArgs{
+					ChannelTargetInfo: ssmcontacts.PlanStageTargetChannelTargetInfoArgs{ContactChannelId: email.Arn, RetryIntervalInMinutes: pulumi.Int(5)},
+				}},
+			}},
+		}, parent); err != nil {
+			return pulumi.StringOutput{}, fmt.Errorf("creating the engagement plan of %s: %w", c.Alias, err)
+		}
+		stages = append(stages, ssmcontacts.PlanStageArgs{
+			DurationInMinutes: pulumi.Int(minutes),
+			Targets: ssmcontacts.PlanStageTargetArray{ssmcontacts.PlanStageTargetArgs{
+				ContactTargetInfo: ssmcontacts.PlanStageTargetContactTargetInfoArgs{ContactId: contact.Arn, IsEssential: pulumi.Bool(false)},
+			}},
+		})
+	}
+	escalation, err := ssmcontacts.NewContact(ctx, name+"-on-call", &ssmcontacts.ContactArgs{
+		Alias: pulumi.String(name + "-on-call"), DisplayName: pulumi.String(name + " on call"), Type: pulumi.String("ESCALATION"),
+	}, parent)
+	if err != nil {
+		return pulumi.StringOutput{}, fmt.Errorf("creating the escalation plan: %w", err)
+	}
+	if _, err := ssmcontacts.NewPlan(ctx, name+"-on-call", &ssmcontacts.PlanArgs{ContactId: escalation.Arn, Stages: stages}, parent); err != nil {
+		return pulumi.StringOutput{}, fmt.Errorf("creating the escalation stages: %w", err)
+	}
+	plan, err := ssmincidents.NewResponsePlan(ctx, name, &ssmincidents.ResponsePlanArgs{
+		Name: pulumi.String(name), DisplayName: pulumi.String(name + " critical alarms"),
+		IncidentTemplate: ssmincidents.ResponsePlanIncidentTemplateArgs{
+			Title: pulumi.String(name + ": a critical alarm"), Impact: pulumi.Int(1),
+			Summary: pulumi.String("A critical alarm of " + name + " is in ALARM: see its runbook link and the dashboard " + name),
+		},
+		Engagements: pulumi.StringArray{escalation.Arn},
+	}, parent)
+	if err != nil {
+		return pulumi.StringOutput{}, fmt.Errorf("creating the response plan: %w", err)
+	}
+	return plan.Arn, nil
+}
+
 // costAnomalies watches the environment's spend for anomalies (Cost Anomaly Detection, a
 // machine-learning monitor of the cost allocation tag) and sends each one at once to the warning
 // topic: the budget catches a month that runs over, this a day that jumps.
