@@ -56,6 +56,11 @@ type Settings struct {
 	LogRetentionDays int
 	// ObjectLock locks the trail's objects for LogRetentionDays (production accounts). Default false.
 	ObjectLock bool
+	// IncidentManager creates Incident Manager's replication set (the stacks' incident response
+	// plans need it). AWS takes no new Incident Manager customers since 7 Nov 2025: only for an
+	// account already onboarded, and only if it has no set yet (one per account; import an
+	// existing one). Default false.
+	IncidentManager bool
 	// HomeRegion is the one region of the account that holds what is account-wide: the
 	// multi-region trail with its CIS alarms, the account's S3 public access block, and Config's
 	// recording of global resources (IAM). Every other region's baseline stack has the regional
@@ -68,6 +73,7 @@ func load(ctx *pulumi.Context) (Settings, error) {
 	s := Settings{Region: config.New(ctx, "aws").Get("region"), LogRetentionDays: 365, ObjectLock: c.GetBool("objectLock")}
 	_ = c.TryObject("alertEmails", &s.AlertEmails)
 	s.OnCallWebhookURL = c.Get("onCallWebhookUrl")
+	s.IncidentManager = c.GetBool("incidentManager")
 	s.HomeRegion = c.Get("homeRegion")
 	if s.HomeRegion == "" {
 		s.HomeRegion = s.Region
@@ -126,7 +132,7 @@ func Run(ctx *pulumi.Context) error {
 		ctx.Export("trailArn", trail.trail.Arn)
 		ctx.Export("trailBucket", trail.bucket.Bucket)
 	}
-	if home {
+	if home && s.IncidentManager {
 		// Incident Manager's account-wide set, before any stack's contacts or response plan.
 		// Protected: deleting it deletes every incident record.
 		if _, err := ssmincidents.NewReplicationSet(ctx, Name, &ssmincidents.ReplicationSetArgs{

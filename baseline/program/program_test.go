@@ -59,6 +59,10 @@ func TestDetectionComplianceAndDefaults(t *testing.T) {
 	rec, err := runBaseline(t, nil)
 	require.NoError(t, err)
 	assert.True(t, rec.Must(t, "aws:guardduty/detector:Detector", Name).Protect, "a destroy would delete the findings")
+	_, set := rec.Named("aws:ssmincidents/replicationSet:ReplicationSet", Name)
+	assert.False(t, set, "Incident Manager takes no new customers: only where asked")
+	rec, err = runBaseline(t, func(cfg map[string]string) { cfg["scalemate-baseline:incidentManager"] = "true" })
+	require.NoError(t, err)
 	assert.Equal(t, []any{map[string]any{"name": "us-west-2"}}, rec.Must(t, "aws:ssmincidents/replicationSet:ReplicationSet", Name).Input("regions"),
 		"Incident Manager's account-wide set, which the stacks' response plans need")
 	config := rec.Must(t, "aws:cfg/deliveryChannel:DeliveryChannel", Name)

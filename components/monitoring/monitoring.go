@@ -43,7 +43,9 @@ type Args struct {
 	Budget *Budget
 	// Incident adds AWS Systems Manager Incident Manager on-call: the contacts, an escalation
 	// plan through them and a response plan that every critical alarm of the main region starts.
-	// The account's Incident Manager replication set must exist (the account baseline). Optional.
+	// The account's Incident Manager replication set must exist and hold the stack's region (the
+	// account baseline); Incident Manager takes no new customers since 7 Nov 2025, so this is
+	// for accounts already onboarded. Optional.
 	Incident *Incident
 	// Protect guards and retains the topics' KMS keys (production). Default false.
 	Protect bool
@@ -191,8 +193,10 @@ type Monitoring struct {
 
 var (
 	emailRE = regexp.MustCompile(`^[^@\s]+@[^@\s]+\.[^@\s]+$`)
-	aliasRE = regexp.MustCompile(`^[a-z0-9_-]{1,255}$`)
-	classRE = regexp.MustCompile(`^db\.([a-z][a-z0-9]*)\.([0-9]*x?large|micro|small|medium)$`)
+	aliasRE = regexp.MustCompile(`^[a-z0-9_-]{1,200}$`)
+	// Incident Manager's display-name pattern.
+	displayRE = regexp.MustCompile(`^[\p{L}\p{Z}\p{N}_.\-]{0,255}$`)
+	classRE   = regexp.MustCompile(`^db\.([a-z][a-z0-9]*)\.([0-9]*x?large|micro|small|medium)$`)
 )
 
 func (a Args) withDefaults(name string) Args {
@@ -359,6 +363,9 @@ func (a Args) Check(name string) error {
 				p.Addf(f+".Alias", "%q is listed twice", c.Alias)
 			}
 			seen[c.Alias] = true
+			if !displayRE.MatchString(c.Name) {
+				p.Addf(f+".Name", "%q has characters Incident Manager refuses (letters, digits, spaces, '_', '.', '-')", c.Name)
+			}
 			if !emailRE.MatchString(c.Email) {
 				p.Addf(f+".Email", "%q is not an email address", c.Email)
 			}

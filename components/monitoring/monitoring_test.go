@@ -346,7 +346,7 @@ func TestCostAnomaliesReachTheWarningTopic(t *testing.T) {
 	rec := runWithEdge(t, args)
 	monitor := rec.Must(t, "aws:costexplorer/anomalyMonitor:AnomalyMonitor", "mon-spend")
 	assert.Equal(t, "CUSTOM", monitor.Input("monitorType"))
-	assert.JSONEq(t, `{"Tags":{"Key":"Environment","Values":["staging"],"MatchOptions":["EQUALS"]}}`, monitor.Input("monitorSpecification").(string))
+	assert.JSONEq(t, `{"Tags":{"Key":"Environment","Values":["staging"]}}`, monitor.Input("monitorSpecification").(string))
 	assert.Contains(t, monitor.Provider, "::edge::")
 	sub := rec.Must(t, "aws:costexplorer/anomalySubscription:AnomalySubscription", "mon-spend")
 	assert.Equal(t, "IMMEDIATE", sub.Input("frequency"))
@@ -370,10 +370,13 @@ func TestCriticalAlarmsStartAnIncident(t *testing.T) {
 	assert.EqualValues(t, 5, stages[0].(map[string]any)["durationInMinutes"])
 	assert.Equal(t, "arn:aws:ssmcontacts:us-west-2:123456789012:mon-alice", stages[0].(map[string]any)["targets"].([]any)[0].(map[string]any)["contactTargetInfo"].(map[string]any)["contactId"])
 	assert.Equal(t, "EMAIL", rec.Must(t, "aws:ssmcontacts/contactChannel:ContactChannel", "mon-bob").Input("type"))
+	assert.Equal(t, "mon-alice", rec.Must(t, "aws:ssmcontacts/contact:Contact", "mon-alice").Input("alias"), "unique in an account shared by stacks")
+	assert.Equal(t, true, stages[0].(map[string]any)["targets"].([]any)[0].(map[string]any)["contactTargetInfo"].(map[string]any)["isEssential"], "an acknowledgement stops the escalation")
 	for _, a := range rec.OfType("aws:cloudwatch/metricAlarm:MetricAlarm") {
 		critical := strings.HasPrefix(a.Input("alarmDescription").(string), "[critical]")
 		edge := strings.Contains(a.Provider, "::edge::")
 		assert.Equal(t, critical && !edge, slices.Contains(a.Input("alarmActions").([]any), any("arn:aws:ssmincidents:us-west-2:123456789012:mon")), a.Name)
+		assert.NotContains(t, a.Input("okActions"), "arn:aws:ssmincidents:us-west-2:123456789012:mon", "recovering starts no incident")
 	}
 
 	args.Incident = &Incident{Contacts: []Contact{{Alias: "Alice", Email: "alice"}}}

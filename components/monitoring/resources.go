@@ -281,9 +281,11 @@ func newAlarm(ctx *pulumi.Context, name string, t Thresholds, al Alarm, ch *chan
 	actions := pulumi.Array{ch.warning.Arn}
 	if al.Severity == Critical {
 		actions = pulumi.Array{ch.critical.Arn, ch.warning.Arn}
-		if ch.hasIncident {
-			actions = append(actions, ch.incident) // starts an incident: the escalation plan pages
-		}
+	}
+	okActions := actions
+	if al.Severity == Critical && ch.hasIncident {
+		// Starts an incident, whose escalation plan pages; recovering starts none.
+		actions = append(slices.Clone(actions), ch.incident)
 	}
 	args := &cloudwatch.MetricAlarmArgs{
 		Name:               pulumi.String(name + "-" + al.Key),
@@ -294,7 +296,7 @@ func newAlarm(ctx *pulumi.Context, name string, t Thresholds, al Alarm, ch *chan
 		DatapointsToAlarm:  pulumi.Int(t.DatapointsToAlarm),
 		TreatMissingData:   pulumi.String(al.TreatMissingData),
 		AlarmActions:       actions,
-		OkActions:          actions,
+		OkActions:          okActions,
 	}
 	switch {
 	case al.Query != "":
@@ -455,8 +457,9 @@ func onCall(ctx *pulumi.Context, name string, in *Incident, parent pulumi.Resour
 		if display == "" {
 			display = c.Alias
 		}
+		// Aliases are unique in the account: prefixed, so stacks sharing one may list the same person.
 		contact, err := ssmcontacts.NewContact(ctx, name+"-"+c.Alias, &ssmcontacts.ContactArgs{
-			Alias: pulumi.String(c.Alias), DisplayName: pulumi.String(display), Type: pulumi.String("PERSONAL"),
+			Alias: pulumi.String(name + "-" + c.Alias), DisplayName: pulumi.String(display), Type: pulumi.String("PERSONAL"),
 		}, parent)
 		if err != nil {
 			return pulumi.StringOutput{}, fmt.Errorf("creating contact %s: %w", c.Alias, err)
@@ -482,7 +485,8 @@ func onCall(ctx *pulumi.Context, name string, in *Incident, parent pulumi.Resour
 		stages = append(stages, ssmcontacts.PlanStageArgs{
 			DurationInMinutes: pulumi.Int(minutes),
 			Targets: ssmcontacts.PlanStageTargetArray{ssmcontacts.PlanStageTargetArgs{
-				ContactTargetInfo: ssmcontacts.PlanStageTargetContactTargetInfoArgs{ContactId: contact.Arn, IsEssential: pulumi.Bool(false)},
+				// Essential: the contact's acknowledgement stops the escalation.
+				ContactTargetInfo: ssmcontacts.PlanStageTargetContactTargetInfoArgs{ContactId: contact.Arn, IsEssential: pulumi.Bool(true)},
 			}},
 		})
 	}
@@ -516,7 +520,9 @@ func costAnomalies(ctx *pulumi.Context, name string, b *Budget, ch *channel, par
 	if b.TagKey == "" {
 		return nil // an account-wide monitor belongs to the account, not to a stack
 	}
-	spec, err := json.Marshal(map[string]any{"Tags": map[string]any{"Key": b.TagKey, "Values": []string{b.TagValue}, "MatchOptions": []string{"EQUALS"}}})
+	// No MatchOptions: they apply to cost categories only, and AWS would hand back a spec without
+	// them, a diff that replaces the monitor and its learned history.
+	spec, err := json.Marshal(map[string]any{"Tags": map[string]any{"Key": b.TagKey, "Values": []string{b.TagValue}}})
 	if err != nil {
 		return err
 	}
