@@ -11,6 +11,7 @@ import (
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/iam"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
+	"github.com/scalemate/infra/components/canary"
 	"github.com/scalemate/infra/components/cluster"
 	"github.com/scalemate/infra/components/monitoring"
 	"github.com/scalemate/infra/components/network"
@@ -50,6 +51,7 @@ type plans struct {
 	data  *dataTier
 	front *edge
 	mon   monitoring.Args
+	users *canary.Args
 	plat  *platform
 	app   *application
 }
@@ -70,11 +72,12 @@ func planAll(spec *stacks.Spec) (*plans, error) {
 	}
 	try(func() (err error) { pl.data, err = planDataTier(spec); return })
 	try(func() (err error) { pl.front, err = planEdge(spec); return })
+	try(func() (err error) { pl.users, err = planCanaries(spec); return })
 	try(func() (err error) {
 		if pl.data == nil {
 			return nil
 		}
-		pl.mon, err = planMonitoring(spec, pl.data)
+		pl.mon, err = planMonitoring(spec, pl.data, pl.users)
 		return
 	})
 	try(func() (err error) { pl.plat, err = planPlatform(spec); return })
@@ -263,6 +266,9 @@ func Deploy(ctx *pulumi.Context, spec *stacks.Spec) error {
 	}
 	lb, workloads, err := deployApp(ctx, spec, application, p, zone, net, cl, db, reg, base, cdnOut.OriginVerifySecret)
 	if err != nil {
+		return err
+	}
+	if err := deployCanaries(ctx, spec, pl.users, p, front, cdnOut, []pulumi.Resource{lb, workloads}); err != nil {
 		return err
 	}
 

@@ -5,6 +5,7 @@ import (
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
+	"github.com/scalemate/infra/components/canary"
 	"github.com/scalemate/infra/components/cdn"
 	"github.com/scalemate/infra/components/monitoring"
 	"github.com/scalemate/infra/components/postgres"
@@ -37,7 +38,7 @@ const PlatformNamespace = "platform"
 
 // planMonitoring turns the Spec into the monitoring args and checks them; the edge target is
 // wired in deployMonitoring, once the CDN exists.
-func planMonitoring(spec *stacks.Spec, data *dataTier) (monitoring.Args, error) {
+func planMonitoring(spec *stacks.Spec, data *dataTier, users *canary.Args) (monitoring.Args, error) {
 	prefix := spec.Project + "-" + spec.Stack
 	mon, pg, rd := spec.Monitoring, data.postgres, data.redis
 	args := monitoring.Args{
@@ -70,6 +71,13 @@ func planMonitoring(spec *stacks.Spec, data *dataTier) (monitoring.Args, error) 
 			args.Incident.Contacts = append(args.Incident.Contacts, monitoring.Contact{Alias: c.Alias, Name: c.Name, Email: c.Email})
 		}
 	}
+	if users != nil {
+		args.Canaries = &monitoring.CanaryTarget{Names: canary.CanaryNames(users.NamePrefix, users.Checks), StepNames: map[string]string{},
+			FrequencyMinutes: users.FrequencyMinutes}
+		for key, path := range users.Checks {
+			args.Canaries.StepNames[key] = canary.StepName(path)
+		}
+	}
 	if spec.OnCallWebhookURL != "" {
 		args.Critical.HTTPSEndpoints = []pulumi.StringInput{pulumi.String(spec.OnCallWebhookURL)} // the component keeps it secret
 	}
@@ -79,6 +87,7 @@ func planMonitoring(spec *stacks.Spec, data *dataTier) (monitoring.Args, error) 
 		"Critical.HTTPSEndpoints": stacks.KeyOnCallWebhook, "Warning": stacks.KeyMonitoring + ".warningEmails",
 		"Budget.MonthlyUSD": stacks.KeyMonitoring + ".monthlyBudgetUsd", "Postgres": stacks.KeyPostgres, "Cache": stacks.KeyRedis,
 		"Incident.Contacts": stacks.KeyMonitoring + ".incidentContacts", "Incident.StageMinutes": stacks.KeyMonitoring + ".escalationStageMinutes",
+		"Canaries": stacks.KeyMonitoring + ".canaries",
 	}))
 	if err := r.err(); err != nil {
 		return args, err
@@ -90,4 +99,46 @@ func planMonitoring(spec *stacks.Spec, data *dataTier) (monitoring.Args, error) 
 func deployMonitoring(ctx *pulumi.Context, spec *stacks.Spec, args monitoring.Args, p *Providers, e *edge, c *cdn.CDN, w *waf.WAF) (*monitoring.Monitoring, error) {
 	args.Edge = &monitoring.EdgeTarget{Provider: p.AWSEdge, DistributionID: c.DistributionID, WebACLName: e.name, WAFLogGroupName: w.LogGroupName}
 	return monitoring.New(ctx, spec.Project+"-"+spec.Stack, args, pulumi.Providers(p.AWS))
+}
+
+// canaryRetentionDays keeps the canaries' run results: a debugging aid, not an audit record.
+const canaryRetentionDays = 31
+
+// planCanaries turns the stack's checks into the canaries' args (nil when it runs none); the
+// URL is wired in deployCanaries, once the CDN exists.
+func planCanaries(spec *stacks.Spec) (*canary.Args, error) {
+	checks := spec.Monitoring.CanaryChecks()
+	if checks == nil {
+		return nil, nil
+	}
+	args := &canary.Args{
+		Region: spec.Region, NamePrefix: spec.Stack, Checks: checks, FrequencyMinutes: spec.Monitoring.CanaryMinutes,
+		RetentionDays: min(spec.LogRetentionDays, canaryRetentionDays),
+	}
+	r := &refusals{stack: spec.Stack}
+	r.component(args.Check(), stacks.KeyMonitoring, withCommon(map[string]string{
+		"Checks": stacks.KeyMonitoring + ".canaries", "FrequencyMinutes": stacks.KeyMonitoring + ".canaryMinutes",
+	}))
+	return args, r.err()
+}
+
+// deployCanaries requests the public URL (the CDN's first domain name, or its own) once the
+// application serves and the CDN with its DNS names exists: a canary failing before then would
+// hold the rollback trigger in ALARM.
+func deployCanaries(ctx *pulumi.Context, spec *stacks.Spec, args *canary.Args, p *Providers, e *edge, c *cdn.CDN, serving []pulumi.Resource) error {
+	if args == nil {
+		return nil
+	}
+	serving = append(serving, c)
+	args.BaseURL = pulumi.Sprintf("https://%s", c.DomainName)
+	if len(e.cdn.DomainNames) > 0 {
+		args.BaseURL = pulumi.String("https://" + e.cdn.DomainNames[0])
+	}
+	args.After = serving
+	users, err := canary.New(ctx, spec.Project+"-"+spec.Stack, *args, pulumi.Providers(p.AWS))
+	if err != nil {
+		return err
+	}
+	ctx.Export("canaryNames", users.NameOutputs)
+	return nil
 }

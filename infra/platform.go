@@ -8,6 +8,7 @@ import (
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
+	"github.com/scalemate/infra/components/clientvpn"
 	"github.com/scalemate/infra/components/cluster"
 	"github.com/scalemate/infra/components/k8sbaseline"
 	"github.com/scalemate/infra/components/network"
@@ -30,6 +31,8 @@ type platform struct {
 	registry registry.Args
 	// runner is the in-VPC pipeline runner; nil when scalemate:ci.runner is false.
 	runner *runner.Args
+	// vpn is the Client VPN endpoint; nil without scalemate:network.clientVpn.
+	vpn *clientvpn.Args
 }
 
 // namespaceSizes are each tier's quotas and container defaults for the app and platform
@@ -112,7 +115,27 @@ func planPlatform(spec *stacks.Spec) (*platform, error) {
 			Region: spec.Region, Repository: spec.CI.Repository, ComputeType: spec.CI.ComputeType, LogRetentionDays: spec.LogRetentionDays,
 		}
 	}
+	if v := spec.Network.ClientVPN; v != nil {
+		pl.vpn = &clientvpn.Args{
+			VPCCIDR: spec.Network.CIDR, ServerCertificateARN: v.ServerCertificateARN, ClientRootCertificateARN: v.ClientRootCertificateARN,
+			SAMLProviderARN: v.SAMLProviderARN, SelfServiceSAMLProviderARN: v.SelfServiceSAMLProviderARN, AccessGroupID: v.AccessGroupID,
+			ClientCIDR: v.ClientCIDR, SessionTimeoutHours: v.SessionTimeoutHours,
+			Associations: v.AZCount, LogRetentionDays: spec.LogRetentionDays,
+		}
+		if v.AZCount == 0 {
+			pl.vpn.Associations = min(2, spec.Network.AZCount)
+		}
+	}
 	r := &refusals{stack: spec.Stack}
+	if pl.vpn != nil {
+		k := stacks.KeyNetwork + ".clientVpn."
+		r.component(pl.vpn.Check(), stacks.KeyNetwork, withCommon(map[string]string{
+			"VPCCIDR": stacks.KeyNetwork + ".cidr", "ServerCertificateARN": k + "serverCertificateArn",
+			"ClientRootCertificateARN": k + "clientRootCertificateArn", "SAMLProviderARN": k + "samlProviderArn",
+			"SelfServiceSAMLProviderARN": k + "selfServiceSamlProviderArn", "AccessGroupID": k + "accessGroupId",
+			"ClientCIDR": k + "clientCidr", "SessionTimeoutHours": k + "sessionTimeoutHours", "Associations": k + "azCount",
+		}))
+	}
 	if pl.runner != nil {
 		r.component(pl.runner.Check(prefix+RunnerSuffix), stacks.KeyCI, withCommon(nil))
 	}
@@ -184,6 +207,15 @@ func deployPlatform(ctx *pulumi.Context, spec *stacks.Spec, pl *platform, p *Pro
 			return nil, nil, err
 		}
 		ctx.Export("runnerProject", run.ProjectName)
+	}
+	if pl.vpn != nil {
+		v := *pl.vpn
+		v.VPCID, v.SubnetIDs, v.APISecurityGroupID = net.VPCID, net.PrivateSubnetIDs, cl.APISecurityGroupID
+		vpn, err := clientvpn.New(ctx, pl.name+"-vpn", v, pulumi.Providers(p.AWS))
+		if err != nil {
+			return nil, nil, err
+		}
+		ctx.Export("clientVpnEndpointId", vpn.EndpointID)
 	}
 	b := pl.baseline
 	b.ClusterName, b.VPCID, b.OIDCProviderARN, b.OIDCIssuerURL = cl.Name, net.VPCID, cl.OIDCProviderARN, cl.OIDCIssuerURL

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Post-deploy health check of one stack (needs the stack's AWS credentials and Pulumi login):
 # the EKS cluster and its node groups are ACTIVE, the database is available, the cache is
-# available, and the composite "service unhealthy" alarms (the rollback trigger) stay out of
-# ALARM for HEALTH_BAKE_SECONDS (default 600). Exits non-zero with the failing check, which
+# available, the composite "service unhealthy" alarms (the rollback trigger) stay out of
+# ALARM for HEALTH_BAKE_SECONDS (default 600), and each Synthetics canary's latest finished run
+# passed (the users' view, also for schedules slower than the bake). Exits non-zero with the failing check, which
 # makes the pipeline open a rollback issue (docs/rollback.md).
 set -euo pipefail
 stack=${1:?usage: health-check.sh <stack>}
@@ -37,6 +38,13 @@ while :; do
   done
   [ "$SECONDS" -lt "$deadline" ] || break
   sleep 30
+done
+
+# The users' view: each canary's latest finished run (newest first) reached the public URL.
+for canary in $(pulumi stack output --stack "$stack" canaryNames --json 2>/dev/null | jq -r '.[]?'); do
+  state=$(aws synthetics get-canary-runs --name "$canary" --max-results 5 \
+    --query "CanaryRuns[?Status.State!='RUNNING'] | [0].Status.State" --output text)
+  [ "$state" = PASSED ] || fail "canary $canary: its latest run is $state"
 done
 
 echo "health check passed: $stack"

@@ -131,7 +131,7 @@ const (
 // defaultServices are the application's services when scalemate:app.services is not set.
 func defaultServices() map[string]Service {
 	return map[string]Service{
-		"api":    {ReadinessPath: "/healthz/ready", LivenessPath: "/healthz/live", Route: "/api/*", Peers: []string{"web", "worker"}, Secrets: []string{"postgres", "redis"}, Migrate: []string{"/app/migrate", "up"}},
+		"api":    {ReadinessPath: "/api/healthz/ready", LivenessPath: "/healthz/live", Route: "/api/*", Peers: []string{"web", "worker"}, Secrets: []string{"postgres", "redis"}, Migrate: []string{"/app/migrate", "up"}},
 		"web":    {ReadinessPath: "/healthz/ready", LivenessPath: "/healthz/live", Route: "/*"},
 		"worker": {ReadinessPath: "/healthz/ready", LivenessPath: "/healthz/live", Secrets: []string{"postgres", "redis"}},
 	}

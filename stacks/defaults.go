@@ -85,7 +85,10 @@ func defaults(t Tier) Spec {
 	s.Redis = Redis{Engine: "valkey", SnapshotWindow: "05:00-06:00", MaintenanceWindow: "sun:07:00-sun:08:00", AuthTokenVersion: 1, AuthTokenUpdateStrategy: "ROTATE"}
 	s.Backup = Backup{VaultLock: "none", StartHourUTC: 1}
 	s.Edge = Edge{PriceClass: "PriceClass_100", WAF: EdgeWAF{Action: "block", RateLimit: 2000}}
-	s.Monitoring = Monitoring{WarningEmails: []string{"platform-alerts@scalemate.example.com"}}
+	s.Monitoring = Monitoring{
+		WarningEmails: []string{"platform-alerts@scalemate.example.com"},
+		Canaries:      map[string]string{"home": "/"},
+	}
 	s.App = App{Images: []string{"api", "web", "worker"}}
 	switch t {
 	case Dev:
@@ -95,7 +98,7 @@ func defaults(t Tier) Spec {
 		s.Backup.DailyRetentionDays = 7
 		s.Edge.WAF.Action = "count" // tune rules on real traffic before they block
 		s.LogRetentionDays = 7
-		s.Monitoring.MonthlyBudgetUSD = 400
+		s.Monitoring.MonthlyBudgetUSD, s.Monitoring.CanaryMinutes = 400, 15
 		s.Network.AZCount = 2
 		s.NodePools = map[string]NodePool{
 			"workers": spotWorkers([]string{"t3.large", "t3a.large", "m6i.large"}, 1, 3),
@@ -108,7 +111,7 @@ func defaults(t Tier) Spec {
 		s.Backup.DailyRetentionDays, s.Backup.WeeklyRetentionDays, s.Backup.RestoreTesting = 14, 35, true
 		s.Edge.WAF.RateLimit = 500 // as prod, smaller limits
 		s.LogRetentionDays = 30
-		s.Monitoring.MonthlyBudgetUSD = 1500
+		s.Monitoring.MonthlyBudgetUSD, s.Monitoring.CanaryMinutes = 1500, 5
 		s.NodePools = map[string]NodePool{
 			"system":  systemPool("m6i.large", 2, 3),
 			"workers": spotWorkers([]string{"m6i.large", "m6a.large", "m5.large"}, 1, 6),
@@ -125,7 +128,7 @@ func defaults(t Tier) Spec {
 		s.Edge.WAF.ManagedRuleGroups = []string{"AWSManagedRulesCommonRuleSet", "AWSManagedRulesKnownBadInputsRuleSet",
 			"AWSManagedRulesSQLiRuleSet", "AWSManagedRulesAmazonIpReputationList", "AWSManagedRulesAnonymousIpList"}
 		s.LogRetentionDays = 365
-		s.Monitoring.MonthlyBudgetUSD = 5000
+		s.Monitoring.MonthlyBudgetUSD, s.Monitoring.CanaryMinutes = 5000, 1
 		s.Monitoring.CriticalEmails = []string{"oncall@scalemate.example.com"}
 		s.Network.NATGateways = "perAz"
 		s.Network.FlowLogAggregationSeconds = 60

@@ -100,6 +100,7 @@ func resolve(project, stack string, cfg map[string]string, secret func(string) b
 		spec.App.Services = defaultServices()
 	}
 	spec.App.withServiceDefaults(tier)
+	spec.Monitoring.withCanaryDefaults(spec.App.Services)
 	spec.Cluster.AddonVersions = withAddonPins(spec.Cluster.Version, spec.Cluster.AddonVersions)
 	for name, np := range spec.NodePools {
 		if np.DesiredSize == unsetDesired {

@@ -112,6 +112,29 @@ type Network struct {
 	InterfaceEndpoints []string `json:"interfaceEndpoints,omitempty"`
 	// FlowLogAggregationSeconds is 60 or 600. Default 600 (dev, staging), 60 (prod).
 	FlowLogAggregationSeconds int `json:"flowLogAggregationSeconds"`
+	// ClientVPN adds an AWS Client VPN endpoint into the VPC (operators who want a VPN beside
+	// Session Manager). Default none.
+	ClientVPN *ClientVPN `json:"clientVpn,omitempty"`
+}
+
+// ClientVPN is the optional Client VPN endpoint (scalemate:network.clientVpn); the clientvpn
+// component checks it.
+type ClientVPN struct {
+	// ServerCertificateARN is the endpoint's ACM certificate in the stack's region. Required.
+	ServerCertificateARN string `json:"serverCertificateArn"`
+	// ClientRootCertificateARN (mutual TLS) and/or SAMLProviderARN (federated) authenticate
+	// clients; SelfServiceSAMLProviderARN adds the self-service portal.
+	ClientRootCertificateARN   string `json:"clientRootCertificateArn,omitempty"`
+	SAMLProviderARN            string `json:"samlProviderArn,omitempty"`
+	SelfServiceSAMLProviderARN string `json:"selfServiceSamlProviderArn,omitempty"`
+	// AccessGroupID admits one IdP group only (SAML). Default every authenticated client.
+	AccessGroupID string `json:"accessGroupId,omitempty"`
+	// ClientCIDR is the clients' range, /12 to /22 outside the VPC. Default 172.16.0.0/22.
+	ClientCIDR string `json:"clientCidr,omitempty"`
+	// SessionTimeoutHours is 8, 10, 12 or 24. Default 8.
+	SessionTimeoutHours int `json:"sessionTimeoutHours,omitempty"`
+	// AZCount is how many AZs carry the endpoint (0.10 USD an hour each). Default 2.
+	AZCount int `json:"azCount,omitempty"`
 }
 
 // Cluster is the EKS control plane (scalemate:cluster).

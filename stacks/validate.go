@@ -176,6 +176,9 @@ func (s *Spec) validateData(p *validate.Problems) {
 func (s *Spec) validateNetwork(p *validate.Problems) (netip.Prefix, bool) {
 	n := s.Network
 	k := KeyNetwork + "."
+	if v := n.ClientVPN; v != nil && v.AZCount > n.AZCount {
+		p.Addf(k+"clientVpn.azCount", "%d AZs, but the VPC spans %d (%sazCount)", v.AZCount, n.AZCount, k)
+	}
 	vpc, ok := p.CIDR(k+"cidr", n.CIDR)
 	if ok {
 		if !validate.IsPrivate(vpc) {
@@ -385,6 +388,9 @@ func (s *Spec) validateTier(p *validate.Problems) {
 	}
 	if s.Edge.WAF.Action != "block" {
 		p.Addf(KeyEdge+".waf.action", "prod blocks what the WAF rules match; have %q", s.Edge.WAF.Action)
+	}
+	if len(s.Monitoring.CanaryChecks()) == 0 {
+		p.Addf(KeyMonitoring+".canaryMinutes", "prod watches what its users see: canaries run every 1 to 60 minutes on at least one path (canaries)")
 	}
 	if len(s.Monitoring.CriticalEmails) == 0 && s.OnCallWebhookURL == "" {
 		p.Addf(KeyMonitoring+".criticalEmails", "prod pages someone on critical alarms: set criticalEmails or %s", KeyOnCallWebhook)

@@ -165,3 +165,88 @@ func TestCriticalAlarmsStartIncidentsWhereConfigured(t *testing.T) {
 	})
 	assert.ErrorContains(t, err, `scalemate:monitoring.incidentContacts[0].alias: "Alice" is not a contact alias`)
 }
+
+// The users' view: each tier's canaries request the CDN's public name (or, in dev, its
+// CloudFront domain) on the tier's schedule, start after the application serves, and their
+// success and latency alarms join the composite rollback trigger.
+func TestCanariesJoinTheRollbackTrigger(t *testing.T) {
+	for stack, c := range map[string]struct {
+		rate, url string
+		period    float64
+	}{
+		"dev":     {"rate(15 minutes)", "https://dscalemat.cloudfront.net", 900},
+		"staging": {"rate(5 minutes)", "https://app.staging.scalemate.io", 300},
+		"prod":    {"rate(1 minute)", "https://app.scalemate.io", 60},
+	} {
+		rec := mustRunStack(t, stack)
+		rule := rec.Must(t, "aws:cloudwatch/compositeAlarm:CompositeAlarm", "scalemate-"+stack+"-service-unhealthy").Input("alarmRule").(string)
+		for check, path := range map[string]string{"home": "/", "api": "/api/healthz/ready"} {
+			canary := rec.Must(t, "aws:synthetics/canary:Canary", stack+"-"+check)
+			assert.Equal(t, map[string]any{"expression": c.rate}, canary.Input("schedule"), stack)
+			assert.Equal(t, c.url+path, canary.Input("runConfig").(map[string]any)["environmentVariables"].(map[string]any)["CHECK_URL"], stack)
+			for _, alarm := range []string{"success", "latency"} {
+				name := "scalemate-" + stack + "-canary-" + check + "-" + alarm
+				assert.Contains(t, rule, `ALARM("`+name+`")`, stack)
+				assert.EqualValues(t, c.period, rec.Must(t, typeAlarm, name).Input("period"), name)
+			}
+		}
+		deployment := rec.Must(t, "kubernetes:apps/v1:Deployment", "scalemate-"+stack+"-app-web-blue").URN
+		home := rec.Must(t, "aws:synthetics/canary:Canary", stack+"-home")
+		assert.Contains(t, home.Dependencies, deployment, "canaries start once the application serves")
+		if stack != "dev" {
+			alias := rec.Must(t, "aws:route53/record:Record", "scalemate-"+stack+"-alias-a-"+strings.ReplaceAll(strings.TrimPrefix(c.url, "https://"), ".", "-")).URN
+			assert.Contains(t, home.Dependencies, alias, "and once the CDN's name resolves")
+		}
+		assert.Equal(t, map[string]any{"CanaryName": stack + "-api", "StepName": "GET /api/healthz/ready"},
+			rec.Must(t, typeAlarm, "scalemate-"+stack+"-canary-api-latency").Input("dimensions"))
+	}
+
+	// Prod cannot go blind; dev can drop its canaries, or one default check.
+	_, err := runStack(t, "prod", func(cfg map[string]string) {
+		cfg[stacks.KeyMonitoring] = `{"criticalEmails":["oncall@scalemate.io"],"canaryMinutes":0}`
+	})
+	assert.ErrorContains(t, err, "scalemate:monitoring.canaryMinutes: prod watches what its users see")
+	rec, err := runStack(t, "dev", func(cfg map[string]string) { cfg[stacks.KeyMonitoring] = `{"canaryMinutes":0}` })
+	require.NoError(t, err)
+	assert.Empty(t, rec.OfType("aws:synthetics/canary:Canary"))
+	rec, err = runStack(t, "dev", func(cfg map[string]string) { cfg[stacks.KeyMonitoring] = `{"canaries":{"api":"","status":"/status"}}` })
+	require.NoError(t, err)
+	assert.Len(t, rec.OfType("aws:synthetics/canary:Canary"), 2, "home and status")
+	rec.Must(t, "aws:synthetics/canary:Canary", "dev-status")
+
+	for value, want := range map[string]string{
+		`{"canaryMinutes":90}`:                        "scalemate:monitoring.canaryMinutes: 90",
+		`{"canaries":{"home":"index.html"}}`:          `scalemate:monitoring.canaries.home: "index.html" is not a URL path`,
+		`{"canaries":{"a-very-long-check-name":"/"}}`: `scalemate:monitoring.canaries.a-very-long-check-name: makes the canary name "dev-a-very-long-check-name"`,
+	} {
+		_, err := runStack(t, "dev", func(cfg map[string]string) { cfg[stacks.KeyMonitoring] = value })
+		assert.ErrorContains(t, err, want, value)
+	}
+}
+
+// The optional VPN: off by default; with a server certificate and a client CA it is a mutual
+// TLS endpoint in the VPC, admitted to the private cluster API, logged for the tier's
+// retention; its mistakes name their config keys.
+func TestClientVPNBehindAFlag(t *testing.T) {
+	assert.Empty(t, mustRunStack(t, "prod").OfType("aws:ec2clientvpn/endpoint:Endpoint"))
+	const cert = "arn:aws:acm:us-west-2:123456789012:certificate/11111111-2222-3333-4444-555555555555"
+	rec, err := runStack(t, "prod", func(cfg map[string]string) {
+		cfg[stacks.KeyNetwork] = `{"clientVpn":{"serverCertificateArn":"` + cert + `","clientRootCertificateArn":"` + cert + `"}}`
+	})
+	require.NoError(t, err)
+	ep := rec.Must(t, "aws:ec2clientvpn/endpoint:Endpoint", "scalemate-prod-vpn")
+	assert.Equal(t, true, ep.Input("splitTunnel"))
+	assert.Len(t, rec.OfType("aws:ec2clientvpn/networkAssociation:NetworkAssociation"), 2)
+	assert.EqualValues(t, 365, rec.Must(t, "aws:cloudwatch/logGroup:LogGroup", "scalemate-prod-vpn").Input("retentionInDays"))
+	api := rec.Must(t, "aws:ec2/securityGroupRule:SecurityGroupRule", "scalemate-prod-vpn-to-cluster-api")
+	assert.Equal(t, "scalemate-prod-api-id", api.Input("securityGroupId"), "the control plane's extra security group")
+
+	for value, want := range map[string]string{
+		`{"clientVpn":{"serverCertificateArn":"` + cert + `"}}`:                                                                      "scalemate:network.clientVpn.clientRootCertificateArn: set it (mutual TLS) or SAMLProviderARN",
+		`{"clientVpn":{"serverCertificateArn":"` + cert + `","clientRootCertificateArn":"` + cert + `","clientCidr":"10.0.0.0/22"}}`: "scalemate:network.clientVpn.clientCidr: 10.0.0.0/22 overlaps the VPC",
+		`{"clientVpn":{"serverCertificateArn":"` + cert + `","clientRootCertificateArn":"` + cert + `","azCount":4}}`:                "scalemate:network.clientVpn.azCount: 4 AZs, but the VPC spans 3",
+	} {
+		_, err := runStack(t, "prod", func(cfg map[string]string) { cfg[stacks.KeyNetwork] = value })
+		assert.ErrorContains(t, err, want, value)
+	}
+}

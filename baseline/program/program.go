@@ -16,6 +16,7 @@ package program
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/accessanalyzer"
@@ -31,6 +32,7 @@ import (
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/s3"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/securityhub"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/sns"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ssm"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ssmincidents"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi/config"
@@ -38,6 +40,7 @@ import (
 	"github.com/scalemate/infra/internal/iampolicy"
 	"github.com/scalemate/infra/internal/kmskey"
 	"github.com/scalemate/infra/internal/s3bucket"
+	"github.com/scalemate/infra/internal/sessionprefs"
 	"github.com/scalemate/infra/internal/validate"
 )
 
@@ -66,6 +69,8 @@ type Settings struct {
 	// recording of global resources (IAM). Every other region's baseline stack has the regional
 	// services only. Default aws:region.
 	HomeRegion string
+	// SessionLogRetentionDays keeps the Session Manager session log. Default LogRetentionDays.
+	SessionLogRetentionDays int
 }
 
 func load(ctx *pulumi.Context) (Settings, error) {
@@ -81,9 +86,14 @@ func load(ctx *pulumi.Context) (Settings, error) {
 	if v, err := c.TryInt("logRetentionDays"); err == nil && v != 0 {
 		s.LogRetentionDays = v
 	}
+	s.SessionLogRetentionDays = s.LogRetentionDays
+	if v, err := c.TryInt("sessionLogRetentionDays"); err == nil && v != 0 {
+		s.SessionLogRetentionDays = v
+	}
 	var p validate.Problems
 	p.NotEmpty("aws:region", s.Region)
 	p.LogRetention("scalemate-baseline:logRetentionDays", s.LogRetentionDays)
+	p.LogRetention("scalemate-baseline:sessionLogRetentionDays", s.SessionLogRetentionDays)
 	if len(s.AlertEmails) == 0 && s.OnCallWebhookURL == "" {
 		p.Addf("scalemate-baseline:alertEmails", "set at least one address (or scalemate-baseline:onCallWebhookUrl): security findings must reach someone")
 	}
@@ -148,6 +158,9 @@ func Run(ctx *pulumi.Context) error {
 		return err
 	}
 	if err := accountDefaults(ctx, a, home); err != nil {
+		return err
+	}
+	if err := sessionPreferences(ctx, s, a); err != nil {
 		return err
 	}
 	if err := findingsToTopic(ctx, topic); err != nil {
@@ -426,6 +439,51 @@ func compliance(ctx *pulumi.Context, a account, key *kms.Key, home bool) error {
 		AccountIds: pulumi.StringArray{pulumi.String(a.ID)}, ResourceTypes: pulumi.ToStringArray([]string{"EC2", "ECR"}),
 	}); err != nil {
 		return fmt.Errorf("enabling Inspector: %w", err)
+	}
+	return nil
+}
+
+// Session limits: an idle shell or tunnel ends after 20 minutes, any session after 4 hours.
+const (
+	sessionIdleMinutes = 20
+	sessionMaxMinutes  = 240
+)
+
+// sessionPreferences are the region's Session Manager preferences (the operators' way in: no
+// SSH, no bastion): every session encrypted with a key of its own and streamed to an encrypted
+// log group. The targets' grants are the node pools' (internal/sessionprefs); the operators'
+// roles need kms:GenerateDataKey on the key to start a session.
+func sessionPreferences(ctx *pulumi.Context, s Settings, a account) error {
+	root := "arn:" + a.Partition + ":iam::" + a.ID + ":root"
+	key, err := kmskey.New(ctx, Name+"-sessions", kmskey.Args{
+		Description: "SSM Session Manager: session data and the session log",
+		Alias:       strings.TrimPrefix(sessionprefs.KeyAlias, "alias/"), Protect: true,
+		Policy: pulumi.String(iampolicy.Document{Version: "2012-10-17", Statement: []iampolicy.Statement{
+			// IAM policies grant the key: the node roles decrypt, operators' roles encrypt.
+			{Sid: "AccountAdministers", Effect: "Allow", Principal: map[string]any{"AWS": root}, Action: []string{"kms:*"}, Resource: "*"},
+			{Sid: "LogsEncrypt", Effect: "Allow", Principal: map[string]any{"Service": "logs." + a.Region + ".amazonaws.com"},
+				Action: []string{"kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"}, Resource: "*",
+				Condition: iampolicy.Condition{"ArnEquals": {"kms:EncryptionContext:aws:logs:arn": a.arn("logs", "log-group:"+sessionprefs.LogGroup)}}},
+		}}.JSON()),
+	})
+	if err != nil {
+		return err
+	}
+	logs, err := cloudwatch.NewLogGroup(ctx, Name+"-sessions", &cloudwatch.LogGroupArgs{
+		Name: pulumi.String(sessionprefs.LogGroup), RetentionInDays: pulumi.Int(s.SessionLogRetentionDays), KmsKeyId: key.Arn,
+	}, pulumi.Protect(true), pulumi.RetainOnDelete(true))
+	if err != nil {
+		return fmt.Errorf("creating the session log group: %w", err)
+	}
+	// The console creates this document on first use of its preferences page; where it exists,
+	// import it (README) rather than create it.
+	if _, err := ssm.NewDocument(ctx, Name+"-session-preferences", &ssm.DocumentArgs{
+		Name: pulumi.String(sessionprefs.DocumentName), DocumentType: pulumi.String("Session"), DocumentFormat: pulumi.String("JSON"),
+		Content: key.Arn.ApplyT(func(arn string) string {
+			return sessionprefs.Document(sessionprefs.Preferences{KeyARN: arn, IdleMinutes: sessionIdleMinutes, MaxMinutes: sessionMaxMinutes})
+		}).(pulumi.StringOutput),
+	}, pulumi.DependsOn([]pulumi.Resource{logs})); err != nil {
+		return fmt.Errorf("setting the Session Manager preferences: %w", err)
 	}
 	return nil
 }

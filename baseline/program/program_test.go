@@ -148,3 +148,36 @@ func TestOtherRegionsHaveRegionalServicesOnly(t *testing.T) {
 	rec.Must(t, "aws:guardduty/detector:Detector", Name)
 	rec.Must(t, "aws:securityhub/account:Account", Name)
 }
+
+// Session Manager, the operators' way in: every session encrypted with a key of its own and
+// streamed to an encrypted log group kept for the account's retention.
+func TestSessionManagerPreferences(t *testing.T) {
+	rec, err := runBaseline(t, func(cfg map[string]string) { cfg["scalemate-baseline:sessionLogRetentionDays"] = "90" })
+	require.NoError(t, err)
+	doc := rec.Must(t, "aws:ssm/document:Document", Name+"-session-preferences")
+	assert.Equal(t, "SSM-SessionManagerRunShell", doc.Input("name"))
+	assert.Equal(t, "Session", doc.Input("documentType"))
+	var content struct {
+		SessionType string
+		Inputs      map[string]any
+	}
+	require.NoError(t, json.Unmarshal([]byte(doc.Input("content").(string)), &content))
+	assert.Equal(t, "Standard_Stream", content.SessionType)
+	assert.Equal(t, "arn:aws:kms:us-west-2:123456789012:scalemate-baseline-sessions", content.Inputs["kmsKeyId"])
+	assert.Equal(t, "/scalemate/ssm-sessions", content.Inputs["cloudWatchLogGroupName"])
+	assert.Equal(t, true, content.Inputs["cloudWatchEncryptionEnabled"])
+	assert.Equal(t, false, content.Inputs["runAsEnabled"])
+	assert.Equal(t, "20", content.Inputs["idleSessionTimeout"])
+
+	logs := rec.Must(t, "aws:cloudwatch/logGroup:LogGroup", Name+"-sessions")
+	assert.EqualValues(t, 90, logs.Input("retentionInDays"))
+	assert.Equal(t, "arn:aws:kms:us-west-2:123456789012:scalemate-baseline-sessions", logs.Input("kmsKeyId"))
+	assert.True(t, logs.Protect)
+	assert.Contains(t, doc.Dependencies, logs.URN, "the preferences name a log group that exists")
+	key := rec.Must(t, "aws:kms/key:Key", Name+"-sessions")
+	assert.Contains(t, key.Input("policy"), `"kms:EncryptionContext:aws:logs:arn":"arn:aws:logs:us-west-2:123456789012:log-group:/scalemate/ssm-sessions"`)
+	assert.Equal(t, "alias/scalemate-sessions", rec.Must(t, "aws:kms/alias:Alias", Name+"-sessions").Input("name"))
+
+	_, err = runBaseline(t, func(cfg map[string]string) { cfg["scalemate-baseline:sessionLogRetentionDays"] = "100" })
+	assert.ErrorContains(t, err, "scalemate-baseline:sessionLogRetentionDays: 100 is not a CloudWatch retention period")
+}

@@ -2,6 +2,7 @@ package monitoring
 
 import (
 	"fmt"
+	"maps"
 	"math"
 	"slices"
 	"strings"
@@ -46,6 +47,19 @@ type Alarm struct {
 	// NotRollback keeps a critical alarm out of the rollback trigger: a deployment neither
 	// causes nor cures it.
 	NotRollback bool
+	// Rollback puts a warning in the rollback trigger: it does not page, but a deployment that
+	// causes it is rolled back.
+	Rollback bool
+	// Period is the alarm's period in seconds. Default 300.
+	Period int
+}
+
+// period is the alarm's period: Period, or the default.
+func (al Alarm) period() int {
+	if al.Period > 0 {
+		return al.Period
+	}
+	return period
 }
 
 // period is every alarm's period: 5 minutes, the finest RDS, ElastiCache and Container Insights
@@ -166,6 +180,27 @@ func alarms(a Args) []Alarm {
 		add(Alarm{Key: "app-errors", Severity: Critical, Comparison: above, Threshold: t.AppErrors,
 			Description: fmt.Sprintf("Namespace %s logged more than %g error lines in 5 minutes", k.AppNamespace, t.AppErrors),
 			Metrics:     []Metric{metric(a.MetricNamespace, appErrorsMetric, "Sum", nil)}})
+	}
+	if c := a.Canaries; c != nil {
+		// A period is one run (a minute at the finest), so a deployment's bake sees a failing
+		// canary; missing runs (a stopped canary) count as fine, or a new canary would hold the
+		// rollback trigger in ALARM until its first run.
+		p := c.FrequencyMinutes * 60
+		for _, key := range slices.Sorted(maps.Keys(c.Names)) {
+			canary := map[string]pulumi.StringInput{"CanaryName": pulumi.String(c.Names[key])}
+			add(Alarm{Key: "canary-" + key + "-success", Severity: Critical, Comparison: below, Threshold: t.CanarySuccessPercent, Period: p,
+				Description: fmt.Sprintf("Canary %s: fewer than %g %% of the runs reached the public URL with a 2xx", c.Names[key], t.CanarySuccessPercent),
+				Metrics:     []Metric{metric("CloudWatchSynthetics", "SuccessPercent", "Average", canary)}})
+			// Slowness rolls a deployment back but pages nobody: a cold start can be slow too.
+			latency := map[string]pulumi.StringInput{"CanaryName": pulumi.String(c.Names[key])}
+			what := "runs"
+			if step := c.StepNames[key]; step != "" {
+				latency["StepName"], what = pulumi.String(step), "requests ("+step+")"
+			}
+			add(Alarm{Key: "canary-" + key + "-latency", Severity: Warning, Rollback: true, Comparison: above, Threshold: t.CanaryDurationMillis, Period: p,
+				Description: fmt.Sprintf("Canary %s: %s took more than %g ms on average (users see a slow product)", c.Names[key], what, t.CanaryDurationMillis),
+				Metrics:     []Metric{metric("CloudWatchSynthetics", "Duration", "Average", latency)}})
+		}
 	}
 	if e := a.Edge; e != nil {
 		dist := map[string]pulumi.StringInput{"DistributionId": e.DistributionID, "Region": pulumi.String("Global")}

@@ -39,6 +39,9 @@ type Args struct {
 	Cache    *CacheTarget
 	Cluster  *ClusterTarget
 	Edge     *EdgeTarget
+	// Canaries are Synthetics canaries on the public URLs (the users' view): their success
+	// and latency alarms page and join the rollback trigger.
+	Canaries *CanaryTarget
 	// Budget adds an AWS Budgets cost budget notifying the warning topic.
 	Budget *Budget
 	// Incident adds AWS Systems Manager Incident Manager on-call: the contacts, an escalation
@@ -127,6 +130,19 @@ type EdgeTarget struct {
 	WAFLogGroupName pulumi.StringInput
 }
 
+// CanaryTarget is a set of CloudWatch Synthetics canaries in the main region.
+type CanaryTarget struct {
+	// Names are the canaries' names (their metrics' CanaryName), by check key. At least one.
+	Names map[string]string
+	// StepNames are the checks' step names (StepName of the step's Duration), by check key;
+	// the latency alarm watches the step, which leaves out the run's start-up. A key without
+	// one watches the whole run's Duration.
+	StepNames map[string]string
+	// FrequencyMinutes is their schedule, 1 to 60: an alarm period holds at least one run.
+	// Required.
+	FrequencyMinutes int
+}
+
 // Budget is a monthly cost budget.
 type Budget struct {
 	// MonthlyUSD is the limit. Required, positive.
@@ -155,6 +171,8 @@ type Thresholds struct {
 	CDN4xxPercent              float64 // CDN 4xx responses, percent. Default 10.
 	WAFBlockedRequests         float64 // WAF blocks per 5 minutes. Default 1000.
 	SlowRequestMillis          float64 // the saved "slow requests" query's cut-off. Default 1000.
+	CanarySuccessPercent       float64 // a canary's successful runs, percent, below which it alarms. Default 90.
+	CanaryDurationMillis       float64 // a canary step's average duration, ms. Default 2000.
 	// An alarm fires when DatapointsToAlarm of the last EvaluationPeriods 5-minute periods
 	// breach. Default 2 of 3.
 	EvaluationPeriods, DatapointsToAlarm int
@@ -168,6 +186,7 @@ func DefaultThresholds() Thresholds {
 		CacheCPUPercent: 80, CacheMemoryPercent: 85, CacheEvictions: 100, CacheReplicationLagSeconds: 10,
 		NodeCPUPercent: 80, NodeMemoryPercent: 85, PodRestarts: 3, AppErrors: 10,
 		CDN5xxPercent: 1, CDN4xxPercent: 10, WAFBlockedRequests: 1000, SlowRequestMillis: 1000,
+		CanarySuccessPercent: 90, CanaryDurationMillis: 2000,
 		EvaluationPeriods: 3, DatapointsToAlarm: 2,
 	}
 }
@@ -234,11 +253,13 @@ func fillZeros(t, def Thresholds) Thresholds {
 	floats := []*float64{&t.DatabaseCPUPercent, &t.DatabaseFreeStoragePercent, &t.DatabaseFreeMemoryPercent,
 		&t.DatabaseConnectionsPercent, &t.DatabaseReplicaLagSeconds, &t.CacheCPUPercent, &t.CacheMemoryPercent,
 		&t.CacheEvictions, &t.CacheReplicationLagSeconds, &t.NodeCPUPercent, &t.NodeMemoryPercent, &t.PodRestarts,
-		&t.AppErrors, &t.CDN5xxPercent, &t.CDN4xxPercent, &t.WAFBlockedRequests, &t.SlowRequestMillis}
+		&t.AppErrors, &t.CDN5xxPercent, &t.CDN4xxPercent, &t.WAFBlockedRequests, &t.SlowRequestMillis,
+		&t.CanarySuccessPercent, &t.CanaryDurationMillis}
 	defs := []float64{def.DatabaseCPUPercent, def.DatabaseFreeStoragePercent, def.DatabaseFreeMemoryPercent,
 		def.DatabaseConnectionsPercent, def.DatabaseReplicaLagSeconds, def.CacheCPUPercent, def.CacheMemoryPercent,
 		def.CacheEvictions, def.CacheReplicationLagSeconds, def.NodeCPUPercent, def.NodeMemoryPercent, def.PodRestarts,
-		def.AppErrors, def.CDN5xxPercent, def.CDN4xxPercent, def.WAFBlockedRequests, def.SlowRequestMillis}
+		def.AppErrors, def.CDN5xxPercent, def.CDN4xxPercent, def.WAFBlockedRequests, def.SlowRequestMillis,
+		def.CanarySuccessPercent, def.CanaryDurationMillis}
 	for i, f := range floats {
 		*f = pick(*f, defs[i])
 	}
@@ -338,6 +359,12 @@ func (a Args) Check(name string) error {
 			p.Addf("Edge.DistributionID", "is required")
 		}
 	}
+	if c := a.Canaries; c != nil {
+		if len(c.Names) == 0 {
+			p.Addf("Canaries.Names", "must name at least one canary")
+		}
+		p.IntRange("Canaries.FrequencyMinutes", c.FrequencyMinutes, 1, 60)
+	}
 	if b := a.Budget; b != nil {
 		if b.MonthlyUSD <= 0 {
 			p.Addf("Budget.MonthlyUSD", "must be positive, got %g", b.MonthlyUSD)
@@ -381,6 +408,7 @@ func (a Args) checkThresholds(p *validate.Problems) {
 		"DatabaseFreeMemoryPercent": t.DatabaseFreeMemoryPercent, "DatabaseConnectionsPercent": t.DatabaseConnectionsPercent,
 		"CacheCPUPercent": t.CacheCPUPercent, "CacheMemoryPercent": t.CacheMemoryPercent, "NodeCPUPercent": t.NodeCPUPercent,
 		"NodeMemoryPercent": t.NodeMemoryPercent, "CDN5xxPercent": t.CDN5xxPercent, "CDN4xxPercent": t.CDN4xxPercent,
+		"CanarySuccessPercent": t.CanarySuccessPercent,
 	}
 	for _, field := range slices.Sorted(maps.Keys(percents)) {
 		if v := percents[field]; v <= 0 || v > 100 {
@@ -391,6 +419,7 @@ func (a Args) checkThresholds(p *validate.Problems) {
 		"DatabaseReplicaLagSeconds": t.DatabaseReplicaLagSeconds, "CacheReplicationLagSeconds": t.CacheReplicationLagSeconds,
 		"CacheEvictions": t.CacheEvictions, "PodRestarts": t.PodRestarts, "AppErrors": t.AppErrors,
 		"WAFBlockedRequests": t.WAFBlockedRequests, "SlowRequestMillis": t.SlowRequestMillis,
+		"CanaryDurationMillis": t.CanaryDurationMillis,
 	}
 	for _, field := range slices.Sorted(maps.Keys(counts)) {
 		if v := counts[field]; v < 0 {

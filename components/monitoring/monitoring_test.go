@@ -162,6 +162,42 @@ func TestCompositeAlarmsAreTheRollbackTriggers(t *testing.T) {
 	assert.Contains(t, edge.Provider, "::edge::")
 }
 
+// The users' view: each canary's success rate and latency page and join the rollback trigger,
+// over a period that holds at least one run.
+func TestCanaryAlarmsJoinTheRollbackTrigger(t *testing.T) {
+	args := baseArgs()
+	args.Canaries = &CanaryTarget{Names: map[string]string{"home": "prod-home", "api": "prod-api"},
+		StepNames: map[string]string{"api": "GET /api/healthz/ready"}, FrequencyMinutes: 15}
+	rec := runWithEdge(t, args)
+	rule := rec.Must(t, compositeType, "mon-service-unhealthy").Input("alarmRule").(string)
+	for _, key := range []string{"home", "api"} {
+		success := rec.Must(t, alarmType, "mon-canary-"+key+"-success")
+		assert.Equal(t, "CloudWatchSynthetics", success.Input("namespace"))
+		assert.Equal(t, "SuccessPercent", success.Input("metricName"))
+		assert.Equal(t, map[string]any{"CanaryName": "prod-" + key}, success.Input("dimensions"))
+		assert.Equal(t, "LessThanThreshold", success.Input("comparisonOperator"))
+		assert.EqualValues(t, 90, success.Input("threshold"))
+		assert.EqualValues(t, 900, success.Input("period"), "a 15-minute canary has one datapoint per 15 minutes")
+		assert.Contains(t, success.Input("alarmActions"), topicARN+"critical")
+		latency := rec.Must(t, alarmType, "mon-canary-"+key+"-latency")
+		assert.Equal(t, "Duration", latency.Input("metricName"))
+		assert.EqualValues(t, 2000, latency.Input("threshold"))
+		assert.NotContains(t, latency.Input("alarmActions"), topicARN+"critical", "slowness pages nobody")
+		for _, alarm := range []string{"success", "latency"} {
+			assert.Contains(t, rule, `ALARM("mon-canary-`+key+`-`+alarm+`")`)
+		}
+	}
+	assert.EqualValues(t, 300, rec.Must(t, alarmType, "mon-nodes-cpu").Input("period"), "other alarms keep 5 minutes")
+	assert.Equal(t, map[string]any{"CanaryName": "prod-api", "StepName": "GET /api/healthz/ready"}, rec.Must(t, alarmType, "mon-canary-api-latency").Input("dimensions"),
+		"the step's duration leaves out the run's start-up")
+	assert.Equal(t, map[string]any{"CanaryName": "prod-home"}, rec.Must(t, alarmType, "mon-canary-home-latency").Input("dimensions"))
+
+	// A canary every minute: one-minute periods, so a 10-minute bake sees it fail.
+	args.Canaries.FrequencyMinutes = 1
+	rec = runWithEdge(t, args)
+	assert.EqualValues(t, 60, rec.Must(t, alarmType, "mon-canary-home-success").Input("period"))
+}
+
 func TestTopicsAreEncryptedAndSubscribed(t *testing.T) {
 	rec := runWithEdge(t, baseArgs())
 	for _, name := range []string{"mon-warning", "mon-critical", "mon-edge-warning", "mon-edge-critical"} {
@@ -303,6 +339,8 @@ func TestValidation(t *testing.T) {
 		{"namespace", func(a *Args) { a.Cluster.AppNamespace = "App_NS" }, []string{`Cluster.AppNamespace: "App_NS" is not a Kubernetes namespace name`}},
 		{"budget", func(a *Args) { a.Budget.MonthlyUSD, a.Budget.TagValue = 0, "" }, []string{"Budget.MonthlyUSD: must be positive", "Budget.TagKey: set TagKey and TagValue together"}},
 		{"edge", func(a *Args) { a.Edge = &EdgeTarget{} }, []string{"Edge.Provider: is required", "Edge.DistributionID: is required"}},
+		{"canaries", func(a *Args) { a.Canaries = &CanaryTarget{FrequencyMinutes: 90} }, []string{"Canaries.Names: must name at least one canary", "Canaries.FrequencyMinutes"}},
+		{"canary success", func(a *Args) { a.Thresholds.CanarySuccessPercent = 101 }, []string{"Thresholds.CanarySuccessPercent: 101 is not a percentage"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			args := baseArgs()

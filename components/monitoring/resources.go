@@ -91,7 +91,7 @@ func New(ctx *pulumi.Context, name string, args Args, opts ...pulumi.ResourceOpt
 			}
 			names = append(names, a.Name)
 			created = append(created, a)
-			if al.Severity == Critical && !al.NotRollback {
+			if (al.Severity == Critical && !al.NotRollback) || al.Rollback {
 				critical = append(critical, name+"-"+al.Key)
 			}
 		}
@@ -301,12 +301,12 @@ func newAlarm(ctx *pulumi.Context, name string, t Thresholds, al Alarm, ch *chan
 	switch {
 	case al.Query != "":
 		args.MetricQueries = cloudwatch.MetricAlarmMetricQueryArray{cloudwatch.MetricAlarmMetricQueryArgs{
-			Id: pulumi.String("q"), Expression: pulumi.String(al.Query), Period: pulumi.Int(period),
+			Id: pulumi.String("q"), Expression: pulumi.String(al.Query), Period: pulumi.Int(al.period()),
 			Label: pulumi.String(al.Key), ReturnData: pulumi.Bool(true),
 		}}
 	case len(al.Metrics) == 1:
 		m := al.Metrics[0]
-		args.Namespace, args.MetricName, args.Statistic, args.Period = pulumi.String(m.Namespace), pulumi.String(m.Name), pulumi.String(m.Stat), pulumi.Int(period)
+		args.Namespace, args.MetricName, args.Statistic, args.Period = pulumi.String(m.Namespace), pulumi.String(m.Name), pulumi.String(m.Stat), pulumi.Int(al.period())
 		if len(m.Dimensions) > 0 {
 			args.Dimensions = m.Dimensions
 		}
@@ -317,7 +317,7 @@ func newAlarm(ctx *pulumi.Context, name string, t Thresholds, al Alarm, ch *chan
 				Id: pulumi.Sprintf("m%d", i), ReturnData: pulumi.Bool(false),
 				Metric: cloudwatch.MetricAlarmMetricQueryMetricArgs{
 					Namespace: pulumi.String(m.Namespace), MetricName: pulumi.String(m.Name), Stat: pulumi.String(m.Stat),
-					Period: pulumi.Int(period), Dimensions: m.Dimensions,
+					Period: pulumi.Int(al.period()), Dimensions: m.Dimensions,
 				},
 			})
 		}
@@ -366,7 +366,7 @@ func dashboardBody(region string, all []Alarm) pulumi.StringOutput {
 			widgets = append(widgets, map[string]any{
 				"type": "metric", "x": (n % 2) * 12, "y": (n / 2) * 6, "width": 12, "height": 6,
 				"properties": map[string]any{
-					"title": al.Key, "region": r, "metrics": lines, "period": period, "view": "timeSeries",
+					"title": al.Key, "region": r, "metrics": lines, "period": al.period(), "view": "timeSeries",
 					"annotations": map[string]any{"horizontal": []any{map[string]any{"label": string(al.Severity), "value": al.Threshold}}},
 				},
 			})

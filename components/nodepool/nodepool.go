@@ -15,6 +15,7 @@ import (
 
 	"github.com/scalemate/infra/internal/iampolicy"
 	"github.com/scalemate/infra/internal/instancetype"
+	"github.com/scalemate/infra/internal/sessionprefs"
 	"github.com/scalemate/infra/internal/validate"
 )
 
@@ -166,6 +167,17 @@ func New(ctx *pulumi.Context, name string, args Args, opts ...pulumi.ResourceOpt
 		}
 		attachments = append(attachments, a)
 	}
+	// The account's Session Manager preferences (the baseline) encrypt and log every session:
+	// the target must decrypt with the sessions key and write the log, or sessions fail.
+	sessions, err := iam.NewRolePolicy(ctx, name+"-sessions", &iam.RolePolicyArgs{
+		Role: role.Name,
+		Policy: pulumi.String(iampolicy.Document{Version: "2012-10-17",
+			Statement: sessionprefs.InstanceStatements(iampolicy.Partition(args.Region), args.Region)}.JSON()),
+	}, parent)
+	if err != nil {
+		return nil, fmt.Errorf("granting Session Manager access: %w", err)
+	}
+	attachments = append(attachments, sessions)
 
 	nameTag := pulumi.StringMap{"Name": pulumi.String(name)}
 	launchedTags := pulumi.ToStringMap(args.Tags)

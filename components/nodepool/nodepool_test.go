@@ -1,6 +1,7 @@
 package nodepool
 
 import (
+	"encoding/json"
 	"strconv"
 	"testing"
 
@@ -101,7 +102,21 @@ func TestNodeRoleHasOnlyNodePolicies(t *testing.T) {
 	}, policies)
 	role, _ := rec.Named("aws:iam/role:Role", "pool")
 	assert.Contains(t, role.Input("assumeRolePolicy"), `"Service":["ec2.amazonaws.com"]`)
-	assert.Empty(t, rec.OfType("aws:iam/rolePolicy:RolePolicy"), "no inline grants")
+	inline := rec.OfType("aws:iam/rolePolicy:RolePolicy")
+	require.Len(t, inline, 1, "one inline grant: the account's Session Manager preferences")
+	var doc struct {
+		Statement []struct {
+			Sid       string
+			Action    []string
+			Resource  any
+			Condition map[string]map[string]any
+		}
+	}
+	require.NoError(t, json.Unmarshal([]byte(inline[0].Input("policy").(string)), &doc))
+	require.Len(t, doc.Statement, 3)
+	assert.Equal(t, []string{"kms:Decrypt"}, doc.Statement[0].Action, "sessions are KMS-encrypted: the node decrypts")
+	assert.Equal(t, "alias/scalemate-sessions", doc.Statement[0].Condition["ForAnyValue:StringEquals"]["kms:ResourceAliases"], "only the sessions key")
+	assert.Equal(t, "arn:aws:logs:us-west-2:*:log-group:/scalemate/ssm-sessions:*", doc.Statement[1].Resource, "only the session log")
 }
 
 func TestInvalidArgsRegisterNothing(t *testing.T) {

@@ -18,6 +18,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/scalemate/infra/internal/iampolicy"
+	"github.com/scalemate/infra/internal/sgrule"
 	"github.com/scalemate/infra/internal/validate"
 )
 
@@ -143,12 +144,9 @@ func New(ctx *pulumi.Context, name string, args Args, opts ...pulumi.ResourceOpt
 	if err != nil {
 		return nil, fmt.Errorf("creating the runner's security group: %w", err)
 	}
-	if _, err := ec2.NewSecurityGroupRule(ctx, name+"-to-cluster-api", &ec2.SecurityGroupRuleArgs{
-		Type: pulumi.String("ingress"), SecurityGroupId: args.APISecurityGroupID, SourceSecurityGroupId: sg.ID(),
-		Protocol: pulumi.String("tcp"), FromPort: pulumi.Int(443), ToPort: pulumi.Int(443),
-		Description: pulumi.String("Kubernetes API from the pipeline's runner " + name),
-	}, parent); err != nil {
-		return nil, fmt.Errorf("admitting the runner to the cluster API: %w", err)
+	if err := sgrule.Allow(ctx, name+"-to-cluster-api", sgrule.Ingress, args.APISecurityGroupID, sg.ID(), 443,
+		"Kubernetes API from the pipeline's runner "+name, parent); err != nil {
+		return nil, err
 	}
 
 	logGroupName := "/aws/codebuild/" + name

@@ -27,6 +27,9 @@ type Args struct {
 	ACLsForLogDelivery bool
 	// ExpireDays deletes objects this many days old; 0 keeps them.
 	ExpireDays int
+	// ExpirePrefix limits ExpireDays and NoncurrentDays to keys under it; "" applies them to
+	// every object.
+	ExpirePrefix string
 	// NoncurrentDays deletes old versions this many days after they were replaced; 0 keeps them.
 	NoncurrentDays int
 	// DeferPolicy leaves the bucket policy to a later Policy call, for grants that name
@@ -135,7 +138,7 @@ func New(ctx *pulumi.Context, name string, args Args, opts ...pulumi.ResourceOpt
 	if args.ExpireDays > 0 || args.NoncurrentDays > 0 {
 		rule := s3.BucketLifecycleConfigurationV2RuleArgs{
 			Id: pulumi.String("expiry"), Status: pulumi.String("Enabled"),
-			Filter:                         s3.BucketLifecycleConfigurationV2RuleFilterArgs{Prefix: pulumi.String("")},
+			Filter:                         s3.BucketLifecycleConfigurationV2RuleFilterArgs{Prefix: pulumi.String(args.ExpirePrefix)},
 			AbortIncompleteMultipartUpload: s3.BucketLifecycleConfigurationV2RuleAbortIncompleteMultipartUploadArgs{DaysAfterInitiation: pulumi.Int(7)},
 		}
 		if args.ExpireDays > 0 {

@@ -83,6 +83,23 @@ func CacheNodes(r analyzed.Resource) int {
 	return 1
 }
 
+// RateMinutes is the interval of a rate(N minute[s]|hour[s]) schedule, in minutes; cron
+// schedules and rate(0 minute), which runs once, are not recurring rates.
+func RateMinutes(expr string) (float64, bool) {
+	var n float64
+	var unit string
+	if _, err := fmt.Sscanf(strings.TrimSuffix(strings.TrimPrefix(expr, "rate("), ")"), "%g %s", &n, &unit); err != nil || n <= 0 {
+		return 0, false
+	}
+	switch strings.TrimSuffix(unit, "s") {
+	case "minute":
+		return n, true
+	case "hour":
+		return n * 60, true
+	}
+	return 0, false
+}
+
 // MonthlyNATGateway is one NAT gateway's fixed monthly cost (hours and its public address).
 func MonthlyNATGateway() float64 { return (NATGateway.USD + PublicIPv4.USD) * HoursPerMonth }
 
@@ -160,6 +177,21 @@ func Estimate(rs []analyzed.Resource) Result {
 				azs, basis = len(subnets.Items()), fmt.Sprintf("ALB + 1 LCU + public IPv4 in %d AZs", len(subnets.Items()))
 			}
 			add(r, basis, MonthlyALB(azs))
+		case "aws:synthetics/canary:Canary":
+			schedule := r.Get("schedule", "expression")
+			if schedule.Unknown() {
+				res.Unknown = append(res.Unknown, r.URN)
+				continue
+			}
+			minutes, ok := RateMinutes(schedule.String())
+			if !ok {
+				res.Unpriced = append(res.Unpriced, r.Name+": schedule "+schedule.String())
+				continue
+			}
+			runs := HoursPerMonth * 60 / minutes
+			add(r, fmt.Sprintf("canary, %.0f runs (every %g min)", runs, minutes), runs*CanaryRun.USD)
+		case "aws:ec2clientvpn/networkAssociation:NetworkAssociation":
+			add(r, "Client VPN subnet association", ClientVPNAssociation.USD*HoursPerMonth)
 		case "aws:wafv2/webAcl:WebAcl":
 			rules := len(r.Get("rules").Items())
 			add(r, fmt.Sprintf("web ACL + %d rules", rules), WebACL.USD+float64(rules))

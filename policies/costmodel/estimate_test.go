@@ -105,3 +105,36 @@ func TestReplicaDetection(t *testing.T) {
 	assert.False(t, IsReplica(primary))
 	assert.True(t, IsReplica(replica))
 }
+
+// A canary costs its runs: 730 h x 60 / interval runs at 0.0012 each. A Client VPN endpoint
+// costs its subnet associations, 0.10 an hour each.
+func TestEstimateCanariesAndClientVPN(t *testing.T) {
+	est := Estimate([]analyzed.Resource{
+		res("aws:synthetics/canary:Canary", "every-minute", map[string]any{"schedule": map[string]any{"expression": "rate(1 minute)"}}),
+		res("aws:synthetics/canary:Canary", "quarter-hour", map[string]any{"schedule": map[string]any{"expression": "rate(15 minutes)"}}),
+		res("aws:synthetics/canary:Canary", "hourly", map[string]any{"schedule": map[string]any{"expression": "rate(1 hour)"}}),
+		res("aws:synthetics/canary:Canary", "once", map[string]any{"schedule": map[string]any{"expression": "rate(0 minute)"}}),
+		res("aws:ec2clientvpn/networkAssociation:NetworkAssociation", "vpn-a", nil),
+	})
+	byName := map[string]float64{}
+	for _, l := range est.Lines {
+		byName[l.Name] = l.Monthly
+	}
+	assert.InDelta(t, 43800*0.0012, byName["every-minute"], 0.001) // 52.56
+	assert.InDelta(t, 2920*0.0012, byName["quarter-hour"], 0.001)  // 3.504
+	assert.InDelta(t, 730*0.0012, byName["hourly"], 0.001)         // 0.876
+	assert.InDelta(t, 73, byName["vpn-a"], 0.001)
+	assert.Equal(t, []string{"once: schedule rate(0 minute)"}, est.Unpriced, "a run-once canary has no monthly price")
+}
+
+func TestRateMinutes(t *testing.T) {
+	for expr, want := range map[string]float64{"rate(1 minute)": 1, "rate(5 minutes)": 5, "rate(2 hours)": 120} {
+		got, ok := RateMinutes(expr)
+		assert.True(t, ok, expr)
+		assert.Equal(t, want, got, expr)
+	}
+	for _, expr := range []string{"cron(0 * * * ? *)", "rate(0 minute)", "rate(1 day)", "rate(x minutes)"} {
+		_, ok := RateMinutes(expr)
+		assert.False(t, ok, expr)
+	}
+}

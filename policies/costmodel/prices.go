@@ -46,6 +46,7 @@ const (
 	srcBackup     = "aws.amazon.com/backup/pricing (RDS snapshot warm storage)"
 	srcCloudwatch = "aws.amazon.com/cloudwatch/pricing"
 	srcELB        = "aws.amazon.com/elasticloadbalancing/pricing (Application Load Balancer, us-west-2)"
+	srcClientVPN  = "aws.amazon.com/vpn/pricing (Client VPN, us-east-1 via infracost)"
 )
 
 // The catalog: the instance families this program offers, each with the sizes AWS sells in it
@@ -187,7 +188,13 @@ var (
 	AlarmMetric       = Price{0.10, "standard-resolution alarm metric-month", srcCloudwatch}
 	CompositeAlarm    = Price{0.50, "composite alarm-month", srcCloudwatch}
 	Dashboard         = Price{3.00, "dashboard-month (the account's first 3 are free; not counted)", srcCloudwatch}
-	ALB               = Price{0.0225, "ALB-hour", srcELB}
+	// CanaryRun is one Synthetics run (the account's first 100 a month are free; not counted).
+	// The Lambda, S3 and log usage of a run is billed besides, not modelled.
+	CanaryRun = Price{0.0012, "canary run", srcCloudwatch}
+	// ClientVPNAssociation is a Client VPN endpoint's subnet association; connections are
+	// usage-based (0.05 per connection-hour), not modelled.
+	ClientVPNAssociation = Price{0.10, "subnet association-hour (+0.05/connection-hour, not modelled)", srcClientVPN}
+	ALB                  = Price{0.0225, "ALB-hour", srcELB}
 	// ALBCapacityUnit is one LCU-hour; an ALB bills at least the LCUs its traffic uses. One is
 	// modelled (a quiet environment); traffic beyond it is usage-based, not modelled.
 	ALBCapacityUnit = Price{0.008, "LCU-hour (1 modelled; more is usage-based)", srcELB}

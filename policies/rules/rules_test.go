@@ -229,6 +229,18 @@ var cases = map[string]ruleCase{
 	"s3-account-public-access-block": {"prod",
 		one(TypeAccountPublicAccess, map[string]any{"blockPublicAcls": true, "blockPublicPolicy": true, "ignorePublicAcls": true, "restrictPublicBuckets": true}),
 		one(TypeAccountPublicAccess, map[string]any{"blockPublicAcls": true, "blockPublicPolicy": true, "ignorePublicAcls": true, "restrictPublicBuckets": false})},
+	"canary-watched": {"dev", func() []analyzed.Resource {
+		return []analyzed.Resource{res(TypeCanary, map[string]any{"name": "prod-home"}),
+			res(TypeMetricAlarm, map[string]any{"namespace": "CloudWatchSynthetics", "dimensions": map[string]any{"CanaryName": "prod-home"}, "alarmActions": []any{"arn:topic"}})}
+	}, func() []analyzed.Resource {
+		return []analyzed.Resource{res(TypeCanary, map[string]any{"name": "prod-home"}),
+			res(TypeMetricAlarm, map[string]any{"namespace": "CloudWatchSynthetics", "dimensions": map[string]any{"CanaryName": "prod-api"}, "alarmActions": []any{"arn:topic"}})}
+	}},
+	"client-vpn-connection-logging": {"dev", one(TypeClientVPN, map[string]any{"connectionLogOptions": map[string]any{"enabled": true, "cloudwatchLogGroup": "vpn"}}),
+		one(TypeClientVPN, map[string]any{"connectionLogOptions": map[string]any{"enabled": false}})},
+	"ssm-session-logs-encrypted": {"prod",
+		one(TypeSSMDocument, map[string]any{"documentType": "Session", "content": `{"schemaVersion":"1.0","sessionType":"Standard_Stream","inputs":{"kmsKeyId":"arn:key","cloudWatchLogGroupName":"sessions","cloudWatchEncryptionEnabled":true}}`}),
+		one(TypeSSMDocument, map[string]any{"documentType": "Session", "content": `{"schemaVersion":"1.0","sessionType":"Standard_Stream","inputs":{"cloudWatchLogGroupName":"sessions","cloudWatchEncryptionEnabled":false}}`})},
 	"vpc-flow-logs":                 {"dev", vpcWith(TypeDefaultSG, TypeFlowLog), vpcWith(TypeDefaultSG)},
 	"subnet-no-public-ip-on-launch": {"dev", one(TypeSubnet, map[string]any{"mapPublicIpOnLaunch": false}), one(TypeSubnet, map[string]any{"mapPublicIpOnLaunch": true})},
 	"kms-key-rotation":              {"dev", one(TypeKMSKey, map[string]any{"enableKeyRotation": true}), one(TypeKMSKey, map[string]any{"enableKeyRotation": false})},
@@ -439,4 +451,34 @@ func TestObjectsOutsideTheOperationAreNotJudged(t *testing.T) {
 	labelled := res(TypeK8sNamespace, map[string]any{"apiVersion": "v1", "kind": "Namespace"})
 	assert.NotEmpty(t, Evaluate(SecurityRules(), []analyzed.Resource{labelled}, th), "a registered namespace without the label violates")
 	assert.NotEmpty(t, Evaluate(SecurityRules(), []analyzed.Resource{res(TypeDBInstance, map[string]any{})}, th))
+	// A canary that waits for the excluded Kubernetes layer is excluded with it.
+	assert.Empty(t, Evaluate(SecurityRules(), []analyzed.Resource{res(TypeCanary, map[string]any{})}, th))
+}
+
+// Review 2026-12-01: an alarm over a metric query watches its canary; one whose actions are
+// off does not; a YAML preferences document is read as such.
+func TestAccessRulesReadEveryForm(t *testing.T) {
+	th, err := ForStack("dev", nil)
+	require.NoError(t, err)
+	rule := func(name string) Rule {
+		for _, r := range All() {
+			if r.Name == name {
+				return r
+			}
+		}
+		t.Fatalf("no rule %s", name)
+		return Rule{}
+	}
+	canary := res(TypeCanary, map[string]any{"name": "dev-home"})
+	query := res(TypeMetricAlarm, map[string]any{"alarmActions": []any{"arn:topic"}, "metricQueries": []any{
+		map[string]any{"id": "m0", "metric": map[string]any{"namespace": "CloudWatchSynthetics", "metricName": "SuccessPercent", "dimensions": map[string]any{"CanaryName": "dev-home"}}},
+		map[string]any{"id": "e", "expression": "m0"}}})
+	assert.Empty(t, violations(rule("canary-watched").Run([]analyzed.Resource{canary, query}, th)))
+	off := res(TypeMetricAlarm, map[string]any{"actionsEnabled": false, "alarmActions": []any{"arn:topic"},
+		"namespace": "CloudWatchSynthetics", "dimensions": map[string]any{"CanaryName": "dev-home"}})
+	assert.NotEmpty(t, violations(rule("canary-watched").Run([]analyzed.Resource{canary, off}, th)))
+
+	yamlDoc := res(TypeSSMDocument, map[string]any{"documentType": "Session", "documentFormat": "YAML",
+		"content": "schemaVersion: '1.0'\nsessionType: Standard_Stream\ninputs:\n  kmsKeyId: arn:key\n  cloudWatchLogGroupName: sessions\n  cloudWatchEncryptionEnabled: true\n"})
+	assert.Empty(t, violations(rule("ssm-session-logs-encrypted").Run([]analyzed.Resource{yamlDoc}, th)))
 }
