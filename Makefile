@@ -7,7 +7,7 @@ POLICY_CONFIG ?=
 KUBERNETES_LAYER = **pulumi:providers:kubernetes::**
 ACTIONLINT ?= github.com/rhysd/actionlint/cmd/actionlint@v1.7.12
 
-.PHONY: help deps build test test-unit test-engine preview plan check fmt packs cli lint-workflows bench rollback preflight foundation
+.PHONY: help deps build test test-unit test-engine test-kube local local-down kube-up kube-down preview plan check fmt packs cli lint-workflows bench rollback preflight foundation
 
 help:
 	@echo "make preview STACK=dev  offline engine preview with both policy packs and the cost estimate (no AWS account)"
@@ -15,6 +15,9 @@ help:
 	@echo "make test               the whole test suite: test-unit, then test-engine"
 	@echo "make test-unit          gofmt, go vet, go test ./... (mocks, rules, components; about 15 s warm)"
 	@echo "make test-engine        the real Pulumi CLI and engine, offline (builds the CLI once: ~9 min cold)"
+	@echo "make test-kube          only the engine tests on a real Kubernetes API server and provider (built once: ~25 min cold)"
+	@echo "make local [CONTEXT=c]  the local stack on a local cluster (Pulumi.local.yaml's context: kind-scalemate; real Kubernetes provider, no AWS)"
+	@echo "make kube-up / kube-down a test API server with simulated nodes in .kube-local (export KUBECONFIG=.kube-local/kubeconfig)"
 	@echo "make plan STACK=dev     mock plan: resource tree, policy verdicts and cost, without the engine"
 	@echo "make packs              build the policy packs to bin/scalemate-security and bin/scalemate-cost"
 	@echo "make build              build the Pulumi program to .pulumi/bin/scalemate (Pulumi.yaml buildTarget)"
@@ -66,7 +69,29 @@ test-unit: deps check
 	@$(GO) test -count=1 -v -run 'TestRuleCount$$' ./policies/rules | grep 'pack:' | sed 's/^ *rules_test.go:[0-9]*: /rules: /'
 
 test-engine: deps
-	$(GO) test -tags engine -count=1 -timeout 60m ./tests/engine/
+	scripts/kube-toolchain.sh >/dev/null # built before the tests' timeout starts (cold: ~25 min)
+	$(GO) test -tags engine -count=1 -parallel 4 -timeout 60m ./tests/engine/
+
+# Only the engine tests that need the real Kubernetes API server and provider.
+test-kube: deps
+	scripts/kube-toolchain.sh >/dev/null
+	$(GO) test -tags engine -count=1 -parallel 4 -timeout 30m -run 'Kubernetes' -v ./tests/engine/
+
+# The local environment (README, "The local environment"): preview with both packs, then up,
+# through the real Kubernetes provider, on whatever cluster KUBECONFIG's current context is.
+local: deps
+	$(GO) run ./cmd/local $(if $(CONTEXT),-context $(CONTEXT))
+
+local-down: deps
+	$(GO) run ./cmd/local -destroy $(if $(CONTEXT),-context $(CONTEXT))
+
+# A real API server with simulated nodes (no containers run), for `make local` without a cluster.
+kube-up:
+	scripts/kube-local.sh up .kube-local
+	@echo "export KUBECONFIG=$(CURDIR)/.kube-local/kubeconfig; make local CONTEXT=scalemate-local"
+
+kube-down:
+	scripts/kube-local.sh down .kube-local
 
 fmt:
 	gofmt -w $$(git ls-files '*.go')

@@ -66,33 +66,13 @@ func planApp(spec *stacks.Spec) (*application, error) {
 		return out
 	}
 	a := spec.App
-	out := &application{name: prefix}
-	versions := map[string]string{}
-	for _, c := range stacks.Colours {
-		versions[c] = a.Release.Version(c)
-	}
-	out.app = app.Args{
-		Namespace: AppNamespace, Region: spec.Region, Active: a.Release.Active, Versions: versions,
-		LoadBalancerCIDRs: cidrs(plan.Public), DataCIDRs: cidrs(plan.Isolated),
-		DatabasePort: postgres.Port, CachePort: redis.Port,
-		DatabaseUsers: &app.DatabaseUsers{Image: DatabaseClientImage, NamespaceLabels: k8sbaseline.PodSecurityLabels(spec.Cluster.Version)},
-		// Dev re-reads secrets often so a rotation is seen quickly while testing it.
-		SecretRefreshInterval: map[stacks.Tier]string{stacks.Dev: "5m", stacks.Staging: "15m", stacks.Prod: "15m"}[spec.Tier],
-	}
+	out := &application{name: prefix, app: workloads(spec, spec.Cluster.Version)}
+	out.app.Region, out.app.LoadBalancerCIDRs, out.app.DataCIDRs = spec.Region, cidrs(plan.Public), cidrs(plan.Isolated)
+	out.app.DatabasePort, out.app.CachePort = postgres.Port, redis.Port
+	// Dev re-reads secrets often so a rotation is seen quickly while testing it.
+	out.app.SecretRefreshInterval = map[stacks.Tier]string{stacks.Dev: "5m", stacks.Staging: "15m", stacks.Prod: "15m"}[spec.Tier]
 	for _, name := range a.ServiceNames() {
 		s := a.Services[name]
-		svc := app.Service{
-			Name: name, Image: s.Image, Port: s.Port, Command: s.Command, Args: s.Args, Env: s.Env,
-			ReadinessPath: s.ReadinessPath, LivenessPath: s.LivenessPath,
-			CPU: s.CPU, Memory: s.Memory, CPULimit: s.CPULimit, MemoryLimit: s.MemoryLimit,
-			MinReplicas: s.MinReplicas, MaxReplicas: s.MaxReplicas,
-			Secrets: s.Secrets, Routed: s.Route != "", Peers: s.Peers, Migrate: s.Migrate,
-		}
-		for _, secret := range s.Secrets {
-			svc.ReadsDatabase = svc.ReadsDatabase || secret == secretPostgres
-			svc.ReadsCache = svc.ReadsCache || secret == secretRedis
-		}
-		out.app.Services = append(out.app.Services, svc)
 		if s.Route != "" {
 			out.loadBalancer.Routes = append(out.loadBalancer.Routes, loadbalancer.Route{
 				Name: name, PathPattern: s.Route, Port: s.Port, HealthCheckPath: s.ReadinessPath,
@@ -108,21 +88,13 @@ func planApp(spec *stacks.Spec) (*application, error) {
 	out.originWAF = waf.Args{Scope: "REGIONAL", Action: spec.Edge.WAF.Action, BehindCloudFront: true, LogRetentionDays: spec.LogRetentionDays,
 		RedactHeaders: []string{strings.ToLower(cdn.OriginVerifyHeader)}}
 
-	// The services are a list in the components and a map by name in the config.
-	services, routes := map[string]string{}, map[string]string{}
-	for i, svc := range out.app.Services {
-		services[fmt.Sprintf("Services[%d]", i)] = stacks.KeyApp + ".services." + svc.Name
-	}
+	services, routes := serviceKeys(out.app), map[string]string{}
 	for i, rt := range out.loadBalancer.Routes {
 		routes[fmt.Sprintf("Routes[%d].PathPattern", i)] = stacks.KeyApp + ".services." + rt.Name + ".route"
 		routes[fmt.Sprintf("Routes[%d].HealthCheckPath", i)] = stacks.KeyApp + ".services." + rt.Name + ".readinessPath"
 		routes[fmt.Sprintf("Routes[%d]", i)] = stacks.KeyApp + ".services." + rt.Name
 	}
 	routes["HostName"] = stacks.KeyEdge + ".originHostName"
-	services["Active"] = stacks.KeyApp + ".release.active"
-	for _, c := range stacks.Colours {
-		services["Versions["+c+"]"] = stacks.KeyApp + ".release." + c + ".version"
-	}
 	r.component(out.loadBalancer.Check(prefix), stacks.KeyApp, withCommon(routes))
 	r.component(out.originWAF.Check(prefix+"-origin"), stacks.KeyEdge+".waf", withCommon(nil))
 	r.component(out.app.Check(prefix), stacks.KeyApp, withCommon(services))
@@ -130,6 +102,50 @@ func planApp(spec *stacks.Spec) (*application, error) {
 		return out, err
 	}
 	return out, nil
+}
+
+// workloads are the application's args every tier shares: the services, the release and the
+// database-users Job (Pod Security pinned to version); the tier adds where the data and the
+// secrets are.
+func workloads(spec *stacks.Spec, version string) app.Args {
+	a := spec.App
+	versions := map[string]string{}
+	for _, c := range stacks.Colours {
+		versions[c] = a.Release.Version(c)
+	}
+	out := app.Args{
+		Namespace: AppNamespace, Active: a.Release.Active, Versions: versions,
+		DatabaseUsers: &app.DatabaseUsers{Image: DatabaseClientImage, NamespaceLabels: k8sbaseline.PodSecurityLabels(version)},
+	}
+	for _, name := range a.ServiceNames() {
+		s := a.Services[name]
+		svc := app.Service{
+			Name: name, Image: s.Image, Port: s.Port, Command: s.Command, Args: s.Args, Env: s.Env,
+			ReadinessPath: s.ReadinessPath, LivenessPath: s.LivenessPath,
+			CPU: s.CPU, Memory: s.Memory, CPULimit: s.CPULimit, MemoryLimit: s.MemoryLimit,
+			MinReplicas: s.MinReplicas, MaxReplicas: s.MaxReplicas,
+			Secrets: s.Secrets, Routed: s.Route != "", Peers: s.Peers, Migrate: s.Migrate,
+		}
+		for _, secret := range s.Secrets {
+			svc.ReadsDatabase = svc.ReadsDatabase || secret == secretPostgres
+			svc.ReadsCache = svc.ReadsCache || secret == secretRedis
+		}
+		out.Services = append(out.Services, svc)
+	}
+	return out
+}
+
+// serviceKeys name the app component's fields in config words: the services are a list in the
+// component and a map by name in the config.
+func serviceKeys(a app.Args) map[string]string {
+	keys := map[string]string{"Active": stacks.KeyApp + ".release.active"}
+	for i, svc := range a.Services {
+		keys[fmt.Sprintf("Services[%d]", i)] = stacks.KeyApp + ".services." + svc.Name
+	}
+	for _, c := range stacks.Colours {
+		keys["Versions["+c+"]"] = stacks.KeyApp + ".release." + c + ".version"
+	}
+	return keys
 }
 
 // zoneID is the stack's public zone: configured, or looked up by name.

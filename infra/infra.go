@@ -37,11 +37,22 @@ func Run(ctx *pulumi.Context) error {
 		all.mergeComponents(checkComponents(spec))
 		return all.err()
 	}
+	if spec.Tier == stacks.Local {
+		pl, err := planLocal(spec)
+		if err != nil {
+			return err
+		}
+		return deployLocal(ctx, spec, pl)
+	}
 	return Deploy(ctx, spec)
 }
 
 // checkComponents is the components' checks of a config that failed its own validation.
 func checkComponents(spec *stacks.Spec) error {
+	if spec.Tier == stacks.Local {
+		_, err := planLocal(spec)
+		return err
+	}
 	_, err := planAll(spec)
 	return err
 }
@@ -310,10 +321,15 @@ func Deploy(ctx *pulumi.Context, spec *stacks.Spec) error {
 	ctx.Export("targetGroupArnSuffixes", lb.TargetGroupARNSuffixes)
 	ctx.Export("appDeployments", workloads.Deployments)
 	ctx.Export("appRoleArns", workloads.RoleARNs)
-	ctx.Export("release", pulumi.ToMap(map[string]any{
-		"active": spec.App.Release.Active, "blue": spec.App.Release.Blue.Version, "green": spec.App.Release.Green.Version,
-		"canaryPercent": spec.App.Release.CanaryPercent,
-	}))
+	ctx.Export("release", releaseOutput(spec))
 	ctx.Export("appConfigMap", base.AppConfigMap)
 	return nil
+}
+
+// releaseOutput is the stack output "release": which colour serves, and each colour's version.
+func releaseOutput(spec *stacks.Spec) pulumi.Map {
+	return pulumi.ToMap(map[string]any{
+		"active": spec.App.Release.Active, "blue": spec.App.Release.Blue.Version, "green": spec.App.Release.Green.Version,
+		"canaryPercent": spec.App.Release.CanaryPercent,
+	})
 }

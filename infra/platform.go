@@ -1,9 +1,12 @@
 package infra
 
 import (
+	"errors"
 	"fmt"
 	"maps"
 	"math"
+	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
@@ -221,9 +224,51 @@ func deployPlatform(ctx *pulumi.Context, spec *stacks.Spec, pl *platform, p *Pro
 	b.ClusterName, b.VPCID, b.OIDCProviderARN, b.OIDCIssuerURL = cl.Name, net.VPCID, cl.OIDCProviderARN, cl.OIDCIssuerURL
 	b.AppConfig = appConfig(spec, db)
 	b.ReleaseDependencies = ready
+	if b.ChartsDir, b.ChartsRef, err = chartsLocation(ctx); err != nil {
+		return nil, nil, err
+	}
 	base, err := k8sbaseline.New(ctx, pl.name, b, pulumi.Providers(p.AWS, cl.Provider))
 	if err != nil {
 		return nil, nil, err
 	}
 	return reg, base, nil
+}
+
+// chartsDirName is the directory of the vendored Helm chart archives, beside Pulumi.yaml.
+const chartsDirName = "charts"
+
+// chartsLocation finds the vendored chart archives: dir for the program to read (absolute), ref
+// for the Helm provider. Run by the CLI, the program and the provider plugins share the
+// project's working directory, so ref is relative to it and the releases' state holds no
+// checkout path. An inline program (Automation API, tests) runs in its caller's process, which
+// knows no project root and does not share the provider's working directory: the root is the
+// nearest directory above the process's own that holds Pulumi.yaml and the charts' lock, and ref
+// is absolute.
+func chartsLocation(ctx *pulumi.Context) (dir, ref string, err error) {
+	cwd, err := os.Getwd()
+	if err != nil {
+		return "", "", err
+	}
+	if root := ctx.RootDirectory(); root != "" {
+		if dir, err = filepath.Abs(filepath.Join(root, chartsDirName)); err != nil {
+			return "", "", err
+		}
+		rel, err := filepath.Rel(cwd, dir)
+		if err != nil {
+			return "", "", err
+		}
+		return dir, "./" + filepath.ToSlash(rel), nil
+	}
+	for d := cwd; ; d = filepath.Dir(d) {
+		_, errProject := os.Stat(filepath.Join(d, "Pulumi.yaml"))
+		_, errLock := os.Stat(filepath.Join(d, chartsDirName, k8sbaseline.ChartLock))
+		if errProject == nil && errLock == nil {
+			dir = filepath.Join(d, chartsDirName)
+			return dir, dir, nil
+		}
+		if filepath.Dir(d) == d {
+			return "", "", errors.New("no project root: no directory from " + cwd + " up holds Pulumi.yaml and " +
+				filepath.Join(chartsDirName, k8sbaseline.ChartLock) + " (the add-ons install from the vendored chart archives)")
+		}
+	}
 }

@@ -138,7 +138,7 @@ func defaultServices() map[string]Service {
 }
 
 // replicaDefaults are each tier's autoscaling bounds per service and colour.
-var replicaDefaults = map[Tier][2]int{Dev: {1, 2}, Staging: {2, 4}, Prod: {3, 12}}
+var replicaDefaults = map[Tier][2]int{Local: {1, 1}, Dev: {1, 2}, Staging: {2, 4}, Prod: {3, 12}}
 
 // withServiceDefaults fills every service's unset fields.
 func (a *App) withServiceDefaults(t Tier) {

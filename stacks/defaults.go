@@ -91,6 +91,8 @@ func defaults(t Tier) Spec {
 	}
 	s.App = App{Images: []string{"api", "web", "worker"}}
 	switch t {
+	case Local:
+		s.Local = LocalCluster{Registry: "scalemate", VolumeSize: "1Gi", KubernetesVersion: s.Cluster.Version}
 	case Dev:
 		s.Postgres.InstanceClass, s.Postgres.AllocatedStorageGiB, s.Postgres.MaxAllocatedStorageGiB = "db.t4g.medium", 20, 100
 		s.Postgres.BackupRetentionDays, s.Postgres.SlowQueryMillis = 1, 1000

@@ -47,13 +47,16 @@ func resolve(project, stack string, cfg map[string]string, secret func(string) b
 	if v, ok := cfg[KeyTier]; ok {
 		tier = Tier(v)
 	}
-	if !slices.Contains(Tiers, tier) {
+	if !slices.Contains(AllTiers, tier) {
 		if _, ok := cfg[KeyTier]; ok {
-			p.OneOf(KeyTier, string(tier), "dev", "staging", "prod")
+			p.OneOf(KeyTier, string(tier), "local", "dev", "staging", "prod")
 		} else {
-			p.Addf(KeyTier, "must be set for stack %q (its name is not a tier); use one of dev, staging, prod", stack)
+			p.Addf(KeyTier, "must be set for stack %q (its name is not a tier); use one of local, dev, staging, prod", stack)
 		}
 		return nil, p.Err(fmt.Sprintf("invalid config for stack %q", stack))
+	}
+	if tier == Local {
+		return resolveLocal(&p, project, stack, cfg)
 	}
 
 	spec := defaults(tier)
@@ -201,4 +204,41 @@ func hasField(raw, field string) bool {
 	}
 	_, ok := m[field]
 	return ok
+}
+
+// resolveLocal builds the Spec of a local-tier stack: the application and the local cluster's
+// settings only. A key that configures AWS is refused rather than ignored, so nobody believes a
+// local stack has, say, a WAF.
+func resolveLocal(p *validate.Problems, project, stack string, cfg map[string]string) (*Spec, error) {
+	spec := defaults(Local)
+	spec.Project, spec.Stack = project, stack
+	for _, key := range slices.Sorted(maps.Keys(cfg)) {
+		// Pulumi.yaml's defaults ({}, "", 0) reach every stack and mean "unset".
+		if v := cfg[key]; v == "{}" || v == "" || v == "0" {
+			continue
+		}
+		if strings.HasPrefix(key, Namespace) && slices.Contains(Keys, key) && !slices.Contains(LocalKeys, key) || key == KeyRegion {
+			p.Addf(key, "configures AWS, which the local tier has none of: remove it (the local tier reads %s)", strings.Join(LocalKeys, ", "))
+		}
+	}
+	if v, ok := cfg[KeyOwner]; ok {
+		spec.Owner = v
+	}
+	for _, kv := range []struct {
+		key string
+		dst any
+	}{{KeyApp, &spec.App}, {KeyLocal, &spec.Local}} {
+		if raw, ok := cfg[kv.key]; ok {
+			decodeStrict(p, kv.key, raw, kv.dst)
+		}
+	}
+	if spec.App.Services == nil {
+		spec.App.Services = defaultServices()
+	}
+	spec.App.withServiceDefaults(Local)
+	spec.validateLocal(p)
+	if err := p.Err(fmt.Sprintf("invalid config for stack %q (tier %s)", stack, Local)); err != nil {
+		return &spec, err
+	}
+	return &spec, nil
 }

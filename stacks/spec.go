@@ -12,10 +12,16 @@ const (
 	Dev     Tier = "dev"
 	Staging Tier = "staging"
 	Prod    Tier = "prod"
+	// Local is a developer's cluster (kind, k3d, minikube, Docker Desktop or the test API
+	// server): the same workloads and Kubernetes baseline, no AWS account and no AWS resource.
+	Local Tier = "local"
 )
 
-// Tiers lists the tiers in promotion order.
+// Tiers lists the cloud tiers in promotion order.
 var Tiers = []Tier{Dev, Staging, Prod}
+
+// AllTiers are the cloud tiers and local.
+var AllTiers = []Tier{Local, Dev, Staging, Prod}
 
 // Config keys the program reads. Structured keys hold YAML objects in Pulumi.<stack>.yaml.
 const (
@@ -33,6 +39,7 @@ const (
 	KeyMonitoring       = "scalemate:monitoring"
 	KeyApp              = "scalemate:app"
 	KeyCI               = "scalemate:ci"
+	KeyLocal            = "scalemate:local"
 	// KeyOnCallWebhook is the on-call tool's HTTPS endpoint (a secret: it embeds a key).
 	KeyOnCallWebhook = "scalemate:onCallWebhookUrl"
 	// KeyPermissionsBoundary is the IAM policy every role of the stack carries as its
@@ -42,7 +49,10 @@ const (
 
 // Keys lists every config key the program reads.
 var Keys = []string{KeyRegion, KeyTier, KeyOwner, KeyLogRetentionDays, KeyNetwork, KeyCluster, KeyNodePools, KeyPostgres, KeyRedis,
-	KeyBackup, KeyEdge, KeyMonitoring, KeyApp, KeyCI, KeyOnCallWebhook, KeyPermissionsBoundary}
+	KeyBackup, KeyEdge, KeyMonitoring, KeyApp, KeyCI, KeyLocal, KeyOnCallWebhook, KeyPermissionsBoundary}
+
+// LocalKeys are the keys the local tier reads; it refuses the others (they configure AWS).
+var LocalKeys = []string{KeyTier, KeyOwner, KeyApp, KeyLocal}
 
 // Spec is the complete, validated settings of one environment.
 type Spec struct {
@@ -87,6 +97,26 @@ type Spec struct {
 	App App
 	// CI is scalemate:ci.
 	CI CI
+	// Local is scalemate:local (the local tier only).
+	Local LocalCluster
+}
+
+// LocalCluster is the cluster of the local tier (scalemate:local): whatever the kubeconfig reaches.
+type LocalCluster struct {
+	// Context is the kubeconfig context deployed to: a local cluster's (kind-*, k3d-*, minikube,
+	// docker-desktop, rancher-desktop, orbstack, colima*, scalemate-local). Required.
+	Context string `json:"context,omitempty"`
+	// Registry is where the application's images are pulled from, as <registry>/<image>:<version>
+	// (kind's local registry is localhost:5001; an image loaded with `kind load` needs no
+	// registry: use the default). Default scalemate.
+	Registry string `json:"registry,omitempty"`
+	// StorageClass holds the data stores' volumes. Default the cluster's default StorageClass.
+	StorageClass string `json:"storageClass,omitempty"`
+	// VolumeSize is each data store's volume. Default 1Gi.
+	VolumeSize string `json:"volumeSize,omitempty"`
+	// KubernetesVersion is the cluster's minor version, which Pod Security enforcement is pinned
+	// to (as in the cloud). Default 1.35.
+	KubernetesVersion string `json:"kubernetesVersion,omitempty"`
 }
 
 // Network is the VPC layout (scalemate:network).

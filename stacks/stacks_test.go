@@ -112,9 +112,9 @@ func TestTierFromConfigForNonTierStackName(t *testing.T) {
 	assert.Equal(t, "dev-alice", s.Stack)
 
 	_, err := Resolve("scalemate", "feature-x", map[string]string{KeyRegion: "us-west-2"})
-	assert.EqualError(t, err, "invalid config for stack \"feature-x\":\n  - scalemate:tier: must be set for stack \"feature-x\" (its name is not a tier); use one of dev, staging, prod")
+	assert.EqualError(t, err, "invalid config for stack \"feature-x\":\n  - scalemate:tier: must be set for stack \"feature-x\" (its name is not a tier); use one of local, dev, staging, prod")
 	_, err = Resolve("scalemate", "dev", map[string]string{KeyRegion: "us-west-2", KeyTier: "qa"})
-	assert.ErrorContains(t, err, `scalemate:tier: "qa" is not allowed; use one of dev, staging, prod`)
+	assert.ErrorContains(t, err, `scalemate:tier: "qa" is not allowed; use one of local, dev, staging, prod`)
 }
 
 func TestExplicitAvailabilityZones(t *testing.T) {

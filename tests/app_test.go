@@ -27,25 +27,8 @@ const (
 )
 
 // dig walks nested maps and lists: dig(v, "spec", "template", 0).
-func dig(v any, path ...any) any {
-	for _, k := range path {
-		switch key := k.(type) {
-		case string:
-			m, ok := v.(map[string]any)
-			if !ok {
-				return nil
-			}
-			v = m[key]
-		case int:
-			l, ok := v.([]any)
-			if !ok || key >= len(l) {
-				return nil
-			}
-			v = l[key]
-		}
-	}
-	return v
-}
+// dig walks a registered input (mocktest.Get).
+var dig = mocktest.Get
 
 // plainText reports whether s occurs in v outside a secret.
 func plainText(v resource.PropertyValue, s string) bool {

@@ -61,7 +61,7 @@ func TestConfigMistakes(t *testing.T) {
 		{"pool bounds", "dev", map[string]string{stacks.KeyNodePools: `{"workers":{"minSize":40,"maxSize":10}}`}, "scalemate:nodePools.workers.minSize", "greater than"},
 		{"pool capacity type", "dev", map[string]string{stacks.KeyNodePools: `{"workers":{"capacityType":"CHEAP"}}`}, "scalemate:nodePools.workers.capacityType", "use one of ON_DEMAND, SPOT"},
 		{"log retention", "dev", map[string]string{stacks.KeyLogRetentionDays: "8"}, "scalemate:logRetentionDays", ""},
-		{"tier", "dev", map[string]string{stacks.KeyTier: "qa"}, "scalemate:tier", "use one of dev, staging, prod"},
+		{"tier", "dev", map[string]string{stacks.KeyTier: "qa"}, "scalemate:tier", "use one of local, dev, staging, prod"},
 		{"owner", "dev", map[string]string{stacks.KeyOwner: " "}, "scalemate:owner", "must be set"},
 		{"permissions boundary", "dev", map[string]string{stacks.KeyPermissionsBoundary: "arn:aws:iam::123:role/x"}, "scalemate:permissionsBoundary", "neither an IAM policy name nor"},
 		{"CI repository", "dev", map[string]string{stacks.KeyCI: `{"repository":"scalemate"}`}, "scalemate:ci.repository", "owner/name"},

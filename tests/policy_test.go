@@ -211,8 +211,10 @@ var carelessChanges = map[string]careless{
 	"s3-account-public-access-block":     {stack: "prod", mutate: add(rules.TypeAccountPublicAccess, map[string]any{"blockPublicAcls": false})},
 	"ssm-session-logs-encrypted": {stack: "prod", mutate: add(rules.TypeSSMDocument, map[string]any{"documentType": "Session",
 		"content": `{"schemaVersion":"1.0","sessionType":"Standard_Stream","inputs":{"cloudWatchLogGroupName":"","kmsKeyId":""}}`})},
-	"client-vpn-connection-logging":   {stack: "staging", mutate: add(rules.TypeClientVPN, map[string]any{"connectionLogOptions": map[string]any{"enabled": false}})},
-	"canary-watched":                  {stack: "prod", mutate: drop(rules.TypeMetricAlarm)},
+	"client-vpn-connection-logging": {stack: "staging", mutate: add(rules.TypeClientVPN, map[string]any{"connectionLogOptions": map[string]any{"enabled": false}})},
+	"canary-watched":                {stack: "prod", mutate: drop(rules.TypeMetricAlarm)},
+	// A component that reaches for AWS in the local tier (a secret in Secrets Manager).
+	"local-tier-no-cloud-resources":   {stack: "local", mutate: add(rules.TypeSecret, map[string]any{"name": "scalemate-local/api-key"})},
 	"vpc-flow-logs":                   {stack: "dev", mutate: drop(rules.TypeFlowLog)},
 	"subnet-no-public-ip-on-launch":   {stack: "dev", mutate: set(rules.TypeSubnet, "mapPublicIpOnLaunch", true)},
 	"kms-key-rotation":                {stack: "dev", mutate: set(rules.TypeKMSKey, "enableKeyRotation", false)},

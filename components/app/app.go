@@ -37,6 +37,7 @@ import (
 
 	"github.com/scalemate/infra/internal/iampolicy"
 	"github.com/scalemate/infra/internal/irsa"
+	"github.com/scalemate/infra/internal/k8smeta"
 	"github.com/scalemate/infra/internal/validate"
 )
 
@@ -87,13 +88,19 @@ type Service struct {
 	ReadsDatabase, ReadsCache bool
 }
 
-// Secret is one Secrets Manager entry the services may read.
+// DatabaseUsersNamespace is the database-users Job's namespace unless DatabaseUsers says otherwise.
+const DatabaseUsersNamespace = "scalemate-database-users"
+
+// Secret is one secret the services may read: a Secrets Manager entry, or (Local) its value.
 type Secret struct {
-	// Name is the secret's name (or ARN) in Secrets Manager. Required.
+	// Name is the secret's name (or ARN) in Secrets Manager. Required unless Local.
 	Name pulumi.StringInput
 	// ARN is what IAM grants: the secret's ARN, or its name's ARN pattern (name-??????).
-	// Required.
+	// Required unless Local.
 	ARN pulumi.StringInput
+	// Value is the secret's keys and values (a Pulumi secret), written as the Kubernetes Secret
+	// the pods mount, where no Secrets Manager is. Required when Local, unused otherwise.
+	Value pulumi.StringMapInput
 }
 
 // DatabaseUsers is the Job that creates the application's least-privilege database user from
@@ -103,7 +110,7 @@ type DatabaseUsers struct {
 	Image string
 	// MasterSecret is the master login's secret (JSON username and password: the one RDS manages
 	// and rotates). The Job's own identity reads it through the External Secrets Operator, into
-	// the Job's namespace only. Required.
+	// the Job's namespace only (Local: its Value, with the server's CA as ca.crt). Required.
 	MasterSecret Secret
 	// Host and DBName are where the Job connects: the primary's address and the database.
 	// Required.
@@ -113,7 +120,7 @@ type DatabaseUsers struct {
 	// Kubernetes Secret in the Job's namespace, current at every run. Required.
 	App pulumi.StringMapInput
 	// Namespace is the Job's own namespace, which the component creates (the master login is
-	// synced there, out of the application's reach). Default scalemate-database-users.
+	// synced there, out of the application's reach). Default DatabaseUsersNamespace.
 	Namespace string
 	// NamespaceLabels label that namespace (its Pod Security Admission level). Required.
 	NamespaceLabels map[string]string
@@ -127,10 +134,17 @@ type Args struct {
 	// Namespace is the application's namespace (Pod Security "restricted"), which exists
 	// (pass what creates it in Ready). Required.
 	Namespace string
-	// Region is where the secrets are. Required.
+	// Local runs the application on a cluster without AWS (the local tier), from the same
+	// objects otherwise: no IAM roles (Region and the OIDC provider are unused), every secret
+	// written as a Kubernetes Secret from its Value (no External Secrets Operator), routed
+	// services reached through their stable Service (no TargetGroupBinding, no
+	// LoadBalancerCIDRs), and the data stores' pods in DataNamespace (not DataCIDRs).
+	// Default false.
+	Local bool
+	// Region is where the secrets are. Required unless Local.
 	Region string
 	// OIDCProviderARN and OIDCIssuerURL are the cluster's IAM OIDC provider: every service's
-	// role trusts its ServiceAccount through it. Required.
+	// role trusts its ServiceAccount through it. Required unless Local.
 	OIDCProviderARN, OIDCIssuerURL pulumi.StringInput
 	// Images are the image repositories' URLs by name. Required.
 	Images pulumi.StringMapInput
@@ -145,8 +159,12 @@ type Args struct {
 	TargetGroupARNs pulumi.StringMapInput
 	// LoadBalancerCIDRs are the load balancer's subnets, admitted to routed services' ports.
 	LoadBalancerCIDRs []string
-	// DataCIDRs are where the database and the cache live. Required when a service reads them.
+	// DataCIDRs are where the database and the cache live. Required when a service reads them,
+	// unless Local.
 	DataCIDRs []string
+	// DataNamespace is the namespace of the in-cluster database and cache (Local). Required
+	// when Local and a service reads them.
+	DataNamespace string
 	// DatabasePort and CachePort are the data stores' ports. Default 5432 and 6379.
 	DatabasePort, CachePort int
 	// Secrets are the Secrets Manager entries by short name.
@@ -194,7 +212,7 @@ func (a Args) withDefaults() Args {
 	a.Active = cmp.Or(a.Active, "blue")
 	if a.DatabaseUsers != nil && a.DatabaseUsers.Namespace == "" {
 		d := *a.DatabaseUsers
-		d.Namespace = "scalemate-database-users"
+		d.Namespace = DatabaseUsersNamespace
 		a.DatabaseUsers = &d
 	}
 	return a
@@ -211,7 +229,7 @@ func (a Args) Check(name string) error {
 // them) are set, so that references to them can be checked too.
 func (a Args) check(p *validate.Problems, wired bool) {
 	a = a.withDefaults()
-	if a.Region == "" {
+	if a.Region == "" && !a.Local {
 		p.Addf("Region", "must be set")
 	}
 	if !validate.IsDNSLabel(a.Namespace) {
@@ -240,7 +258,10 @@ func (a Args) check(p *validate.Problems, wired bool) {
 		if !shortRE.MatchString(short) {
 			p.Addf("Secrets", "%q is not a short secret name (a DNS label of at most 32)", short)
 		}
-		if a.Secrets[short].Name == nil || a.Secrets[short].ARN == nil {
+		switch secret := a.Secrets[short]; {
+		case a.Local && secret.Value == nil:
+			p.Addf("Secrets["+short+"]", "Value must be set (Local: no Secrets Manager)")
+		case !a.Local && (secret.Name == nil || secret.ARN == nil):
 			p.Addf("Secrets["+short+"]", "Name and ARN must be set")
 		}
 	}
@@ -290,22 +311,26 @@ func (a Args) check(p *validate.Problems, wired bool) {
 				p.Addf(f+".Env", "%q is not an environment variable name", k)
 			}
 		}
-		if s.Routed && len(a.LoadBalancerCIDRs) == 0 {
+		if s.Routed && len(a.LoadBalancerCIDRs) == 0 && !a.Local {
 			p.Addf(f+".Routed", "needs LoadBalancerCIDRs (the load balancer's subnets) to admit")
 		}
-		if (s.ReadsDatabase || s.ReadsCache) && len(a.DataCIDRs) == 0 {
-			p.Addf(f, "reads the database or cache but DataCIDRs is empty")
+		if (s.ReadsDatabase || s.ReadsCache) && !a.reachesData() {
+			p.Addf(f, "reads the database or cache but %s", a.dataMissing())
 		}
 	}
 	if d := a.DatabaseUsers; d != nil {
 		if !digestRE.MatchString(d.Image) {
 			p.Addf("DatabaseUsers.Image", "%q is not pinned by digest (<image>@sha256:<64 hex>)", d.Image)
 		}
-		if wired && (d.MasterSecret.Name == nil || d.MasterSecret.ARN == nil || d.Host == nil || d.DBName == nil || d.App == nil) {
+		master := d.MasterSecret.Name != nil && d.MasterSecret.ARN != nil
+		if a.Local {
+			master = d.MasterSecret.Value != nil
+		}
+		if wired && (!master || d.Host == nil || d.DBName == nil || d.App == nil) {
 			p.Addf("DatabaseUsers", "MasterSecret, Host, DBName and App must be set")
 		}
-		if len(a.DataCIDRs) == 0 {
-			p.Addf("DatabaseUsers", "needs DataCIDRs to reach the database")
+		if !a.reachesData() {
+			p.Addf("DatabaseUsers", "cannot reach the database: %s", a.dataMissing())
 		}
 		if !validate.IsDNSLabel(d.Namespace) || d.Namespace == a.Namespace {
 			p.Addf("DatabaseUsers.Namespace", "%q is not a namespace name other than Namespace", d.Namespace)
@@ -316,6 +341,22 @@ func (a Args) check(p *validate.Problems, wired bool) {
 	}
 }
 
+// reachesData says whether the data stores' address is set: DataCIDRs, or DataNamespace when
+// Local; dataMissing says what is missing.
+func (a Args) reachesData() bool {
+	if a.Local {
+		return validate.IsDNSLabel(a.DataNamespace)
+	}
+	return len(a.DataCIDRs) > 0
+}
+
+func (a Args) dataMissing() string {
+	if a.Local {
+		return fmt.Sprintf("DataNamespace %q is not a namespace name", a.DataNamespace)
+	}
+	return "DataCIDRs is empty"
+}
+
 // New creates the application's objects. Args are validated before anything is registered.
 func New(ctx *pulumi.Context, name string, args Args, opts ...pulumi.ResourceOption) (*App, error) {
 	var p validate.Problems
@@ -323,14 +364,14 @@ func New(ctx *pulumi.Context, name string, args Args, opts ...pulumi.ResourceOpt
 		field string
 		set   bool
 	}{
-		{"OIDCProviderARN", args.OIDCProviderARN != nil},
-		{"OIDCIssuerURL", args.OIDCIssuerURL != nil}, {"Images", args.Images != nil},
+		{"OIDCProviderARN", args.OIDCProviderARN != nil || args.Local},
+		{"OIDCIssuerURL", args.OIDCIssuerURL != nil || args.Local}, {"Images", args.Images != nil},
 	} {
 		if !in.set {
 			p.Addf(in.field, "must be set")
 		}
 	}
-	if slices.ContainsFunc(args.Services, func(s Service) bool { return s.Routed }) && args.TargetGroupARNs == nil {
+	if slices.ContainsFunc(args.Services, func(s Service) bool { return s.Routed }) && args.TargetGroupARNs == nil && !args.Local {
 		p.Addf("TargetGroupARNs", "must be set when a service is routed")
 	}
 	args.check(&p, true)
@@ -384,9 +425,8 @@ func (b *builder) opts(after ...pulumi.Resource) []pulumi.ResourceOption {
 	return []pulumi.ResourceOption{b.parent, pulumi.DependsOn(deps)}
 }
 
-func meta(name, namespace string, labels map[string]string) *metav1.ObjectMetaArgs {
-	return &metav1.ObjectMetaArgs{Name: pulumi.String(name), Namespace: pulumi.String(namespace), Labels: pulumi.ToStringMap(labels)}
-}
+// meta is an object's metadata (internal/k8smeta).
+var meta = k8smeta.Object
 
 // built is what service() made.
 type built struct {
@@ -452,9 +492,9 @@ func (b *builder) service(s Service, usersJob pulumi.Resource) (*built, error) {
 		}
 		b.app.Ready = append(b.app.Ready, ready[colour]...)
 	}
-	// The stable Service is what peers call: it follows the active colour, once that colour
-	// is rolled out.
-	if len(s.Peers) > 0 {
+	// The stable Service is what peers call (and, Local, what a developer port-forwards to): it
+	// follows the active colour, once that colour is rolled out.
+	if len(s.Peers) > 0 || s.Routed && b.args.Local {
 		labels := map[string]string{NameLabel: s.Name, "app.kubernetes.io/part-of": "scalemate"}
 		if _, err := corev1.NewService(b.ctx, logical, &corev1.ServiceArgs{
 			Metadata: meta(s.Name, b.args.Namespace, labels),
@@ -488,6 +528,10 @@ func (b *builder) secretsOf(s Service) []namedSecret {
 // identity creates a ServiceAccount and its IRSA role, which may read exactly the given secrets
 // (the External Secrets Operator assumes it for the account).
 func (b *builder) identity(namespace, account string, secrets []namedSecret, after ...pulumi.Resource) (*corev1.ServiceAccount, pulumi.StringOutput, error) {
+	if b.args.Local {
+		sa, err := b.serviceAccount(namespace, account, nil, after)
+		return sa, pulumi.String("").ToStringOutput(), err
+	}
 	var arns []any
 	for _, s := range secrets {
 		arns = append(arns, s.ARN)
@@ -524,19 +568,22 @@ func (b *builder) identity(namespace, account string, secrets []namedSecret, aft
 	if err != nil {
 		return nil, pulumi.StringOutput{}, err
 	}
+	sa, err := b.serviceAccount(namespace, account, pulumi.StringMap{"eks.amazonaws.com/role-arn": role.Arn}, after)
+	return sa, role.Arn, err
+}
+
+// serviceAccount is an account's ServiceAccount, annotated with its IAM role unless Local.
+func (b *builder) serviceAccount(namespace, account string, annotations pulumi.StringMap, after []pulumi.Resource) (*corev1.ServiceAccount, error) {
 	sa, err := corev1.NewServiceAccount(b.ctx, b.name+"-"+account, &corev1.ServiceAccountArgs{
-		Metadata: &metav1.ObjectMetaArgs{
-			Name: pulumi.String(account), Namespace: pulumi.String(namespace),
-			Annotations: pulumi.StringMap{"eks.amazonaws.com/role-arn": role.Arn},
-		},
+		Metadata: &metav1.ObjectMetaArgs{Name: pulumi.String(account), Namespace: pulumi.String(namespace), Annotations: annotations},
 		// The IRSA token is projected by EKS's webhook whatever this says; this only keeps the
 		// Kubernetes API token out of pods that never call the API.
 		AutomountServiceAccountToken: pulumi.Bool(false),
 	}, b.opts(after...)...)
 	if err != nil {
-		return nil, pulumi.StringOutput{}, fmt.Errorf("creating service account %s: %w", account, err)
+		return nil, fmt.Errorf("creating service account %s: %w", account, err)
 	}
-	return sa, role.Arn, nil
+	return sa, nil
 }
 
 // externalSecrets creates the account's SecretStore (authenticating as its ServiceAccount) and
@@ -546,6 +593,9 @@ func (b *builder) identity(namespace, account string, secrets []namedSecret, aft
 func (b *builder) externalSecrets(namespace, account string, secrets []namedSecret, extra pulumi.StringMap, sa *corev1.ServiceAccount, after ...pulumi.Resource) ([]pulumi.Resource, error) {
 	if len(secrets) == 0 {
 		return nil, nil
+	}
+	if b.args.Local {
+		return b.localSecrets(namespace, account, secrets, extra, after)
 	}
 	store, err := apiextensions.NewCustomResource(b.ctx, b.name+"-"+account+"-secrets", &apiextensions.CustomResourceArgs{
 		ApiVersion: pulumi.String("external-secrets.io/v1"),
@@ -593,8 +643,32 @@ func (b *builder) externalSecrets(namespace, account string, secrets []namedSecr
 	return out, nil
 }
 
+// localSecrets write each secret's Value (plus extra) as the Kubernetes Secret
+// <account>-<secret> the External Secrets Operator would keep in the cloud, so pods mount the
+// same files.
+func (b *builder) localSecrets(namespace, account string, secrets []namedSecret, extra pulumi.StringMap, after []pulumi.Resource) ([]pulumi.Resource, error) {
+	var out []pulumi.Resource
+	for _, secret := range secrets {
+		k8sName := account + "-" + secret.name
+		data := pulumi.All(secret.Value.ToStringMapOutput(), extra.ToStringMapOutput()).ApplyT(func(v []any) map[string]string {
+			m := maps.Clone(v[0].(map[string]string))
+			maps.Copy(m, v[1].(map[string]string))
+			return m
+		}).(pulumi.StringMapOutput)
+		s, err := corev1.NewSecret(b.ctx, b.name+"-"+k8sName, &corev1.SecretArgs{
+			Metadata: meta(k8sName, namespace, nil), Type: pulumi.String("Opaque"),
+			StringData: pulumi.ToSecret(data).(pulumi.StringMapOutput),
+		}, b.opts(after...)...)
+		if err != nil {
+			return nil, fmt.Errorf("creating secret %s: %w", k8sName, err)
+		}
+		out = append(out, s)
+	}
+	return out, nil
+}
+
 // binding creates the colour's Service and the TargetGroupBinding that registers its pods' IPs
-// in the colour's target group.
+// in the colour's target group (Local: the Service only).
 func (b *builder) binding(s Service, colour string) (pulumi.Resource, error) {
 	name := s.Name + "-" + colour
 	svc, err := corev1.NewService(b.ctx, b.name+"-"+name, &corev1.ServiceArgs{
@@ -607,6 +681,9 @@ func (b *builder) binding(s Service, colour string) (pulumi.Resource, error) {
 	}, b.opts()...)
 	if err != nil {
 		return nil, fmt.Errorf("creating service %s: %w", name, err)
+	}
+	if b.args.Local {
+		return svc, nil
 	}
 	tg := b.args.TargetGroupARNs.ToStringMapOutput().MapIndex(pulumi.String(name))
 	// The controller refuses a changed target group on a binding, and one group takes one
@@ -845,11 +922,11 @@ func jobName(prefix, version string) string {
 // attribute, and on PostgreSQL 16 cannot SET ROLE to them, so the schema stays the master's
 // with USAGE and CREATE granted). The password is set as its SCRAM verifier. TLS is verified
 // against the region's RDS certificate bundle: RDS certificates chain to Amazon RDS root CAs
-// in no public trust store.
+// in no public trust store (Local: the in-cluster server's CA, ca.crt in the master secret).
 const databaseUsersScript = `set -eu
-m="$SECRETS_DIR/master" a="$SECRETS_DIR/app"
-wget -q -O /tmp/rds-ca.pem "https://truststore.pki.rds.amazonaws.com/$AWS_REGION/$AWS_REGION-bundle.pem"
-export PGHOST="$(cat $m/host)" PGPORT="$(cat $m/port)" PGUSER="$(cat $m/username)" PGPASSWORD="$(cat $m/password)" PGDATABASE="$(cat $m/dbname)" PGSSLMODE=verify-full PGSSLROOTCERT=/tmp/rds-ca.pem
+m="$SECRETS_DIR/master" a="$SECRETS_DIR/app" ca=/tmp/rds-ca.pem
+if [ -f "$m/ca.crt" ]; then ca="$m/ca.crt"; else wget -q -O "$ca" "https://truststore.pki.rds.amazonaws.com/$AWS_REGION/$AWS_REGION-bundle.pem"; fi
+export PGHOST="$(cat $m/host)" PGPORT="$(cat $m/port)" PGUSER="$(cat $m/username)" PGPASSWORD="$(cat $m/password)" PGDATABASE="$(cat $m/dbname)" PGSSLMODE=verify-full PGSSLROOTCERT="$ca"
 psql -v ON_ERROR_STOP=1 -v app_user="$(cat $a/username)" -v app_verifier="$(cat $a/verifier)" -v db="$(cat $m/dbname)" <<'SQL'
 SELECT format('CREATE ROLE %I LOGIN', :'app_user') WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = :'app_user') \gexec
 ALTER ROLE :"app_user" WITH LOGIN PASSWORD :'app_verifier';
@@ -906,7 +983,11 @@ func (b *builder) databaseUsers(d *DatabaseUsers) (pulumi.Resource, error) {
 		Command: pulumi.ToStringArray([]string{"/bin/sh", "-c", databaseUsersScript}),
 	}
 	// No application ConfigMap: it lives in the application's namespace, not this one.
-	pod := b.podSpec(s, container, map[string]pulumi.StringInput{"HOME": pulumi.String("/tmp"), "AWS_REGION": pulumi.String(b.args.Region)}, sa, "Never")
+	env := map[string]pulumi.StringInput{"HOME": pulumi.String("/tmp")}
+	if !b.args.Local {
+		env["AWS_REGION"] = pulumi.String(b.args.Region)
+	}
+	pod := b.podSpec(s, container, env, sa, "Never")
 	revision := d.Revision
 	if revision == nil {
 		revision = pulumi.String("")
@@ -946,9 +1027,11 @@ func (b *builder) databaseUsersPolicies(namespace string, ns pulumi.Resource) ([
 			networkingv1.NetworkPolicyPortArgs{Protocol: pulumi.String("UDP"), Port: pulumi.Int(53)},
 			networkingv1.NetworkPolicyPortArgs{Protocol: pulumi.String("TCP"), Port: pulumi.Int(53)},
 		}},
-		networkingv1.NetworkPolicyEgressRuleArgs{Ports: tcp(443)},
-		networkingv1.NetworkPolicyEgressRuleArgs{To: ipBlocks(b.args.DataCIDRs), Ports: tcp(b.args.DatabasePort)},
 	}
+	if !b.args.Local { // the RDS certificate bundle (Local: the CA comes in the master secret)
+		egress = append(egress, networkingv1.NetworkPolicyEgressRuleArgs{Ports: tcp(443)})
+	}
+	egress = append(egress, networkingv1.NetworkPolicyEgressRuleArgs{To: b.dataPeers(), Ports: tcp(b.args.DatabasePort)})
 	var out []pulumi.Resource
 	for _, p := range []struct {
 		name string
@@ -967,6 +1050,16 @@ func (b *builder) databaseUsersPolicies(namespace string, ns pulumi.Resource) ([
 		out = append(out, np)
 	}
 	return out, nil
+}
+
+// dataPeers are where the database and the cache are: their subnets, or (Local) their namespace.
+func (b *builder) dataPeers() networkingv1.NetworkPolicyPeerArray {
+	if b.args.Local {
+		return networkingv1.NetworkPolicyPeerArray{networkingv1.NetworkPolicyPeerArgs{
+			NamespaceSelector: metav1.LabelSelectorArgs{MatchLabels: pulumi.StringMap{"kubernetes.io/metadata.name": pulumi.String(b.args.DataNamespace)}},
+		}}
+	}
+	return ipBlocks(b.args.DataCIDRs)
 }
 
 func ipBlocks(cidrs []string) networkingv1.NetworkPolicyPeerArray {
@@ -1004,7 +1097,7 @@ func (b *builder) networkPolicies() error {
 	}
 	for _, s := range a.Services {
 		f := byName[s.Name]
-		if s.Routed {
+		if s.Routed && !a.Local { // Local: reached by port-forward, which policies do not see
 			f.ingress = append(f.ingress, networkingv1.NetworkPolicyIngressRuleArgs{From: ipBlocks(a.LoadBalancerCIDRs), Ports: tcp(s.Port)})
 		}
 		if len(s.Peers) > 0 {
@@ -1014,10 +1107,10 @@ func (b *builder) networkPolicies() error {
 			}
 		}
 		if s.ReadsDatabase {
-			f.egress = append(f.egress, networkingv1.NetworkPolicyEgressRuleArgs{To: ipBlocks(a.DataCIDRs), Ports: tcp(a.DatabasePort)})
+			f.egress = append(f.egress, networkingv1.NetworkPolicyEgressRuleArgs{To: b.dataPeers(), Ports: tcp(a.DatabasePort)})
 		}
 		if s.ReadsCache {
-			f.egress = append(f.egress, networkingv1.NetworkPolicyEgressRuleArgs{To: ipBlocks(a.DataCIDRs), Ports: tcp(a.CachePort)})
+			f.egress = append(f.egress, networkingv1.NetworkPolicyEgressRuleArgs{To: b.dataPeers(), Ports: tcp(a.CachePort)})
 		}
 	}
 	for _, n := range names {

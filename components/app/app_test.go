@@ -71,22 +71,8 @@ func baseArgs() Args {
 	}
 }
 
-func get(v any, path ...any) any {
-	for _, k := range path {
-		switch key := k.(type) {
-		case string:
-			m, _ := v.(map[string]any)
-			v = m[key]
-		case int:
-			l, _ := v.([]any)
-			if key >= len(l) {
-				return nil
-			}
-			v = l[key]
-		}
-	}
-	return v
-}
+// get walks a registered input (mocktest.Get).
+var get = mocktest.Get
 
 func run(t *testing.T, args Args) *mocktest.Recorder {
 	t.Helper()
@@ -274,7 +260,8 @@ func TestDatabaseUsersJob(t *testing.T) {
 	script := get(c, "command", 2).(string)
 	assert.Contains(t, script, "CREATE ROLE")
 	assert.Contains(t, script, "PASSWORD :'app_verifier'", "the password never reaches the server as text")
-	assert.Contains(t, script, "PGSSLMODE=verify-full PGSSLROOTCERT=/tmp/rds-ca.pem", "RDS certificates are checked against RDS's own CAs")
+	assert.Contains(t, script, `PGSSLMODE=verify-full PGSSLROOTCERT="$ca"`, "the server certificate is verified")
+	assert.Contains(t, script, `ca=/tmp/rds-ca.pem`, "against RDS's own CAs unless the master secret brings one (Local)")
 	assert.NotContains(t, script, "SUPERUSER", "an rds_superuser may not name the SUPERUSER attribute")
 	assert.Nil(t, get(c, "envFrom"), "the application's ConfigMap is not in this namespace")
 	assert.Equal(t, "/var/run/secrets/scalemate/master", get(c, "volumeMounts", 1, "mountPath"))

@@ -2,18 +2,28 @@ package k8sbaseline
 
 import (
 	"bytes"
+	"cmp"
+	"crypto/sha256"
 	_ "embed"
+	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
+	"io/fs"
 	"maps"
+	"os"
+	"path/filepath"
 	"regexp"
 	"slices"
+	"strings"
 
 	"github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/utilities"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/scalemate/infra/internal/iampolicy"
 	"github.com/scalemate/infra/internal/irsa"
+	"github.com/scalemate/infra/internal/validate"
 )
 
 // Add-on names: the keys of ChartVersions and Replicas, and the Helm release names.
@@ -25,7 +35,9 @@ const (
 )
 
 // DefaultChartVersions pins each add-on's chart. aws-load-balancer-controller 1.14.0 is the
-// controller v2.14.0, whose IAM policy lbc-iam-policy.json is: raise them together.
+// controller v2.14.0, whose IAM policy lbc-iam-policy.json is: raise them together. Each version
+// is vendored as an archive in the charts directory (Args.ChartsDir) and recorded, with its
+// upstream commit and sha256, in its lock: scripts/vendor-chart.sh rebuilds one.
 var DefaultChartVersions = map[string]string{
 	LoadBalancerController: "1.14.0",
 	ClusterAutoscaler:      "9.59.0",
@@ -54,7 +66,7 @@ var semverRE = regexp.MustCompile(`^[0-9]+\.[0-9]+\.[0-9]+$`)
 
 // addon describes one chart.
 type addon struct {
-	chart, repo string
+	chart string
 	// podName is the app.kubernetes.io/name label the chart puts on its pods.
 	podName string
 	// serviceAccount is the chart's ServiceAccount, which gets an IRSA role; "" for none.
@@ -74,18 +86,18 @@ type addon struct {
 
 var addons = map[string]addon{
 	LoadBalancerController: {
-		chart: "aws-load-balancer-controller", repo: "https://aws.github.io/eks-charts",
+		chart:   "aws-load-balancer-controller",
 		podName: "aws-load-balancer-controller", serviceAccount: "aws-load-balancer-controller", role: "lb-controller",
 		controlPlanePorts: []int{9443}, // webhook-server
 		resources:         ContainerDefaults{RequestCPU: "100m", RequestMemory: "128Mi", LimitCPU: "500m", LimitMemory: "512Mi"},
 	},
 	ClusterAutoscaler: {
-		chart: "cluster-autoscaler", repo: "https://kubernetes.github.io/autoscaler",
+		chart:   "cluster-autoscaler",
 		podName: "aws-cluster-autoscaler", serviceAccount: "cluster-autoscaler", role: "autoscaler",
 		resources: ContainerDefaults{RequestCPU: "100m", RequestMemory: "300Mi", LimitCPU: "500m", LimitMemory: "600Mi"},
 	},
 	MetricsServer: {
-		chart: "metrics-server", repo: "https://kubernetes-sigs.github.io/metrics-server/",
+		chart:             "metrics-server",
 		podName:           "metrics-server",
 		controlPlanePorts: []int{10250}, // https: the metrics.k8s.io APIService
 		resources:         ContainerDefaults{RequestCPU: "100m", RequestMemory: "200Mi", LimitCPU: "500m", LimitMemory: "400Mi"},
@@ -95,7 +107,7 @@ var addons = map[string]addon{
 	// makes it assume that service's IRSA role. Three Deployments (controller, webhook,
 	// cert-controller); the API server calls the webhook's pods on 10250.
 	ExternalSecrets: {
-		chart: "external-secrets", repo: "https://charts.external-secrets.io",
+		chart:   "external-secrets",
 		podName: "external-secrets-webhook", controlPlanePorts: []int{10250},
 		resources:   ContainerDefaults{RequestCPU: "50m", RequestMemory: "64Mi", LimitCPU: "250m", LimitMemory: "256Mi"},
 		deployments: 3,
@@ -104,6 +116,101 @@ var addons = map[string]addon{
 
 // AddonNames lists the add-ons, sorted.
 func AddonNames() []string { return slices.Sorted(maps.Keys(addons)) }
+
+// ChartLock is the file in the charts directory that pins each vendored archive.
+const ChartLock = "charts.lock.json"
+
+// chartLock is ChartLock's content (charts/README.md describes the fields the component does not
+// read: where each archive was built from).
+type chartLock struct {
+	Charts []lockedChart `json:"charts"`
+}
+
+type lockedChart struct {
+	Chart   string `json:"chart"`
+	Version string `json:"version"`
+	// Archive is the file name in the charts directory: <chart>-<version>.tgz.
+	Archive string `json:"archive"`
+	// SHA256 is the archive's digest, hex.
+	SHA256 string `json:"sha256"`
+}
+
+// ChartArchive is the vendored archive's file name for a chart version, as `helm package`
+// names it.
+func ChartArchive(chart, version string) string { return chart + "-" + version + ".tgz" }
+
+func readChartLock(dir string) (*chartLock, error) {
+	raw, err := os.ReadFile(filepath.Join(dir, ChartLock))
+	if err != nil {
+		return nil, err
+	}
+	var l chartLock
+	if err := json.Unmarshal(raw, &l); err != nil {
+		return nil, fmt.Errorf("%s: %w", ChartLock, err)
+	}
+	return &l, nil
+}
+
+func (l *chartLock) find(chart, version string) (lockedChart, bool) {
+	for _, c := range l.Charts {
+		if c.Chart == chart && c.Version == version {
+			return c, true
+		}
+	}
+	return lockedChart{}, false
+}
+
+func fileSHA256(path string) (string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// checkCharts verifies, before anything is registered, that every add-on's chart version is
+// vendored in ChartsDir: locked, present, and with the locked sha256. A release then installs
+// exactly the reviewed archive, never what a chart repository serves at deploy time.
+func checkCharts(p *validate.Problems, a Args) {
+	if !filepath.IsAbs(a.ChartsDir) {
+		p.Addf("ChartsDir", "%q is not an absolute path: the program reads it from whatever directory it runs in", a.ChartsDir)
+		return
+	}
+	if ref := a.ChartsRef; ref != "" && !filepath.IsAbs(ref) && !strings.HasPrefix(ref, "./") && !strings.HasPrefix(ref, "../") {
+		p.Addf("ChartsRef", "%q must be absolute or start with ./ or ../: the Helm provider takes any other name for a chart repository's", ref)
+	}
+	lock, err := readChartLock(a.ChartsDir)
+	if err != nil {
+		p.Addf("ChartsDir", "reading the chart lock: %v", err)
+		return
+	}
+	for _, name := range AddonNames() {
+		chart, version := addons[name].chart, a.ChartVersions[name]
+		locked, ok := lock.find(chart, version)
+		if !ok {
+			p.Addf("ChartsDir", "%s %s is not in %s: vendor the chart (scripts/vendor-chart.sh) before using that version", chart, version, ChartLock)
+			continue
+		}
+		if want := ChartArchive(chart, version); locked.Archive != want {
+			p.Addf("ChartsDir", "%s locks %s %s as %q, not %q", ChartLock, chart, version, locked.Archive, want)
+			continue
+		}
+		sum, err := fileSHA256(filepath.Join(a.ChartsDir, locked.Archive))
+		switch {
+		case errors.Is(err, fs.ErrNotExist):
+			p.Addf("ChartsDir", "%s is missing: %s locks it but it is not in %s", locked.Archive, ChartLock, a.ChartsDir)
+		case err != nil:
+			p.Addf("ChartsDir", "reading %s: %v", locked.Archive, err)
+		case sum != locked.SHA256:
+			p.Addf("ChartsDir", "%s has sha256 %s, but %s pins %s: the archive changed after it was reviewed", locked.Archive, sum, ChartLock, locked.SHA256)
+		}
+	}
+}
 
 //go:embed lbc-iam-policy.json
 var loadBalancerControllerPolicyJSON []byte
@@ -196,7 +303,8 @@ func installAddons(ctx *pulumi.Context, name string, platform *ns, priorityClass
 			deps = append(deps, role)
 		}
 		version := args.ChartVersions[addonName]
-		rel, err := installRelease(ctx, logical, a, version, platform.name, values,
+		chart := strings.TrimSuffix(cmp.Or(args.ChartsRef, args.ChartsDir), "/") + "/" + ChartArchive(a.chart, version)
+		rel, err := installRelease(ctx, logical, a, chart, version, platform.name, values,
 			append(slices.Clone(opts), pulumi.DependsOn(deps))...)
 		if err != nil {
 			return nil, nil, fmt.Errorf("installing %s %s: %w", addonName, version, err)
@@ -301,15 +409,17 @@ type release struct {
 	Status pulumi.MapOutput `pulumi:"status"`
 }
 
-func installRelease(ctx *pulumi.Context, logical string, a addon, version string, namespace pulumi.StringOutput, values pulumi.Map, opts ...pulumi.ResourceOption) (*release, error) {
+// installRelease installs a chart from its vendored archive: chart is the archive's path as the
+// provider resolves it, and no repository is named, so nothing is fetched at deploy time. The
+// provider reads the version from the archive (the input only records the intent).
+func installRelease(ctx *pulumi.Context, logical string, a addon, chart, version string, namespace pulumi.StringOutput, values pulumi.Map, opts ...pulumi.ResourceOption) (*release, error) {
 	var r release
 	err := ctx.RegisterResource("kubernetes:helm.sh/v3:Release", logical, pulumi.Map{
-		"name":           pulumi.String(a.chart),
-		"chart":          pulumi.String(a.chart),
-		"version":        pulumi.String(version),
-		"repositoryOpts": pulumi.Map{"repo": pulumi.String(a.repo)},
-		"namespace":      namespace,
-		"values":         values,
+		"name":      pulumi.String(a.chart),
+		"chart":     pulumi.String(chart),
+		"version":   pulumi.String(version),
+		"namespace": namespace,
+		"values":    values,
 		// A failed install or upgrade rolls back to the last good revision and deletes what it
 		// created, instead of leaving a half-applied release that blocks the next run.
 		"atomic":        pulumi.Bool(true),

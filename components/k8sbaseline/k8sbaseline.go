@@ -69,6 +69,12 @@ type ContainerDefaults struct {
 
 // Args configures a Baseline.
 type Args struct {
+	// Local is a cluster without AWS (the local tier): the application's namespace, quota,
+	// defaults, policies, ConfigMap and priority class as in the cloud, and nothing of the
+	// cloud's: no add-ons (their IAM roles, AWS controllers and platform namespace), no EBS
+	// StorageClass (the cluster's default holds volumes). ClusterName, Region, VPCID, VPCCIDR
+	// and the OIDC provider are then unused. Default false.
+	Local bool
 	// ClusterName is the EKS cluster's name: the autoscaler discovers node groups by its tag and
 	// the load balancer controller tags what it creates with it. Required.
 	ClusterName pulumi.StringInput
@@ -112,9 +118,21 @@ type Args struct {
 	// PlatformContainerDefaults are the platform namespace's container defaults. Default requests
 	// 50m / 64Mi, limits 250m / 256Mi.
 	PlatformContainerDefaults ContainerDefaults
-	// ChartVersions overrides the pinned chart versions of DefaultChartVersions by add-on name.
-	// Default none.
+	// ChartVersions overrides the pinned chart versions of DefaultChartVersions by add-on name;
+	// each must be vendored in ChartsDir. Default none.
 	ChartVersions map[string]string
+	// ChartsDir is the absolute path of the vendored chart archives (<chart>-<version>.tgz, as
+	// `helm package` makes them) and of their lock, charts.lock.json: the releases install from
+	// these archives, never from a chart repository. Each add-on's archive must be locked and
+	// match its sha256 before anything is registered. Required unless Local (New; Check skips
+	// it when empty).
+	ChartsDir string
+	// ChartsRef is ChartsDir as the Helm provider names it: absolute, or relative to the
+	// provider's working directory (starting ./ or ../). Each release's state records it, so a
+	// relative one keeps the checkout's location out of the state: an absolute path differs
+	// from one machine to the next, and each difference would upgrade every release.
+	// Default ChartsDir.
+	ChartsRef string
 	// Replicas overrides the replica counts of DefaultReplicas by add-on name, 1 to 10. Default none.
 	Replicas map[string]int
 	// CriticalAddonNodeSelector pins the add-ons to the nodes it selects (an on-demand system pool
@@ -206,8 +224,8 @@ func (a Args) withDefaults() Args {
 }
 
 // Check validates every setting except the inputs wired from other components (cluster name,
-// VPC, OIDC provider, app role), so a program can check all its components before registering
-// anything.
+// VPC, OIDC provider, app role) and an empty ChartsDir, so a program can check all its
+// components before registering anything.
 func (a Args) Check(name string) error {
 	var p validate.Problems
 	a.check(&p, name)
@@ -220,8 +238,9 @@ func (a Args) validate(name string) error {
 		field string
 		set   bool
 	}{
-		{"ClusterName", a.ClusterName != nil}, {"VPCID", a.VPCID != nil}, {"OIDCProviderARN", a.OIDCProviderARN != nil},
-		{"OIDCIssuerURL", a.OIDCIssuerURL != nil},
+		{"ClusterName", a.ClusterName != nil || a.Local}, {"VPCID", a.VPCID != nil || a.Local},
+		{"OIDCProviderARN", a.OIDCProviderARN != nil || a.Local}, {"OIDCIssuerURL", a.OIDCIssuerURL != nil || a.Local},
+		{"ChartsDir", a.ChartsDir != "" || a.Local},
 	} {
 		if !in.set {
 			p.Addf(in.field, "must be set")
@@ -242,10 +261,12 @@ func (a Args) check(p *validate.Problems, name string) {
 		p.Addf("name", "%q is longer than %d characters, too long to prefix the add-ons' IAM role names", name, maxNameLen)
 	}
 	p.OneOf("KubernetesVersion", a.KubernetesVersion, slices.Sorted(maps.Keys(AutoscalerImageTags))...)
-	if !regionRE.MatchString(a.Region) {
+	if !regionRE.MatchString(a.Region) && !a.Local {
 		p.Addf("Region", "%q is not an AWS region (e.g. eu-west-1)", a.Region)
 	}
-	p.CIDR("VPCCIDR", a.VPCCIDR)
+	if !a.Local {
+		p.CIDR("VPCCIDR", a.VPCCIDR)
+	}
 	checkNamespace(p, "AppNamespace", a.AppNamespace)
 	checkNamespace(p, "PlatformNamespace", a.PlatformNamespace)
 	if a.AppNamespace == a.PlatformNamespace {
@@ -262,12 +283,16 @@ func (a Args) check(p *validate.Problems, name string) {
 		}
 	}
 	checkResources(p, "AppQuota", "AppContainerDefaults", a.AppQuota, a.AppContainerDefaults)
+	versionsChecked := p.Len()
 	for _, addon := range slices.Sorted(maps.Keys(orig.ChartVersions)) {
 		if _, ok := addons[addon]; !ok {
 			p.Addf("ChartVersions", "%q is not an add-on; use one of %s", addon, strings.Join(AddonNames(), ", "))
 		} else if !semverRE.MatchString(orig.ChartVersions[addon]) {
 			p.Addf("ChartVersions", "%s: %q is not an exact chart version (e.g. 1.14.0); a range would upgrade unreviewed", addon, orig.ChartVersions[addon])
 		}
+	}
+	if a.ChartsDir != "" && !a.Local && p.Len() == versionsChecked {
+		checkCharts(p, a)
 	}
 	for k := range a.CriticalAddonNodeSelector {
 		if strings.TrimSpace(k) == "" {
@@ -284,7 +309,7 @@ func (a Args) check(p *validate.Problems, name string) {
 			p.IntRange("Replicas["+addon+"]", orig.Replicas[addon], 1, 10)
 		}
 	}
-	if p.Len() == before {
+	if p.Len() == before && !a.Local {
 		checkPlatformFits(p, a)
 	}
 }
@@ -423,11 +448,28 @@ func New(ctx *pulumi.Context, name string, args Args, opts ...pulumi.ResourceOpt
 	if err != nil {
 		return nil, err
 	}
-	platform, err := namespace(ctx, name+"-platform", args.PlatformNamespace, args.KubernetesVersion, nil, args.PlatformQuota, args.PlatformContainerDefaults, parent)
+	if err := appPolicies(ctx, name+"-app", app, parent); err != nil {
+		return nil, err
+	}
+	appClass, err := priorityClass(ctx, name+"-app", args.AppNamespace+"-app", AppPriority,
+		"Application pods: above unclassed workloads, below the platform add-ons.", parent)
 	if err != nil {
 		return nil, err
 	}
-	if err := appPolicies(ctx, name+"-app", app, parent); err != nil {
+	cm, err := appConfig(ctx, name+"-app-config", app.name, args, parent)
+	if err != nil {
+		return nil, err
+	}
+	b.Ready = append(slices.Clone(app.ready), cm, appClass)
+	b.AppNamespace, b.AppConfigMap, b.AppPriorityClass = app.name, cm.Metadata.Name().Elem(), appClass.Metadata.Name().Elem()
+	if args.Local {
+		empty := pulumi.String("").ToStringOutput()
+		b.PlatformNamespace, b.StorageClassName, b.LoadBalancerControllerRoleARN, b.ClusterAutoscalerRoleARN = empty, empty, empty, empty
+		return b, b.registerOutputs(ctx)
+	}
+
+	platform, err := namespace(ctx, name+"-platform", args.PlatformNamespace, args.KubernetesVersion, nil, args.PlatformQuota, args.PlatformContainerDefaults, parent)
+	if err != nil {
 		return nil, err
 	}
 	if err := platformPolicies(ctx, name+"-platform", platform, args, parent); err != nil {
@@ -439,12 +481,6 @@ func New(ctx *pulumi.Context, name string, args Args, opts ...pulumi.ResourceOpt
 	if err != nil {
 		return nil, err
 	}
-	appClass, err := priorityClass(ctx, name+"-app", args.AppNamespace+"-app", AppPriority,
-		"Application pods: above unclassed workloads, below the platform add-ons.", parent)
-	if err != nil {
-		return nil, err
-	}
-
 	if args.PreviewGroup != "" {
 		if err := previewAccess(ctx, name, args.PreviewGroup, parent); err != nil {
 			return nil, err
@@ -455,23 +491,20 @@ func New(ctx *pulumi.Context, name string, args Args, opts ...pulumi.ResourceOpt
 		return nil, err
 	}
 
-	cm, err := appConfig(ctx, name+"-app-config", app.name, args, parent)
-	if err != nil {
-		return nil, err
-	}
-
 	roles, releases, err := installAddons(ctx, name, platform, platformClass.Metadata.Name().Elem(), args, parent)
 	if err != nil {
 		return nil, err
 	}
 
-	b.Ready = append(append(slices.Clone(app.ready), cm, appClass), releases...)
-	b.AppNamespace, b.PlatformNamespace = app.name, platform.name
-	b.AppConfigMap = cm.Metadata.Name().Elem()
-	b.AppPriorityClass = appClass.Metadata.Name().Elem()
+	b.Ready = append(b.Ready, releases...)
+	b.PlatformNamespace = platform.name
 	b.StorageClassName = storageClass.Metadata.Name().Elem()
 	b.LoadBalancerControllerRoleARN, b.ClusterAutoscalerRoleARN = roles[LoadBalancerController], roles[ClusterAutoscaler]
-	return b, ctx.RegisterResourceOutputs(b, pulumi.Map{
+	return b, b.registerOutputs(ctx)
+}
+
+func (b *Baseline) registerOutputs(ctx *pulumi.Context) error {
+	return ctx.RegisterResourceOutputs(b, pulumi.Map{
 		"appNamespace": b.AppNamespace, "appConfigMap": b.AppConfigMap,
 		"appPriorityClass": b.AppPriorityClass, "platformNamespace": b.PlatformNamespace, "storageClassName": b.StorageClassName,
 		"loadBalancerControllerRoleArn": b.LoadBalancerControllerRoleARN, "clusterAutoscalerRoleArn": b.ClusterAutoscalerRoleARN,

@@ -37,6 +37,7 @@ func baseArgs() Args {
 		VPCCIDR:           "10.20.0.0/16",
 		OIDCProviderARN:   pulumi.String("arn:aws:iam::123456789012:oidc-provider/oidc.eks.eu-west-1.amazonaws.com/id/ABC"),
 		OIDCIssuerURL:     pulumi.String("https://oidc.eks.eu-west-1.amazonaws.com/id/ABC"),
+		ChartsDir:         vendoredCharts,
 	}
 }
 
@@ -196,22 +197,23 @@ func TestStorageClasses(t *testing.T) {
 
 func TestReleasesArePinnedAndAtomic(t *testing.T) {
 	args := baseArgs()
+	args.ChartsDir = chartsWith(t, func(dir string, lock *chartLock) { vendor(t, dir, lock, "metrics-server", "3.12.2") })
 	args.ChartVersions = map[string]string{MetricsServer: "3.12.2"}
 	rec := run(t, args)
-	want := map[string]struct{ version, repo string }{
-		LoadBalancerController: {DefaultChartVersions[LoadBalancerController], "https://aws.github.io/eks-charts"},
-		ClusterAutoscaler:      {DefaultChartVersions[ClusterAutoscaler], "https://kubernetes.github.io/autoscaler"},
-		MetricsServer:          {"3.12.2", "https://kubernetes-sigs.github.io/metrics-server/"},
-		ExternalSecrets:        {DefaultChartVersions[ExternalSecrets], "https://charts.external-secrets.io"},
+	want := map[string]string{
+		LoadBalancerController: DefaultChartVersions[LoadBalancerController],
+		ClusterAutoscaler:      DefaultChartVersions[ClusterAutoscaler],
+		MetricsServer:          "3.12.2",
+		ExternalSecrets:        DefaultChartVersions[ExternalSecrets],
 	}
 	require.Len(t, rec.OfType(tRelease), len(want))
-	for addon, w := range want {
+	for addon, version := range want {
 		r := rec.Must(t, tRelease, "base-"+addon)
-		assert.Equal(t, addon, r.Input("chart"))
+		assert.Equal(t, args.ChartsDir+"/"+addon+"-"+version+".tgz", r.Input("chart"), "the vendored archive")
 		assert.Equal(t, addon, r.Input("name"))
-		assert.Equal(t, w.version, r.Input("version"), addon)
+		assert.Equal(t, version, r.Input("version"), addon)
 		assert.Regexp(t, `^\d+\.\d+\.\d+$`, r.Input("version"))
-		assert.Equal(t, map[string]any{"repo": w.repo}, r.Input("repositoryOpts"))
+		assert.Nil(t, r.Input("repositoryOpts"), "no chart repository at deploy time")
 		assert.Equal(t, "platform", r.Input("namespace"))
 		assert.Equal(t, true, r.Input("atomic"), addon)
 		assert.Equal(t, true, r.Input("cleanupOnFail"), addon)
@@ -564,7 +566,7 @@ func TestPreviewGroupDryRunsOnly(t *testing.T) {
 	assert.Equal(t, DryRunOnlyExpression, get(policy.Input("spec"), "validations").([]any)[0].(map[string]any)["expression"])
 	ops := get(policy.Input("spec"), "matchConstraints", "resourceRules").([]any)[0].(map[string]any)
 	assert.Equal(t, []any{"CREATE", "UPDATE", "DELETE", "CONNECT"}, ops["operations"], "exec and port-forward are CONNECT")
-	assert.Equal(t, []any{"*", "*/*"}, ops["resources"], "subresources too")
+	assert.Equal(t, []any{"*/*"}, ops["resources"], "resources and subresources (alone: the API server refuses \"*\" beside it)")
 	pb := rec.Must(t, "kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicyBinding", "base-preview-dry-run-only")
 	assert.Equal(t, []any{"Deny"}, get(pb.Input("spec"), "validationActions"))
 }

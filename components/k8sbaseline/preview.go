@@ -61,7 +61,7 @@ func previewAccess(ctx *pulumi.Context, name, group string, opts ...pulumi.Resou
 				admissionv1.NamedRuleWithOperationsArgs{
 					ApiGroups: pulumi.StringArray{pulumi.String("*")}, ApiVersions: pulumi.StringArray{pulumi.String("*")},
 					Operations: pulumi.ToStringArray([]string{"CREATE", "UPDATE", "DELETE", "CONNECT"}),
-					Resources:  pulumi.ToStringArray([]string{"*", "*/*"}),
+					Resources:  pulumi.ToStringArray([]string{"*/*"}), // every resource and subresource; the API server refuses "*" beside it
 				},
 			}},
 			MatchConditions: admissionv1.MatchConditionArray{admissionv1.MatchConditionArgs{

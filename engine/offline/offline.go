@@ -163,6 +163,9 @@ type StackOptions struct {
 	// Project is the Pulumi project's directory under the root: "" for the environment stacks,
 	// "baseline" for the account baseline.
 	Project string
+	// Program replaces the project's program (the project and stack files stay the same): a
+	// test that replays what the program registered, against a real provider.
+	Program pulumi.RunFunc
 }
 
 // projects are the repository's Pulumi projects an offline run can drive, by directory.
@@ -213,7 +216,11 @@ func (t *Tools) Stack(ctx context.Context, stack string, o StackOptions) (auto.S
 		"PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION": "true",
 	}
 	maps.Copy(env, o.Env)
-	s, err := auto.UpsertStackInlineSource(ctx, stack, project.name, project.run,
+	program := project.run
+	if o.Program != nil {
+		program = o.Program
+	}
+	s, err := auto.UpsertStackInlineSource(ctx, stack, project.name, program,
 		auto.WorkDir(work), auto.Pulumi(cmd), auto.EnvVars(env))
 	if err != nil {
 		return s, err

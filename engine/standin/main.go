@@ -11,9 +11,11 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
 	"crypto/sha1"
 	"encoding/hex"
 	"fmt"
+	"math/big"
 	"os"
 	"path/filepath"
 	"slices"
@@ -169,6 +171,10 @@ var updateOnly = []string{
 	"kubernetes:core/v1:ServiceAccount", "kubernetes:core/v1:ConfigMap", "kubernetes:networking.k8s.io/v1:NetworkPolicy",
 	"kubernetes:apps/v1:Deployment", "kubernetes:core/v1:Service", "kubernetes:autoscaling/v2:HorizontalPodAutoscaler",
 	"kubernetes:policy/v1:PodDisruptionBudget", "kubernetes:core/v1:Secret",
+	// The local stack's stores. A StatefulSet's immutable fields are nested in spec (claim
+	// templates, selector, service name): offline they show as updates; the real provider
+	// replaces it, which TestLocalStackOnARealKubernetesAPIServer shows.
+	"kubernetes:apps/v1:StatefulSet",
 	// Custom resources of the load balancer controller and the External Secrets Operator; the
 	// program marks a binding's target group replace-on-change itself.
 	"kubernetes:rbac.authorization.k8s.io/v1:ClusterRole", "kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding",
@@ -290,11 +296,34 @@ func (p *standin) Create(_ context.Context, req *pulumirpc.CreateRequest) (*pulu
 	if err := injectedFailure(req.GetUrn()); err != nil {
 		return nil, err
 	}
+	if urn.Type() == "random:index/randomPassword:RandomPassword" && os.Getenv("SCALEMATE_STANDIN_RANDOM") == "1" {
+		// For a deploy that keeps what it makes (`make local`): real random passwords, not the
+		// fixed fakes the tests rely on.
+		state["result"] = resource.MakeSecret(resource.NewPropertyValue(randomPassword(news["length"])))
+	}
 	out, err := marshal(state)
 	if err != nil {
 		return nil, err
 	}
 	return &pulumirpc.CreateResponse{Id: id(req.GetUrn()), Properties: out}, nil
+}
+
+// randomPassword is length (default 32, at least 16) letters and digits from crypto/rand.
+func randomPassword(length resource.PropertyValue) string {
+	n := 32
+	if length.IsNumber() {
+		n = max(int(length.NumberValue()), 16)
+	}
+	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+	b := make([]byte, n)
+	for i := range b {
+		k, err := rand.Int(rand.Reader, big.NewInt(int64(len(alphabet))))
+		if err != nil {
+			panic(err) // the system's random source failed: no password is better than a weak one
+		}
+		b[i] = alphabet[k.Int64()]
+	}
+	return string(b)
 }
 
 // unknownOutputs is state with every value the inputs did not set marked unknown.

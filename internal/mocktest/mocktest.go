@@ -281,3 +281,25 @@ func (r *Recorder) Analyzed() []analyzed.Resource {
 	}
 	return out
 }
+
+// Get walks a registered input (as Resource.Input returns it) by map keys (strings) and list
+// indexes (ints); nil where the path leads nowhere.
+func Get(v any, path ...any) any {
+	for _, k := range path {
+		switch key := k.(type) {
+		case string:
+			m, ok := v.(map[string]any)
+			if !ok {
+				return nil
+			}
+			v = m[key]
+		case int:
+			l, ok := v.([]any)
+			if !ok || key < 0 || key >= len(l) {
+				return nil
+			}
+			v = l[key]
+		}
+	}
+	return v
+}

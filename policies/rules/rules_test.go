@@ -241,7 +241,9 @@ var cases = map[string]ruleCase{
 	"ssm-session-logs-encrypted": {"prod",
 		one(TypeSSMDocument, map[string]any{"documentType": "Session", "content": `{"schemaVersion":"1.0","sessionType":"Standard_Stream","inputs":{"kmsKeyId":"arn:key","cloudWatchLogGroupName":"sessions","cloudWatchEncryptionEnabled":true}}`}),
 		one(TypeSSMDocument, map[string]any{"documentType": "Session", "content": `{"schemaVersion":"1.0","sessionType":"Standard_Stream","inputs":{"cloudWatchLogGroupName":"sessions","cloudWatchEncryptionEnabled":false}}`})},
-	"vpc-flow-logs":                 {"dev", vpcWith(TypeDefaultSG, TypeFlowLog), vpcWith(TypeDefaultSG)},
+	"vpc-flow-logs": {"dev", vpcWith(TypeDefaultSG, TypeFlowLog), vpcWith(TypeDefaultSG)},
+	"local-tier-no-cloud-resources": {"local", one(TypeK8sDeployment, map[string]any{"kind": "Deployment"}),
+		one(TypeDBInstance, map[string]any{"instanceClass": "db.t4g.medium"})},
 	"subnet-no-public-ip-on-launch": {"dev", one(TypeSubnet, map[string]any{"mapPublicIpOnLaunch": false}), one(TypeSubnet, map[string]any{"mapPublicIpOnLaunch": true})},
 	"kms-key-rotation":              {"dev", one(TypeKMSKey, map[string]any{"enableKeyRotation": true}), one(TypeKMSKey, map[string]any{"enableKeyRotation": false})},
 	"secret-kms-cmk":                {"dev", one(TypeSecret, map[string]any{"kmsKeyId": "arn:key"}), one(TypeSecret, map[string]any{"name": "s"})},
@@ -427,7 +429,20 @@ func TestThresholdOverrides(t *testing.T) {
 	_, err = ForStack("dev", map[string]any{"monthlyBudget": 1.0})
 	assert.ErrorContains(t, err, `unknown field "monthlyBudget"`)
 	_, err = ForStack("dev", map[string]any{"tier": "qa"})
-	assert.ErrorContains(t, err, `tier "qa" is not one of dev, staging, prod`)
+	assert.ErrorContains(t, err, `tier "qa" is not one of local, dev, staging, prod`)
+}
+
+// The settings schema offers exactly the tiers ForTier knows: a policy config naming "local"
+// must not be refused by the engine's schema check.
+func TestSettingsSchemaTiers(t *testing.T) {
+	enum := SettingsSchema()["tier"]["enum"].([]any)
+	require.Len(t, enum, len(Tiers))
+	for _, tier := range enum {
+		th, err := ForTier(tier.(string))
+		require.NoError(t, err)
+		assert.Equal(t, tier, th.Tier)
+	}
+	assert.Contains(t, enum, "local")
 }
 
 // The README's rule table lists every rule with its pack, level and anchor.

@@ -416,7 +416,7 @@ func SecurityRules() []Rule {
 		{Name: "k8s-pod-security-restricted", Pack: Security, Level: Mandatory, Anchor: "Pod Security Standards (restricted), CKV_K8S_16/20/23/28/30",
 			Summary: "Workloads run non-root, without privilege escalation, host namespaces or added capabilities", Types: workloadTypes,
 			Resource: checkPodSecurity},
-	}, append(append(workloadRules(), accountRules()...), accessRules()...)...)
+	}, append(append(append(workloadRules(), accountRules()...), accessRules()...), localRules()...)...)
 }
 
 // dependencyOf finds the resource of one of types that r depends on (the analyzer passes each

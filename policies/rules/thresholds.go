@@ -11,7 +11,7 @@ import (
 // Thresholds are the per-environment settings the rules judge against. The stack's tier picks
 // the defaults; a pack's "<pack>-settings" policy config can override any of them.
 type Thresholds struct {
-	// Tier is dev, staging or prod.
+	// Tier is local, dev, staging or prod.
 	Tier string `json:"tier"`
 
 	// MinBackupRetentionDays for RDS primaries (point-in-time recovery window).
@@ -61,6 +61,9 @@ type Thresholds struct {
 
 var kubernetesVersions = []string{"1.33", "1.34", "1.35"}
 
+// Tiers are the environment tiers, least strict first.
+var Tiers = []string{"local", "dev", "staging", "prod"}
+
 // ForTier returns the thresholds of a tier (DESIGN.md section 2).
 func ForTier(tier string) (Thresholds, error) {
 	base := Thresholds{
@@ -69,6 +72,11 @@ func ForTier(tier string) (Thresholds, error) {
 		MinCacheSnapshotDays: 1,
 	}
 	switch tier {
+	case "local":
+		// A developer's cluster: the Kubernetes rules as everywhere, and no AWS resource at
+		// all (a budget of zero: anything the cost model prices breaks it).
+		base.MinBackupRetentionDays, base.MinLogRetentionDays, base.MaxLogRetentionDays = 1, 1, 30
+		base.MonthlyBudgetUSD = 0
 	case "dev":
 		base.MinBackupRetentionDays, base.MinLogRetentionDays, base.MaxLogRetentionDays = 1, 7, 30
 		base.AllowedInstanceTypes = []string{"t3.*", "t3a.*", "t4g.*", "m6i.large", "m6a.large", "m7i.large", "m7g.large", "m5.large"}
@@ -100,7 +108,7 @@ func ForTier(tier string) (Thresholds, error) {
 		base.AllowedPriceClasses = []string{"PriceClass_100", "PriceClass_200", "PriceClass_All"}
 		base.MonthlyBudgetUSD = 5000
 	default:
-		return Thresholds{}, fmt.Errorf("tier %q is not one of dev, staging, prod", tier)
+		return Thresholds{}, fmt.Errorf("tier %q is not one of %s", tier, strings.Join(Tiers, ", "))
 	}
 	return base, nil
 }
@@ -108,7 +116,7 @@ func ForTier(tier string) (Thresholds, error) {
 // TierOf maps a stack name to its tier: the name itself, or its prefix before "-" (dev-alice).
 // Unknown names get prod's thresholds, the strictest, unless the settings name a tier.
 func TierOf(stack string) string {
-	for _, t := range []string{"dev", "staging", "prod"} {
+	for _, t := range Tiers {
 		if stack == t || strings.HasPrefix(stack, t+"-") {
 			return t
 		}
@@ -170,6 +178,10 @@ func SettingsSchema() map[string]map[string]any {
 			out[name] = map[string]any{"type": "string"}
 		}
 	}
-	out["tier"]["enum"] = []any{"dev", "staging", "prod"}
+	enum := make([]any, len(Tiers))
+	for i, t := range Tiers {
+		enum[i] = t
+	}
+	out["tier"]["enum"] = enum
 	return out
 }
