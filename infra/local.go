@@ -82,7 +82,12 @@ func localConfig(spec *stacks.Spec, data *localdata.Data) pulumi.StringMap {
 // application's baseline and the application, through one explicit Kubernetes provider.
 func deployLocal(ctx *pulumi.Context, spec *stacks.Spec, pl *localPlan) error {
 	// The named context only (the stack refuses any but a local cluster's), never the current one.
-	k8s, err := kubernetes.NewProvider(ctx, "local", &kubernetes.ProviderArgs{Context: pulumi.String(spec.Local.Context)})
+	// A laptop cluster that was deleted is gone with its objects: forget them instead of failing
+	// every refresh and destroy on an unreachable server.
+	k8s, err := kubernetes.NewProvider(ctx, "local", &kubernetes.ProviderArgs{
+		Context:           pulumi.String(spec.Local.Context),
+		DeleteUnreachable: pulumi.Bool(true),
+	})
 	if err != nil {
 		return err
 	}

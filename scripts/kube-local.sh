@@ -19,8 +19,11 @@ cmd=${1:?usage: kube-local.sh up|down DIR} dir=${2:?usage: kube-local.sh up|down
 # pid): its command line names dir.
 ours() { [ -r "/proc/$1/cmdline" ] && tr '\0' ' ' < "/proc/$1/cmdline" | grep -qF "$dir"; }
 
+# DIR is ours only if it holds the marker an earlier `up` wrote (or is new, or empty): nothing
+# else is ever deleted or signalled.
+marker=.scalemate-kube-local
 if [ "$cmd" = down ]; then
-	[ -f "$dir/pids" ] || exit 0
+	[ -f "$dir/pids" ] && [ -f "$dir/$marker" ] || exit 0
 	dir=$(cd "$dir" && pwd)
 	while read -r pid; do ours "$pid" && kill "$pid" 2>/dev/null || true; done < "$dir/pids"
 	sleep 1
@@ -34,6 +37,11 @@ bin=$("$(dirname "$0")/kube-toolchain.sh")
 export PATH="$bin:$PATH" # its kubectl, matching the server
 mkdir -p "$dir"
 dir=$(cd "$dir" && pwd)
+if [ ! -f "$dir/$marker" ] && [ -n "$(ls -A "$dir")" ]; then
+	echo "kube-local.sh: $dir is not empty and was not made by kube-local.sh; choose a new directory" >&2
+	exit 1
+fi
+touch "$dir/$marker"
 if [ -s "$dir/pids" ]; then
 	while read -r pid; do
 		ours "$pid" && { echo "kube-local.sh: $dir is already up (pid $pid); run down first" >&2; exit 1; }
@@ -171,5 +179,7 @@ for _ in $(seq 60); do
 	kubectl get serviceaccount default -n default >/dev/null 2>&1 && break
 	sleep 1
 done
+kubectl get serviceaccount default -n default >/dev/null ||
+	{ echo "kube-local: the controller manager made no default ServiceAccount; see $dir/kube-controller-manager.log" >&2; exit 1; }
 started=true
 echo "kube-local: up; KUBECONFIG=$dir/kubeconfig" >&2

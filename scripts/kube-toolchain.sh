@@ -27,6 +27,9 @@ mode=${1:-all}
 case $mode in all | provider) ;; *) echo "usage: $0 [provider]" >&2; exit 2 ;; esac
 mkdir -p "$bin"
 log() { echo "kube-toolchain: $*" >&2; }
+# One build at a time (parallel tests each ask for the toolchain): the others wait, then find it.
+exec 9> "$cache/.lock"
+flock 9
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
@@ -121,7 +124,8 @@ if [ ! -s "$cache/kwok-stages.yaml" ]; then
 	for f in node/fast/node-initialize.yaml pod/fast/pod-ready.yaml pod/fast/pod-complete.yaml pod/fast/pod-delete.yaml; do
 		cat "$src/$f"
 		echo "---"
-	done > "$cache/kwok-stages.yaml"
+	done > "$cache/kwok-stages.yaml.tmp"
+	mv "$cache/kwok-stages.yaml.tmp" "$cache/kwok-stages.yaml"
 fi
 
 echo "$bin"

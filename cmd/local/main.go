@@ -14,6 +14,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -21,6 +22,7 @@ import (
 
 	"github.com/pulumi/pulumi/sdk/v3/go/auto/optdestroy"
 	"github.com/pulumi/pulumi/sdk/v3/go/auto/optup"
+	"gopkg.in/yaml.v3"
 
 	"github.com/scalemate/infra/engine/offline"
 )
@@ -56,7 +58,11 @@ func run(ctx context.Context, destroy bool, kubeContext string) error {
 		"SCALEMATE_STANDIN_RANDOM": "1",
 	}
 	var config func(map[string]any)
-	if kubeContext != "" {
+	if kubeContext == "" {
+		if kubeContext, err = stackContext(filepath.Join(root, "Pulumi.local.yaml")); err != nil {
+			return err
+		}
+	} else {
 		config = func(cfg map[string]any) {
 			local, _ := cfg["scalemate:local"].(map[string]any)
 			if local == nil {
@@ -66,7 +72,11 @@ func run(ctx context.Context, destroy bool, kubeContext string) error {
 			cfg["scalemate:local"] = local
 		}
 	}
-	stack, err := tools.Stack(ctx, "local", offline.StackOptions{Backend: filepath.Join(tools.Cache, "local-state"), Env: env, Config: config})
+	// One state per cluster: with one state for all, naming another context would move the
+	// stack, and the provider's replacement would delete everything (the databases' volumes
+	// too) from the cluster used before.
+	backend := filepath.Join(tools.Cache, "local-state", url.PathEscape(kubeContext))
+	stack, err := tools.Stack(ctx, "local", offline.StackOptions{Backend: backend, Env: env, Config: config})
 	if err != nil {
 		return err
 	}
@@ -84,4 +94,26 @@ func run(ctx context.Context, destroy bool, kubeContext string) error {
 	fmt.Printf("\nThe local platform is up in namespace %v (data stores in %v). Reach a service with:\n  kubectl -n %v port-forward svc/web 8080:8080\n",
 		ns, res.Outputs["dataNamespace"].Value, ns)
 	return nil
+}
+
+// stackContext is the kubeconfig context a stack file names (scalemate:local.context).
+func stackContext(path string) (string, error) {
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return "", err
+	}
+	var file struct {
+		Config struct {
+			Local struct {
+				Context string `yaml:"context"`
+			} `yaml:"scalemate:local"`
+		} `yaml:"config"`
+	}
+	if err := yaml.Unmarshal(raw, &file); err != nil {
+		return "", fmt.Errorf("reading %s: %w", path, err)
+	}
+	if file.Config.Local.Context == "" {
+		return "", fmt.Errorf("%s sets no scalemate:local.context; name the cluster's context there or with -context", path)
+	}
+	return file.Config.Local.Context, nil
 }
