@@ -14,7 +14,6 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
-	"strings"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/auto"
 	"github.com/pulumi/pulumi/sdk/v3/go/auto/optpreview"
@@ -72,8 +71,9 @@ func preview(ctx context.Context, project, stackName, policyConfig string, isOff
 	return perr
 }
 
-// summarize prints the policy findings by pack and level, and the cost estimate of the
-// resources the preview would keep or create.
+// summarize prints how many policy findings each pack reported per level (the engine's output
+// above lists them, each once), and the cost estimate of the resources the preview would keep
+// or create.
 func summarize(stack string, ev offline.Events) {
 	counts := map[string]int{}
 	for _, p := range ev.Policies {
@@ -88,15 +88,6 @@ func summarize(stack string, ev offline.Events) {
 	for _, k := range keys {
 		fmt.Printf("  %-40s %d\n", k, counts[k])
 	}
-	for _, p := range ev.Policies {
-		fmt.Printf("  [%s] %s/%s: %s\n", p.EnforcementLevel, p.PolicyPackName, p.PolicyName, firstLine(p.Message, p.PolicyName))
-	}
 	fmt.Printf("\nEstimated monthly cost (%s, from the preview's resource inputs):\n%s", stack,
 		costmodel.Estimate(offline.Resources(ev.Steps)).Table())
-}
-
-// firstLine is the violation's own line (the engine prefixes the policy description).
-func firstLine(msg, policy string) string {
-	lines := strings.Split(strings.TrimSpace(msg), "\n")
-	return lines[len(lines)-1]
 }

@@ -19,6 +19,9 @@ type Resource struct {
 	// and inputs).
 	Parent       string
 	Dependencies []string
+	// PropertyDependencies are, per top-level input, the URNs of the resources it is computed
+	// from (during a preview, where an unknown value comes from).
+	PropertyDependencies map[string][]string
 }
 
 // Field is one property, reached by a path of map keys. The zero Field is absent.

@@ -9,6 +9,8 @@ import (
 	"fmt"
 	"maps"
 	"os"
+	"slices"
+	"strings"
 	"sync"
 
 	"github.com/blang/semver"
@@ -80,16 +82,51 @@ func level(l string) policyx.EnforcementLevel {
 // View converts what the analyzer hands a policy into the rules' view.
 func View(r policyx.AnalyzerResource) analyzed.Resource {
 	return analyzed.Resource{Type: r.Type, Name: r.Name, URN: r.URN, Props: r.Properties,
-		Protect: r.Options.Protect, Parent: r.Parent, Dependencies: r.Dependencies}
+		Protect: r.Options.Protect, Parent: r.Parent, Dependencies: r.Dependencies, PropertyDependencies: r.PropertyDependencies}
 }
 
-// report sends findings to the engine: violations, or (for the unknowns policy) unknowns.
+// report sends findings to the engine: violations one by one, or (for the unknowns policy) one
+// line per rule and field with the count and the resources named once, so that a preview's
+// policy section stays readable.
 func report(m policyx.PolicyManager, findings []rules.Finding, unknowns bool) {
+	if !unknowns {
+		for _, f := range findings {
+			if !f.Unknown {
+				m.ReportViolation(fmt.Sprintf("%s: %s", f.Rule, f.Message), f.URN)
+			}
+		}
+		return
+	}
+	var order []string
+	names := map[string][]string{}
 	for _, f := range findings {
-		if f.Unknown == unknowns {
-			m.ReportViolation(fmt.Sprintf("%s: %s", f.Rule, f.Message), f.URN)
+		if !f.Unknown {
+			continue
+		}
+		key := f.Rule + ": " + f.Message
+		if _, seen := names[key]; !seen {
+			order = append(order, key)
+		}
+		if n := shortName(f.URN); !slices.Contains(names[key], n) {
+			names[key] = append(names[key], n)
 		}
 	}
+	for _, key := range order {
+		n := names[key]
+		noun := "resources"
+		if len(n) == 1 {
+			noun = "resource"
+		}
+		m.ReportViolation(fmt.Sprintf("%s (%d %s: %s)", key, len(n), noun, strings.Join(n, ", ")), "")
+	}
+}
+
+// shortName is a URN's resource name (its last "::" part).
+func shortName(urn string) string {
+	if i := strings.LastIndex(urn, "::"); i >= 0 {
+		return urn[i+2:]
+	}
+	return urn
 }
 
 // TierKey is the program's config key for the tier; the engine hands the pack the stack's config.

@@ -45,7 +45,7 @@ func nodeGroup(capacity any) policyx.AnalyzerResource {
 	} else {
 		props = props.Set("capacityType", property.New(capacity.(string)))
 	}
-	return policyx.AnalyzerResource{Type: rules.TypeNodeGroup, Name: "workers", URN: "urn:workers", Properties: props}
+	return policyx.AnalyzerResource{Type: rules.TypeNodeGroup, Name: "workers", URN: "urn:pulumi:dev::scalemate::aws:eks/nodeGroup:NodeGroup::workers", Properties: props}
 }
 
 func validate(t *testing.T, p policyx.Policy, r policyx.AnalyzerResource, cfg map[string]any) []string {
@@ -102,8 +102,26 @@ func TestUnknownsAreAdvisory(t *testing.T) {
 	pols := newPack(t, "dev", rules.Cost)
 	assert.Empty(t, validate(t, pols["spot-workers"], nodeGroup(nil), nil))
 	unknowns := validate(t, pols["cost-cannot-check-until-update"], nodeGroup(nil), nil)
-	assert.Contains(t, unknowns, "spot-workers: cannot check until update: capacityType is not known during preview")
-	assert.Contains(t, unknowns, "monthly-budget: cannot check until update: a priced input is not known during preview")
+	assert.Contains(t, unknowns, "spot-workers: cannot check until update: capacityType is not known during preview (1 resource: workers)")
+	assert.Contains(t, unknowns, "monthly-budget: cannot check until update: a priced input is not known during preview (1 resource: workers)")
+}
+
+// Unknowns print once per rule and field, with the count and the resources named once.
+func TestUnknownsOneLinePerRule(t *testing.T) {
+	pols := newPack(t, "dev", rules.Cost)
+	a, b := nodeGroup(nil), nodeGroup(nil)
+	a.URN, a.Name, b.URN, b.Name = "urn:pulumi:dev::scalemate::aws:eks/nodeGroup:NodeGroup::a", "a", "urn:pulumi:dev::scalemate::aws:eks/nodeGroup:NodeGroup::b", "b"
+	m := &manager{}
+	require.NoError(t, pols["cost-cannot-check-until-update"].(policyx.StackValidationPolicy).Validate(context.Background(),
+		policyx.StackValidationArgs{Manager: m, Resources: []policyx.AnalyzerResource{a, b}}))
+	assert.Contains(t, m.violations, "spot-workers: cannot check until update: capacityType is not known during preview (2 resources: a, b)")
+	lines := map[string]int{}
+	for _, v := range m.violations {
+		lines[v]++
+	}
+	for v, n := range lines {
+		assert.Equal(t, 1, n, "printed once: %s", v)
+	}
 }
 
 func TestBadSettingsFailLoudly(t *testing.T) {

@@ -71,6 +71,8 @@ type Check struct {
 	T        Thresholds
 	rule     Rule
 	findings []Finding
+	// stack is every resource of the evaluation by URN, for provenance (nil: one resource alone).
+	stack map[string]analyzed.Resource
 }
 
 // Violate reports that r breaks the rule.
@@ -78,10 +80,14 @@ func (c *Check) Violate(r analyzed.Resource, format string, args ...any) {
 	c.findings = append(c.findings, Finding{Rule: c.rule.Name, Pack: c.rule.Pack, Level: c.rule.Level, URN: r.URN, Message: fmt.Sprintf(format, args...)})
 }
 
-// Known reports whether f is known; if not, it records that the rule cannot check field yet.
+// Known reports whether f is known. If not, either its provenance vouches for it (it is computed
+// only from resources of the stack that hold what the rules need: provenance.go), or the rule
+// records that it cannot check field yet; either way the rule has nothing more to check.
 func (c *Check) Known(r analyzed.Resource, f analyzed.Field, field string) bool {
 	if f.Unknown() {
-		c.CannotCheck(r, field)
+		if !c.vouched(r, field) {
+			c.CannotCheck(r, field)
+		}
 		return false
 	}
 	return true
@@ -95,7 +101,11 @@ func (c *Check) CannotCheck(r analyzed.Resource, field string) {
 
 // Run evaluates one rule. Resource rules see only resources of their types.
 func (r Rule) Run(rs []analyzed.Resource, t Thresholds) []Finding {
-	c := &Check{T: t, rule: r}
+	return r.run(rs, index(rs), t)
+}
+
+func (r Rule) run(rs []analyzed.Resource, stack map[string]analyzed.Resource, t Thresholds) []Finding {
+	c := &Check{T: t, rule: r, stack: stack}
 	if r.Stack != nil {
 		r.Stack(c, rs)
 		return c.findings
@@ -119,8 +129,9 @@ func notRegistered(r analyzed.Resource) bool {
 // Evaluate runs every rule and returns the findings sorted by rule and URN.
 func Evaluate(rules []Rule, rs []analyzed.Resource, t Thresholds) []Finding {
 	var out []Finding
+	stack := index(rs)
 	for _, r := range rules {
-		out = append(out, r.Run(rs, t)...)
+		out = append(out, r.run(rs, stack, t)...)
 	}
 	sort.SliceStable(out, func(i, j int) bool {
 		if out[i].Rule != out[j].Rule {

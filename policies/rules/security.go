@@ -150,11 +150,10 @@ func SecurityRules() []Rule {
 			Summary: "ElastiCache replication groups require AUTH (token or RBAC user group)", Types: []string{TypeCache},
 			Resource: func(c *Check, r analyzed.Resource) {
 				token, users := r.Get("authToken"), r.Get("userGroupIds")
-				if token.Unknown() || users.Unknown() {
-					c.Known(r, token, "authToken")
-					return
+				if !c.Known(r, token, "authToken") || !token.Absent() || !c.Known(r, users, "userGroupIds") {
+					return // a token, vouched for, or not known yet
 				}
-				if token.Absent() && len(users.Items()) == 0 {
+				if len(users.Items()) == 0 {
 					c.Violate(r, "neither authToken nor userGroupIds is set")
 				}
 			}},
@@ -191,11 +190,16 @@ func SecurityRules() []Rule {
 			Summary: "EKS clusters envelope-encrypt Kubernetes Secrets with a KMS key", Types: []string{TypeCluster},
 			Resource: func(c *Check, r analyzed.Resource) {
 				enc := r.Get("encryptionConfig")
-				if !c.Known(r, enc, "encryptionConfig") {
+				resources, key := enc.Get("resources"), enc.Get("provider", "keyArn")
+				if !c.Known(r, resources, "encryptionConfig.resources") {
 					return
 				}
-				if !slices.Contains(enc.Get("resources").Strings(), "secrets") || enc.Get("provider", "keyArn").Absent() {
-					c.Violate(r, "encryptionConfig does not encrypt secrets with a KMS key")
+				if !slices.Contains(resources.Strings(), "secrets") {
+					c.Violate(r, "encryptionConfig does not encrypt secrets")
+					return
+				}
+				if c.Known(r, key, "encryptionConfig.provider.keyArn") && key.Absent() {
+					c.Violate(r, "encryptionConfig names no KMS key")
 				}
 			}},
 		{Name: "eks-control-plane-logging", Pack: Security, Level: Mandatory, Anchor: "FSBP EKS.8, CKV_AWS_37",
@@ -295,11 +299,15 @@ func SecurityRules() []Rule {
 			Summary: "CloudWatch alarms notify someone (actions enabled, an alarm action)", Types: []string{TypeMetricAlarm, TypeCompositeAlarm},
 			Resource: func(c *Check, r analyzed.Resource) {
 				enabled, actions := r.Get("actionsEnabled"), r.Get("alarmActions")
-				if !c.Known(r, actions, "alarmActions") {
+				if !c.Known(r, enabled, "actionsEnabled") {
 					return
 				}
-				if (!enabled.Absent() && !enabled.Bool()) || len(actions.Items()) == 0 {
-					c.Violate(r, "the alarm has no enabled alarm action")
+				if !enabled.Absent() && !enabled.Bool() {
+					c.Violate(r, "the alarm's actions are disabled")
+					return
+				}
+				if c.Known(r, actions, "alarmActions") && len(actions.Items()) == 0 {
+					c.Violate(r, "the alarm has no alarm action")
 				}
 			}},
 		{Name: "sns-topic-encrypted", Pack: Security, Level: Mandatory, Anchor: "FSBP SNS.1, CKV_AWS_26",
@@ -392,11 +400,17 @@ func SecurityRules() []Rule {
 		{Name: "ecr-kms-encrypted", Pack: Security, Level: Mandatory, Anchor: "CKV_AWS_136",
 			Summary: "ECR repositories encrypt images with a KMS key", Types: []string{TypeECRRepository},
 			Resource: func(c *Check, r analyzed.Resource) {
+				// The type decides (KMS without a key is the AWS-managed key): an unknown key
+				// ARN inside a known configuration does not matter.
 				cfg := r.Get("encryptionConfigurations")
-				if !c.Known(r, cfg, "encryptionConfigurations") {
+				items := cfg.Items()
+				if len(items) == 0 {
+					if c.Known(r, cfg, "encryptionConfigurations") {
+						c.Violate(r, "encryptionConfigurations does not use KMS (AES256 default)")
+					}
 					return
 				}
-				if items := cfg.Items(); len(items) == 0 || items[0].Get("encryptionType").String() != "KMS" {
+				if typ := items[0].Get("encryptionType"); c.Known(r, typ, "encryptionConfigurations.encryptionType") && typ.String() != "KMS" {
 					c.Violate(r, "encryptionConfigurations does not use KMS (AES256 default)")
 				}
 			}},

@@ -89,6 +89,10 @@ func TestPreviewEveryStackWithPolicies(t *testing.T) {
 			for _, pack := range []string{"scalemate-security@", "scalemate-cost@"} {
 				assert.Contains(t, res.StdOut, pack, "the engine ran the pack")
 			}
+			// Readable: unknowns judged by provenance, the rest one line per rule (issue 15).
+			section := policySection(res.StdOut)
+			require.GreaterOrEqual(t, len(section), 3, "the section names both packs:\n%s", res.StdOut)
+			assert.LessOrEqual(t, len(section), 25, "the policy section fits on one screen:\n%s", strings.Join(section, "\n"))
 		})
 	}
 }
@@ -223,4 +227,14 @@ func TestPreviewBaseline(t *testing.T) {
 	require.NoError(t, err, res.StdErr)
 	assert.Empty(t, mandatory(reported()))
 	assert.Greater(t, res.ChangeSummary[apitype.OpCreate], 50, "the baseline's resources")
+}
+
+// policySection is the engine's "Policies:" block of a preview's output.
+func policySection(out string) []string {
+	_, after, ok := strings.Cut(out, "\nPolicies:\n")
+	if !ok {
+		return nil
+	}
+	block, _, _ := strings.Cut(after, "\n\n")
+	return append([]string{"Policies:"}, strings.Split(block, "\n")...)
 }
