@@ -2,6 +2,7 @@ package rules
 
 import (
 	"fmt"
+	"math"
 	"os"
 	"strings"
 	"testing"
@@ -430,6 +431,39 @@ func TestThresholdOverrides(t *testing.T) {
 	assert.ErrorContains(t, err, `unknown field "monthlyBudget"`)
 	_, err = ForStack("dev", map[string]any{"tier": "qa"})
 	assert.ErrorContains(t, err, `tier "qa" is not one of local, dev, staging, prod`)
+}
+
+// Thresholds are validated when the pack is configured: a negative, non-finite or malformed
+// setting is refused, naming it, with the list of valid settings; every tier's defaults pass.
+func TestBadThresholdsRefused(t *testing.T) {
+	for _, tier := range Tiers {
+		th, err := ForTier(tier)
+		require.NoError(t, err)
+		require.NoError(t, th.Validate(), tier)
+	}
+	for _, tc := range []struct {
+		overrides map[string]any
+		want      string
+	}{
+		{map[string]any{"maxNodesPerPool": -1.0}, "maxNodesPerPool is -1; it must be 0 or more"},
+		{map[string]any{"monthlyBudgetUsd": -5.0}, "monthlyBudgetUsd is -5"},
+		{map[string]any{"monthlyBudgetUsd": math.NaN()}, "monthlyBudgetUsd is NaN; it must be a finite number"},
+		{map[string]any{"monthlyBudgetUsd": math.Inf(1)}, "monthlyBudgetUsd is +Inf"},
+		{map[string]any{"allowedInstanceTypes": []any{"m5.["}}, `allowedInstanceTypes has "m5.[", which is not a glob pattern`},
+		{map[string]any{"allowedDbClasses": []any{""}}, `allowedDbClasses has ""`},
+		{map[string]any{"kubernetesVersions": []any{"v1.35"}}, `kubernetesVersions has "v1.35"`},
+		{map[string]any{"maxDbReplicas": "2"}, "maxDbReplicas"},
+		{map[string]any{"maxDbReplicas": 2.5}, "maxDbReplicas"},
+		{map[string]any{"maxDbReplicas": 1e300}, "maxDbReplicas"},
+		{map[string]any{"requireSpot": "true"}, "requireSpot"},
+		{map[string]any{"allowedPriceClasses": "PriceClass_100"}, "allowedPriceClasses"},
+		{map[string]any{"maxNatGateways": -1.0, "minLogRetentionDays": -2.0}, "minLogRetentionDays is -2; it must be 0 or more; maxNatGateways is -1"},
+	} {
+		_, err := ForStack("dev", tc.overrides)
+		require.Error(t, err, "%v", tc.overrides)
+		assert.Contains(t, err.Error(), tc.want)
+		assert.Contains(t, err.Error(), "known settings: tier, minBackupRetentionDays")
+	}
 }
 
 // The settings schema offers exactly the tiers ForTier knows: a policy config naming "local"

@@ -2,8 +2,13 @@ package rules
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
+	"maps"
+	"math"
+	"path"
 	"reflect"
+	"regexp"
 	"slices"
 	"strings"
 )
@@ -138,6 +143,11 @@ func ForStack(stack string, overrides map[string]any) (Thresholds, error) {
 	if len(overrides) == 0 {
 		return base, nil
 	}
+	for _, k := range slices.Sorted(maps.Keys(overrides)) {
+		if x, ok := overrides[k].(float64); ok && (math.IsNaN(x) || math.IsInf(x, 0)) {
+			return Thresholds{}, fmt.Errorf("policy settings: %s is %v; it must be a finite number (known settings: %s)", k, x, strings.Join(SettingNames(), ", "))
+		}
+	}
 	raw, err := json.Marshal(overrides)
 	if err != nil {
 		return Thresholds{}, err
@@ -147,8 +157,52 @@ func ForStack(stack string, overrides map[string]any) (Thresholds, error) {
 	if err := dec.Decode(&base); err != nil {
 		return Thresholds{}, fmt.Errorf("policy settings: %w (known settings: %s)", err, strings.Join(SettingNames(), ", "))
 	}
+	if err := base.Validate(); err != nil {
+		return Thresholds{}, fmt.Errorf("policy settings: %w (known settings: %s)", err, strings.Join(SettingNames(), ", "))
+	}
 	return base, nil
 }
+
+// Validate refuses thresholds no rule can judge by, all problems at once: a negative or
+// non-finite number, an empty or malformed glob pattern, a Kubernetes version not of the form
+// 1.N. A threshold is read as given, never clamped.
+func (t Thresholds) Validate() error {
+	var errs []string
+	v, ty := reflect.ValueOf(t), reflect.TypeOf(t)
+	for i := 0; i < ty.NumField(); i++ {
+		name := strings.Split(ty.Field(i).Tag.Get("json"), ",")[0]
+		switch f := v.Field(i); f.Kind() {
+		case reflect.Int:
+			if f.Int() < 0 {
+				errs = append(errs, fmt.Sprintf("%s is %d; it must be 0 or more", name, f.Int()))
+			}
+		case reflect.Float64:
+			if x := f.Float(); math.IsNaN(x) || math.IsInf(x, 0) || x < 0 {
+				errs = append(errs, fmt.Sprintf("%s is %v; it must be a finite number, 0 or more", name, x))
+			}
+		case reflect.Slice:
+			for _, p := range f.Interface().([]string) {
+				if _, err := path.Match(p, ""); p == "" || err != nil {
+					errs = append(errs, fmt.Sprintf("%s has %q, which is not a glob pattern", name, p))
+				}
+			}
+		}
+	}
+	for _, ver := range t.KubernetesVersions {
+		if !kubernetesVersionRE.MatchString(ver) {
+			errs = append(errs, fmt.Sprintf("kubernetesVersions has %q; versions are written 1.N", ver))
+		}
+	}
+	if !slices.Contains(Tiers, t.Tier) {
+		errs = append(errs, fmt.Sprintf("tier %q is not one of %s", t.Tier, strings.Join(Tiers, ", ")))
+	}
+	if len(errs) > 0 {
+		return errors.New(strings.Join(errs, "; "))
+	}
+	return nil
+}
+
+var kubernetesVersionRE = regexp.MustCompile(`^1\.[0-9]+$`)
 
 // SettingNames lists the JSON names of every threshold.
 func SettingNames() []string {
