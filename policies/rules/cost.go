@@ -146,6 +146,10 @@ func CostRules() []Rule {
 				for _, u := range est.Unknown {
 					c.Known(analyzed.Resource{URN: u}, unknownField, "a priced input")
 				}
+				// What the table cannot price is a finding, never $0 in the total.
+				for _, u := range est.Unpriced {
+					c.Violate(analyzed.Resource{}, "cannot price %s: the price table lacks it, so the estimate would miss it", u)
+				}
 			}},
 	}
 }

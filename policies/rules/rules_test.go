@@ -466,6 +466,22 @@ func TestBadThresholdsRefused(t *testing.T) {
 	}
 }
 
+// A size the price table lacks is a violation of the budget rule, never $0 in its total.
+func TestUnpricedIsAFinding(t *testing.T) {
+	th, err := ForTier("prod")
+	require.NoError(t, err)
+	var budget Rule
+	for _, r := range All() {
+		if r.Name == "monthly-budget" {
+			budget = r
+		}
+	}
+	fs := budget.Run([]analyzed.Resource{res(TypeDBInstance, with(goodDB, "instanceClass", "db.x2iedn.32xlarge"))}, th)
+	require.Len(t, violations(fs), 1)
+	assert.Contains(t, fs[0].Message, "cannot price")
+	assert.Contains(t, fs[0].Message, "db.x2iedn.32xlarge")
+}
+
 // The settings schema offers exactly the tiers ForTier knows: a policy config naming "local"
 // must not be refused by the engine's schema check.
 func TestSettingsSchemaTiers(t *testing.T) {
