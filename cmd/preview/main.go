@@ -72,8 +72,8 @@ func preview(ctx context.Context, project, stackName, policyConfig string, isOff
 }
 
 // summarize prints how many policy findings each pack reported per level (the engine's output
-// above lists them, each once), and the cost estimate of the resources the preview would keep
-// or create.
+// above lists them, each once), the cost estimate of the resources the preview would keep or
+// create and, on a stack with a state, the cost diff of the change.
 func summarize(stack string, ev offline.Events) {
 	counts := map[string]int{}
 	for _, p := range ev.Policies {
@@ -88,6 +88,12 @@ func summarize(stack string, ev offline.Events) {
 	for _, k := range keys {
 		fmt.Printf("  %-40s %d\n", k, counts[k])
 	}
-	fmt.Printf("\nEstimated monthly cost (%s, from the preview's resource inputs):\n%s", stack,
-		costmodel.Estimate(offline.Resources(ev.Steps)).Table())
+	after := costmodel.Estimate(offline.Resources(ev.Steps))
+	fmt.Printf("\nEstimated monthly cost (%s, from the preview's resource inputs):\n%s", stack, after.Table())
+	// On a stack that exists, what the change does to the cost: the current state against the
+	// planned inputs (the pull-request comment).
+	if before := offline.Before(ev.Steps); len(before) > 0 {
+		fmt.Printf("\nCost diff (%s, current state -> this change):\n%s", stack,
+			costmodel.DiffOf(costmodel.Estimate(before), after).Table())
+	}
 }

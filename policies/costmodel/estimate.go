@@ -2,6 +2,7 @@ package costmodel
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 	"sort"
 	"strings"
@@ -35,14 +36,86 @@ func (r Result) Largest() string {
 	return fmt.Sprintf("%s %.0f USD", r.Lines[0].Name, r.Lines[0].Monthly)
 }
 
-// Table renders the estimate as a fixed-width table, most expensive first.
+// smallKinds are the kinds of item a table shows as one line each: many, cheap, alike.
+var smallKinds = map[string]string{
+	"aws:kms/key:Key":                              "KMS keys",
+	"aws:secretsmanager/secret:Secret":             "secrets",
+	"aws:cloudwatch/metricAlarm:MetricAlarm":       "alarms",
+	"aws:cloudwatch/compositeAlarm:CompositeAlarm": "alarms",
+	"aws:cloudwatch/dashboard:Dashboard":           "dashboards",
+	"aws:synthetics/canary:Canary":                 "canaries",
+}
+
+// kind is a line's group in the table ("" for a line shown alone), and its steady part's
+// commitment ("" for none).
+func (l Line) kind() string {
+	if l.Basis == "RDS-managed master secret" {
+		return "secrets"
+	}
+	return smallKinds[l.Type]
+}
+
+func (l Line) commitment() string {
+	switch {
+	case l.Type == "aws:eks/nodeGroup:NodeGroup" && !strings.Contains(l.Basis, "spot"):
+		return "nodes"
+	case l.Type == "aws:rds/instance:Instance" && l.kind() == "":
+		return "database"
+	case l.Type == "aws:elasticache/replicationGroup:ReplicationGroup":
+		return "cache"
+	}
+	return ""
+}
+
+// Savings is what 1-year no-upfront commitments would save per month on the steady part
+// (on-demand nodes, databases, caches), by commitment kind.
+func (r Result) Savings() map[string]float64 {
+	out := map[string]float64{}
+	for _, l := range r.Lines {
+		if c := l.commitment(); c != "" {
+			out[c] += l.Monthly * Commitments[c].Discount
+		}
+	}
+	return out
+}
+
+// Table renders the estimate as a fixed-width table, most expensive first, with the many small
+// items (alarms, KMS keys, secrets, ...) one line per kind, and what commitments would save.
 func (r Result) Table() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%-48s %-44s %10s\n", "RESOURCE", "BASIS", "USD/MONTH")
+	groups, counts := map[string]float64{}, map[string]int{}
+	var rows []Line
 	for _, l := range r.Lines {
+		if k := l.kind(); k != "" {
+			if counts[k] == 0 {
+				rows = append(rows, Line{Name: k})
+			}
+			groups[k] += l.Monthly
+			counts[k]++
+			continue
+		}
+		rows = append(rows, l)
+	}
+	for i, row := range rows {
+		if n := counts[row.Name]; n > 0 && row.Basis == "" {
+			rows[i] = Line{Name: fmt.Sprintf("%d %s", n, row.Name), Basis: "grouped: one line per kind", Monthly: groups[row.Name]}
+		}
+	}
+	sort.SliceStable(rows, func(i, j int) bool { return rows[i].Monthly > rows[j].Monthly })
+	for _, l := range rows {
 		fmt.Fprintf(&b, "%-48s %-44s %10.2f\n", truncate(l.Name, 48), truncate(l.Basis, 44), l.Monthly)
 	}
 	fmt.Fprintf(&b, "%-48s %-44s %10.2f\n", "TOTAL", "on-demand list prices "+Region+" "+PriceDate, r.Total)
+	savings, total := r.Savings(), 0.0
+	for _, k := range slices.Sorted(maps.Keys(savings)) {
+		c := Commitments[k]
+		fmt.Fprintf(&b, "%-48s %-44s %10.2f\n", truncate("  1-yr no-upfront "+c.Kind, 48), fmt.Sprintf("saves %.0f %% of the on-demand %s", c.Discount*100, k), -savings[k])
+		total += savings[k]
+	}
+	if total > 0 {
+		fmt.Fprintf(&b, "%-48s %-44s %10.2f\n", "WITH COMMITMENTS", "EKS control plane and spot: none offered", r.Total-total)
+	}
 	for _, u := range r.Unpriced {
 		fmt.Fprintf(&b, "not priced: %s\n", u)
 	}

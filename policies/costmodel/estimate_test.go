@@ -1,6 +1,7 @@
 package costmodel
 
 import (
+	"fmt"
 	"testing"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
@@ -66,6 +67,27 @@ func TestEstimateKnownResources(t *testing.T) {
 	assert.InDelta(t, 2086.35, est.Total, 0.001)
 	assert.Equal(t, "cache", est.Lines[0].Name, "most expensive first")
 	assert.Contains(t, est.Table(), "TOTAL")
+
+	// Commitments on the steady part, by hand: on-demand nodes 283.52 x 0.27 = 76.5504;
+	// databases (256.78 + 128.39) x 0.31 = 119.4027; cache 1151.064 x 0.31 = 356.82984. The
+	// control plane, the spot pool and the proxy commit nothing.
+	savings := est.Savings()
+	assert.InDelta(t, 76.5504, savings["nodes"], 0.001)
+	assert.InDelta(t, 119.4027, savings["database"], 0.001)
+	assert.InDelta(t, 356.82984, savings["cache"], 0.001)
+	assert.Len(t, savings, 3)
+
+	// The small items are one line per kind: 2 metric alarms + 1 composite, 1 key, 1 secret.
+	table := est.Table()
+	assert.Contains(t, table, "3 alarms")
+	assert.Contains(t, table, "1 KMS keys")
+	assert.Contains(t, table, "1 secrets")
+	assert.Contains(t, table, "1 dashboards")
+	for _, alone := range []string{"cpu ", "lag ", "health ", "key ", "secret "} {
+		assert.NotContains(t, table, "\n"+alone, "grouped, not listed alone")
+	}
+	assert.Contains(t, table, "1-yr no-upfront Compute Savings Plan")
+	assert.Contains(t, table, fmt.Sprintf("%10.2f", est.Total-76.5504-119.4027-356.82984), "the total with commitments")
 }
 
 func TestEstimateExtendedSupportAndRedis(t *testing.T) {
@@ -137,4 +159,36 @@ func TestRateMinutes(t *testing.T) {
 		_, ok := RateMinutes(expr)
 		assert.False(t, ok, expr)
 	}
+}
+
+// A change's cost diff, by hand: a replica added (0 -> 128.39 for db.m7g.large with the
+// primary's 50 GB), the primary resized from db.m7g.large to db.m7g.xlarge Multi-AZ
+// (2 x (0.168 x 730 + 50 x 0.115) = 256.78 -> 2 x (0.336 x 730 + 5.75) = 502.06), a key removed.
+func TestCostDiff(t *testing.T) {
+	primary := map[string]any{"instanceClass": "db.m7g.large", "multiAz": true, "allocatedStorage": 50}
+	before := Estimate([]analyzed.Resource{
+		res("aws:rds/instance:Instance", "db", primary),
+		res("aws:kms/key:Key", "old-key", nil),
+		res("aws:eks/cluster:Cluster", "cluster", nil),
+	})
+	after := Estimate([]analyzed.Resource{
+		res("aws:rds/instance:Instance", "db", map[string]any{"instanceClass": "db.m7g.xlarge", "multiAz": true, "allocatedStorage": 50}),
+		res("aws:rds/instance:Instance", "replica", map[string]any{"instanceClass": "db.m7g.large", "replicateSourceDb": "db"}),
+		res("aws:eks/cluster:Cluster", "cluster", nil),
+	})
+	d := DiffOf(before, after)
+	require.Len(t, d.Changes, 3, "the cluster's cost does not move: %+v", d.Changes)
+	byName := map[string]Change{}
+	for _, c := range d.Changes {
+		byName[c.Name] = c
+	}
+	assert.InDelta(t, 256.78, byName["db"].Before, 0.001)
+	assert.InDelta(t, 502.06, byName["db"].After, 0.001)
+	assert.InDelta(t, 0, byName["replica"].Before, 0.001)
+	assert.InDelta(t, 128.39, byName["replica"].After, 0.001)
+	assert.InDelta(t, 1, byName["old-key"].Before, 0.001)
+	assert.InDelta(t, 0, byName["old-key"].After, 0.001)
+	assert.InDelta(t, 502.06+128.39-256.78-1, d.Delta(), 0.001)
+	assert.Equal(t, "db", d.Changes[0].Name, "largest move first")
+	assert.Contains(t, d.Table(), "+372.67")
 }

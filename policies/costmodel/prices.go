@@ -47,7 +47,25 @@ const (
 	srcCloudwatch = "aws.amazon.com/cloudwatch/pricing"
 	srcELB        = "aws.amazon.com/elasticloadbalancing/pricing (Application Load Balancer, us-west-2)"
 	srcClientVPN  = "aws.amazon.com/vpn/pricing (Client VPN, us-east-1 via infracost)"
+	srcCommit     = "aws.amazon.com/savingsplans/pricing, aws.amazon.com/rds/reserved-instances, aws.amazon.com/elasticache/reserved-cache-nodes: 1-year no-upfront discounts for m6i/m7g, db.r6g/db.m7g, cache.r7g/cache.m7g, read from memory (planning figures; verify)"
 )
+
+// Commitment is a 1-year, no-upfront commitment's discount on the steady part of a stack.
+type Commitment struct {
+	// Kind is what commits: "Compute Savings Plan", "RDS reserved instance", ...
+	Kind string
+	// Discount is the fraction off on-demand.
+	Discount float64
+	Source   string
+}
+
+// Commitments by what they cover. The EKS control plane has none: AWS sells no reservation or
+// Savings Plan for it. Spot capacity is not steady and is never committed.
+var Commitments = map[string]Commitment{
+	"nodes":    {"Compute Savings Plan", 0.27, srcCommit},
+	"database": {"RDS reserved instance", 0.31, srcCommit},
+	"cache":    {"ElastiCache reserved node", 0.31, srcCommit},
+}
 
 // The catalog: the instance families this program offers, each with the sizes AWS sells in it
 // and the price of one size. It is the one table of what may be configured (stacks refuse a

@@ -21,6 +21,7 @@ import (
 
 	"github.com/scalemate/infra/engine/offline"
 	"github.com/scalemate/infra/internal/mockstack"
+	"github.com/scalemate/infra/policies/costmodel"
 )
 
 var tools *offline.Tools
@@ -133,6 +134,38 @@ func TestUpThenPullRequestDiff(t *testing.T) {
 	assert.Contains(t, updated[0], "update ")
 	assert.Contains(t, updated[0], "aws:eks/nodeGroup:NodeGroup::scalemate-dev-workers")
 	assert.Contains(t, pr.StdOut, "maxSize", "the PR diff shows the changed field")
+
+	// The cost diff of a change, from the preview (the state against the planned inputs), as
+	// the pull-request comment shows it: a read replica added costs its own line and its lag
+	// alarm's, and no other resource's cost moves.
+	replica, err := tools.Stack(ctx, "dev", offline.StackOptions{Backend: backend, Config: func(cfg map[string]any) {
+		pg, _ := cfg["scalemate:postgres"].(map[string]any)
+		if pg == nil {
+			pg = map[string]any{}
+		}
+		pg["readReplicas"] = 1
+		cfg["scalemate:postgres"] = pg
+	}})
+	require.NoError(t, err)
+	ch, reported = offline.Watch()
+	_, err = replica.Preview(ctx, optpreview.EventStreams(ch)) // without the packs: dev's replica cap is 0
+	require.NoError(t, err)
+	steps := reported().Steps
+	diff := costmodel.DiffOf(costmodel.Estimate(offline.Before(steps)), costmodel.Estimate(offline.Resources(steps)))
+	require.Len(t, diff.Changes, 2, "%s", diff.Table())
+	added := map[string]costmodel.Change{}
+	sum := 0.0
+	for _, c := range diff.Changes {
+		assert.Zero(t, c.Before, "created: %s", c.Name)
+		added[c.Name] = c
+		sum += c.After
+	}
+	assert.Contains(t, added["scalemate-dev-replica-1"].URN, "aws:rds/instance:Instance")
+	assert.Greater(t, added["scalemate-dev-replica-1"].After, 10.0)
+	assert.InDelta(t, 0.10, added["scalemate-dev-postgres-replica-lag"].After, 0.001)
+	assert.InDelta(t, sum, diff.Delta(), 0.001, "the total moves by exactly what was added")
+	assert.Greater(t, diff.Before, 100.0, "the current state is priced too")
+	t.Logf("cost diff of a read replica on dev:\n%s", diff.Table())
 }
 
 // A config that a mandatory rule refuses fails `up` with the rule's message and creates
