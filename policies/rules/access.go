@@ -20,7 +20,8 @@ const (
 func accessRules() []Rule {
 	return []Rule{
 		{Name: "canary-watched", Pack: Security, Level: Mandatory, Anchor: "Well-Architected REL06-BP07, OPS08-BP04 (alert on user-facing checks)",
-			Summary: "Every Synthetics canary has an alarm with an action on its metrics", Stack: checkCanariesWatched},
+			Summary: "Every Synthetics canary has an alarm with an action on its metrics",
+			Types:   []string{TypeCanary, TypeMetricAlarm}, Stack: checkCanariesWatched},
 		{Name: "client-vpn-connection-logging", Pack: Security, Level: Mandatory, Anchor: "FSBP EC2.51",
 			Summary: "Client VPN endpoints log client connections", Types: []string{TypeClientVPN},
 			Resource: func(c *Check, r analyzed.Resource) {

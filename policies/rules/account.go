@@ -48,9 +48,11 @@ func accountRules() []Rule {
 			}},
 		boolRule("guardduty-enabled", "FSBP GuardDuty.1", "GuardDuty detectors are enabled", TypeDetector, "enable", "enable is not true", nil),
 		{Name: "guardduty-protections", Pack: Security, Level: Mandatory, Anchor: "FSBP GuardDuty.5/6/7/8/9/10",
-			Summary: "A GuardDuty detector has EKS audit and runtime monitoring, RDS, S3 and malware protection on", Stack: checkDetectorFeatures},
+			Summary: "A GuardDuty detector has EKS audit and runtime monitoring, RDS, S3 and malware protection on",
+			Types:   []string{TypeDetector, TypeDetectorFeature}, Stack: checkDetectorFeatures},
 		{Name: "securityhub-fsbp", Pack: Security, Level: Mandatory, Anchor: "FSBP SecurityHub.1, CIS 4.16",
-			Summary: "Security Hub subscribes to the Foundational Security Best Practices", Stack: checkStandards},
+			Summary: "Security Hub subscribes to the Foundational Security Best Practices",
+			Types:   []string{TypeSecurityHub, TypeStandardsSub}, Stack: checkStandards},
 		{Name: "config-records-all", Pack: Security, Level: Mandatory, Anchor: "FSBP Config.1, CIS 3.3",
 			Summary: "AWS Config records every supported resource type", Types: []string{TypeConfigRecorder},
 			Resource: func(c *Check, r analyzed.Resource) {

@@ -46,7 +46,7 @@ func CostRules() []Rule {
 				}
 			}},
 		{Name: "node-pool-caps", Pack: Cost, Level: Mandatory, Anchor: "Infracost FinOps: autoscaling bounds",
-			Summary: "Node groups stay within the tier's per-pool and total node caps", Stack: func(c *Check, rs []analyzed.Resource) {
+			Summary: "Node groups stay within the tier's per-pool and total node caps", Types: []string{TypeNodeGroup}, Stack: func(c *Check, rs []analyzed.Resource) {
 				total := 0
 				for _, g := range ofType(rs, TypeNodeGroup) {
 					max := g.Get("scalingConfig", "maxSize")
@@ -63,7 +63,7 @@ func CostRules() []Rule {
 				}
 			}},
 		{Name: "db-replica-cap", Pack: Cost, Level: Mandatory, Anchor: "Infracost FinOps: replica count",
-			Summary: "RDS read replicas stay within the tier's cap", Stack: func(c *Check, rs []analyzed.Resource) {
+			Summary: "RDS read replicas stay within the tier's cap", Types: []string{TypeDBInstance}, Stack: func(c *Check, rs []analyzed.Resource) {
 				replicas := 0
 				for _, db := range ofType(rs, TypeDBInstance) {
 					if isReplica(db) {
@@ -107,7 +107,7 @@ func CostRules() []Rule {
 				}
 			}},
 		{Name: "nat-gateway-count", Pack: Cost, Level: Mandatory, Anchor: "Infracost FinOps: NAT gateway count",
-			Summary: "NAT gateways stay within the tier's count", Stack: func(c *Check, rs []analyzed.Resource) {
+			Summary: "NAT gateways stay within the tier's count", Types: []string{TypeNATGateway}, Stack: func(c *Check, rs []analyzed.Resource) {
 				nats := ofType(rs, TypeNATGateway)
 				if len(nats) > c.T.MaxNATGateways {
 					c.Violate(nats[c.T.MaxNATGateways], "%d NAT gateways; %s allows %d (%.0f USD/month each before traffic)",

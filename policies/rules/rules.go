@@ -41,7 +41,8 @@ type Rule struct {
 	Anchor string
 	// Summary says what the rule requires.
 	Summary string
-	// Types are the resource type tokens a resource rule applies to.
+	// Types are the resource type tokens the rule judges: a resource rule runs on these only;
+	// a stack rule lists what it reads (coverage, JudgedTypes).
 	Types []string
 	// Resource checks one resource; Stack checks all of them. A rule has exactly one.
 	Resource func(c *Check, r analyzed.Resource)

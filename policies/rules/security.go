@@ -138,7 +138,8 @@ func SecurityRules() []Rule {
 				}
 			}},
 		{Name: "rds-force-ssl", Pack: Security, Level: Mandatory, Anchor: "CKV2_AWS_69",
-			Summary: "RDS PostgreSQL instances use a parameter group with rds.force_ssl=1", Stack: checkForceSSL},
+			Summary: "RDS PostgreSQL instances use a parameter group with rds.force_ssl=1",
+			Types:   []string{TypeDBInstance, TypeDBParamGroup}, Stack: checkForceSSL},
 		boolRule("rds-proxy-tls", "Well-Architected SEC09-BP02 (encrypt data in transit)", "RDS Proxies require TLS", TypeDBProxy, "requireTls", "requireTls is not true", nil),
 
 		// ElastiCache
@@ -262,9 +263,11 @@ func SecurityRules() []Rule {
 			Summary: "Security groups admit the internet (0.0.0.0/0, ::/0) on no port but 80 and 443", Types: []string{TypeSecurityGroup, TypeSGRule},
 			Resource: checkOpenIngress},
 		{Name: "default-security-group-closed", Pack: Security, Level: Mandatory, Anchor: "FSBP EC2.2, CKV2_AWS_12",
-			Summary: "Every VPC's default security group is managed with no rules", Stack: checkDefaultSGs},
+			Summary: "Every VPC's default security group is managed with no rules",
+			Types:   []string{TypeVPC, TypeDefaultSG}, Stack: checkDefaultSGs},
 		{Name: "vpc-flow-logs", Pack: Security, Level: Mandatory, Anchor: "FSBP EC2.6, CKV2_AWS_11",
-			Summary: "Every VPC has flow logs", Stack: checkFlowLogs},
+			Summary: "Every VPC has flow logs",
+			Types:   []string{TypeVPC, TypeFlowLog}, Stack: checkFlowLogs},
 		{Name: "subnet-no-public-ip-on-launch", Pack: Security, Level: Mandatory, Anchor: "FSBP EC2.15",
 			Summary: "Subnets do not assign public IPs on launch", Types: []string{TypeSubnet},
 			Resource: func(c *Check, r analyzed.Resource) {
@@ -325,15 +328,19 @@ func SecurityRules() []Rule {
 				}
 			}},
 		{Name: "backup-vault-locked", Pack: Security, Level: Mandatory, Anchor: "Well-Architected REL09-BP02 / SEC (immutable backups), AWS Backup Vault Lock",
-			Summary: "Backup vaults are locked where the tier requires it", Stack: checkVaultLocks},
+			Summary: "Backup vaults are locked where the tier requires it",
+			Types:   []string{TypeBackupVault, TypeVaultLock}, Stack: checkVaultLocks},
 		{Name: "stateful-resources-protected", Pack: Security, Level: Mandatory, Anchor: "ScaleMate DESIGN.md: stateful resources protected in prod",
-			Summary: "Databases, caches, KMS keys, secrets and vaults carry Pulumi's protect option where the tier requires it", Stack: checkProtected},
+			Summary: "Databases, caches, KMS keys, secrets and vaults carry Pulumi's protect option where the tier requires it",
+			Types:   []string{TypeDBInstance, TypeCache, TypeKMSKey, TypeSecret, TypeBackupVault, TypeCluster}, Stack: checkProtected},
 
 		// S3, CloudFront, WAF
 		{Name: "s3-public-access-blocked", Pack: Security, Level: Mandatory, Anchor: "FSBP S3.8, CKV2_AWS_6",
-			Summary: "S3 buckets have a public access block with all four settings on", Stack: checkBucketPublicAccess},
+			Summary: "S3 buckets have a public access block with all four settings on",
+			Types:   []string{TypeBucket, TypeBucketPAB}, Stack: checkBucketPublicAccess},
 		{Name: "s3-encrypted", Pack: Security, Level: Mandatory, Anchor: "CKV_AWS_145, FSBP S3.17",
-			Summary: "S3 buckets have a server-side encryption configuration", Stack: checkBucketEncryption},
+			Summary: "S3 buckets have a server-side encryption configuration",
+			Types:   []string{TypeBucket, TypeBucketSSE}, Stack: checkBucketEncryption},
 		{Name: "cloudfront-https-only", Pack: Security, Level: Mandatory, Anchor: "FSBP CloudFront.3, CKV_AWS_34",
 			Summary: "CloudFront behaviours redirect or refuse plain HTTP", Types: []string{TypeDistribution},
 			Resource: func(c *Check, r analyzed.Resource) {
@@ -362,7 +369,8 @@ func SecurityRules() []Rule {
 				}
 			}},
 		{Name: "waf-logging", Pack: Security, Level: Mandatory, Anchor: "FSBP WAF.11, CKV2_AWS_31",
-			Summary: "WAF web ACLs log to a destination", Stack: checkWAFLogging},
+			Summary: "WAF web ACLs log to a destination",
+			Types:   []string{TypeWebACL, TypeWebACLLogging}, Stack: checkWAFLogging},
 
 		// IAM
 		{Name: "iam-no-admin-access", Pack: Security, Level: Mandatory, Anchor: "FSBP IAM.1, CKV_AWS_62, CKV_AWS_274",
@@ -430,7 +438,7 @@ func SecurityRules() []Rule {
 		{Name: "k8s-pod-security-restricted", Pack: Security, Level: Mandatory, Anchor: "Pod Security Standards (restricted), CKV_K8S_16/20/23/28/30",
 			Summary: "Workloads run non-root, without privilege escalation, host namespaces or added capabilities", Types: workloadTypes,
 			Resource: checkPodSecurity},
-	}, append(append(append(workloadRules(), accountRules()...), accessRules()...), localRules()...)...)
+	}, append(append(append(append(workloadRules(), accountRules()...), accessRules()...), localRules()...), controlRules()...)...)
 }
 
 // dependencyOf finds the resource of one of types that r depends on (the analyzer passes each
@@ -594,6 +602,7 @@ type statement struct {
 	Action    json.RawMessage
 	Resource  json.RawMessage
 	Principal json.RawMessage
+	Condition json.RawMessage
 }
 
 func statements(doc string) []statement {

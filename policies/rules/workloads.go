@@ -103,7 +103,8 @@ func workloadRules() []Rule {
 				}
 			}},
 		{Name: "k8s-disruption-budget", Pack: Security, Level: Mandatory, Anchor: "kube-linter (PodDisruptionBudget checks), Well-Architected REL10 (withstand component failures)",
-			Summary: "Deployments are covered by a PodDisruptionBudget where the tier requires Multi-AZ", Stack: checkDisruptionBudgets},
+			Summary: "Deployments are covered by a PodDisruptionBudget where the tier requires Multi-AZ",
+			Types:   []string{TypeK8sDeployment, TypeK8sPDB}, Stack: checkDisruptionBudgets},
 
 		{Name: "alb-https-only", Pack: Security, Level: Mandatory, Anchor: "FSBP ELB.1, FSBP ELB.17, CKV_AWS_2, CKV_AWS_103",
 			Summary: "Load balancer listeners are HTTPS with a TLS 1.2+ policy, or redirect HTTP to HTTPS", Types: []string{TypeListener},
@@ -131,7 +132,7 @@ func workloadRules() []Rule {
 			TypeLoadBalancer, "enableDeletionProtection", "enableDeletionProtection is not true",
 			func(t Thresholds, _ analyzed.Resource) bool { return t.RequireDeletionProtection }),
 		{Name: "alb-waf", Pack: Security, Level: Mandatory, Anchor: "FSBP ELB.16, CKV2_AWS_28",
-			Summary: "Internet-facing load balancers are associated with a WAF web ACL", Stack: func(c *Check, rs []analyzed.Resource) {
+			Summary: "Internet-facing load balancers are associated with a WAF web ACL", Types: []string{TypeLoadBalancer, TypeWebACLAssociation}, Stack: func(c *Check, rs []analyzed.Resource) {
 				for _, lb := range ofType(rs, TypeLoadBalancer) {
 					if !lb.Get("internal").Bool() && len(dependentsOf(rs, lb, TypeWebACLAssociation)) == 0 {
 						c.Violate(lb, "no web ACL is associated with the load balancer")
