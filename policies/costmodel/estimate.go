@@ -217,7 +217,9 @@ func Estimate(rs []analyzed.Resource) Result {
 			res.nodeGroup(r, launchTemplates, add)
 		case "aws:rds/instance:Instance":
 			res.database(r, primaryGB, add)
-			if r.Get("manageMasterUserPassword").Bool() {
+			if r.Get("manageMasterUserPassword").Unknown() {
+				res.Unknown = append(res.Unknown, r.URN)
+			} else if r.Get("manageMasterUserPassword").Bool() {
 				add(r, "RDS-managed master secret", Secret.USD) // a Secrets Manager secret outside the stack
 			}
 		case "aws:rds/proxy:Proxy":

@@ -79,7 +79,7 @@ func checkBucketTLS(c *Check, rs []analyzed.Resource) {
 				denied = true // reported as unknown, not as missing
 				continue
 			}
-			denied = denied || deniesInsecureTransport(doc.String())
+			denied = denied || deniesInsecureTransport(c.policyDocument(p, doc, "policy"))
 		}
 		if !denied {
 			c.Violate(b, "the bucket policy does not deny aws:SecureTransport false")
@@ -88,8 +88,8 @@ func checkBucketTLS(c *Check, rs []analyzed.Resource) {
 }
 
 // deniesInsecureTransport reports a Deny statement conditioned on aws:SecureTransport false.
-func deniesInsecureTransport(doc string) bool {
-	for _, st := range statements(doc) {
+func deniesInsecureTransport(statements []statement) bool {
+	for _, st := range statements {
 		if st.Effect != "Deny" {
 			continue
 		}

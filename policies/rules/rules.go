@@ -107,16 +107,40 @@ func (r Rule) Run(rs []analyzed.Resource, t Thresholds) []Finding {
 
 func (r Rule) run(rs []analyzed.Resource, stack map[string]analyzed.Resource, t Thresholds) []Finding {
 	c := &Check{T: t, rule: r, stack: stack}
+	// Every read is typed: a value of the wrong type (the string "true" for a bool, one string
+	// for a list, a number as a string, a document as an object) is a violation, never a pass.
 	if r.Stack != nil {
-		r.Stack(c, rs)
+		tracked := make([]analyzed.Resource, len(rs))
+		reports := make([]func() ([]analyzed.Mismatch, map[string]string), len(rs))
+		for i, res := range rs {
+			tracked[i], reports[i] = res.Tracked()
+		}
+		r.Stack(c, tracked)
+		for i, report := range reports {
+			c.mismatches(rs[i], report)
+		}
 		return c.findings
 	}
 	for _, res := range rs {
 		if slices.Contains(r.Types, res.Type) && !notRegistered(res) {
-			r.Resource(c, res)
+			tracked, report := res.Tracked()
+			r.Resource(c, tracked)
+			c.mismatches(res, report)
 		}
 	}
 	return c.findings
+}
+
+// mismatches reports each value of the wrong type the rule read on r, once per field.
+func (c *Check) mismatches(r analyzed.Resource, report func() ([]analyzed.Mismatch, map[string]string)) {
+	ms, _ := report()
+	seen := map[string]bool{}
+	for _, m := range ms {
+		if !seen[m.Path] {
+			seen[m.Path] = true
+			c.Violate(r, "%s", m)
+		}
+	}
 }
 
 // notRegistered reports a Kubernetes object the engine hands over without any input: every

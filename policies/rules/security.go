@@ -344,6 +344,9 @@ func SecurityRules() []Rule {
 		{Name: "cloudfront-https-only", Pack: Security, Level: Mandatory, Anchor: "FSBP CloudFront.3, CKV_AWS_34",
 			Summary: "CloudFront behaviours redirect or refuse plain HTTP", Types: []string{TypeDistribution},
 			Resource: func(c *Check, r analyzed.Resource) {
+				if !c.Known(r, r.Get("orderedCacheBehaviors"), "orderedCacheBehaviors") {
+					return
+				}
 				for _, b := range cloudFrontBehaviours(r) {
 					if p := b.Get("viewerProtocolPolicy"); c.Known(r, p, "viewerProtocolPolicy") && p.String() == "allow-all" {
 						c.Violate(r, "behaviour %q allows plain HTTP", b.Get("pathPattern").String())
@@ -383,8 +386,8 @@ func SecurityRules() []Rule {
 				if !c.Known(r, f, "assumeRolePolicy") {
 					return
 				}
-				for _, st := range statements(f.String()) {
-					if st.Effect == "Allow" && (string(st.Principal) == `"*"` || strings.Contains(string(st.Principal), `"AWS":"*"`)) {
+				for _, st := range c.policyDocument(r, f, "assumeRolePolicy") {
+					if st.Effect == "Allow" && anyPrincipal(st.Principal) {
 						c.Violate(r, "the trust policy allows any principal")
 					}
 				}
@@ -466,7 +469,7 @@ func dependentsOf(rs []analyzed.Resource, r analyzed.Resource, types ...string) 
 
 func checkForceSSL(c *Check, rs []analyzed.Resource) {
 	for _, db := range ofType(rs, TypeDBInstance) {
-		if e := db.Get("engine").String(); e != "" && e != "postgres" {
+		if e := db.Get("engine"); !c.Known(db, e, "engine") || (e.String() != "" && e.String() != "postgres") {
 			continue
 		}
 		name := db.Get("parameterGroupName")
@@ -605,6 +608,33 @@ type statement struct {
 	Condition json.RawMessage
 }
 
+// policyDocument is the statements of an IAM document field; a value that is not a JSON
+// policy document (an object, malformed JSON, no statements) is a violation, never a pass.
+func (c *Check) policyDocument(r analyzed.Resource, f analyzed.Field, field string) []statement {
+	if f.Absent() {
+		return nil
+	}
+	doc := f.String() // a non-string is reported as a type mismatch
+	if doc == "" {
+		return nil
+	}
+	list := statements(doc)
+	if list == nil {
+		c.Violate(r, "%s is not a JSON policy document with statements", field)
+	}
+	return list
+}
+
+// anyPrincipal reports a principal of "*" or {"AWS": "*"} (or a list holding "*"), however
+// the JSON is spaced.
+func anyPrincipal(raw json.RawMessage) bool {
+	if hasStar(raw) {
+		return true
+	}
+	var m map[string]json.RawMessage
+	return json.Unmarshal(raw, &m) == nil && hasStar(m["AWS"])
+}
+
 func statements(doc string) []statement {
 	var d struct {
 		Statement json.RawMessage
@@ -658,7 +688,7 @@ func checkNoAdmin(c *Check, r analyzed.Resource) {
 		if !c.Known(r, d, "policy") {
 			continue
 		}
-		for _, st := range statements(d.String()) {
+		for _, st := range c.policyDocument(r, d, "policy") {
 			if st.Effect == "Allow" && hasStar(st.Action) && hasStar(st.Resource) {
 				c.Violate(r, "an inline policy allows * on *")
 			}

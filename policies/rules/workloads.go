@@ -186,11 +186,14 @@ func checkDisruptionBudgets(c *Check, rs []analyzed.Resource) {
 		if !c.Known(d, labels, "the pod template's labels") {
 			continue
 		}
-		covered := false
+		covered, unknown := false, false
 		for _, p := range pdbs {
-			sel := p.Get("spec", "selector", "matchLabels")
-			if sel.Unknown() || p.Get("metadata", "namespace").String() != d.Get("metadata", "namespace").String() {
-				covered = covered || sel.Unknown()
+			sel, ns := p.Get("spec", "selector", "matchLabels"), p.Get("metadata", "namespace")
+			if sel.Unknown() || ns.Unknown() {
+				unknown = true
+				continue
+			}
+			if ns.String() != d.Get("metadata", "namespace").String() {
 				continue
 			}
 			match := len(sel.Keys()) > 0
@@ -199,7 +202,11 @@ func checkDisruptionBudgets(c *Check, rs []analyzed.Resource) {
 			}
 			covered = covered || match
 		}
-		if !covered {
+		switch {
+		case covered:
+		case unknown:
+			c.CannotCheck(d, "a disruption budget's selector or namespace")
+		default:
 			c.Violate(d, "no PodDisruptionBudget selects the Deployment's pods; %s requires one", c.T.Tier)
 		}
 	}
