@@ -171,8 +171,20 @@ func (f Field) Get(path ...string) Field {
 	return f
 }
 
-// Unknown reports a value that is not known yet (preview) or holds unknowns inside.
-func (f Field) Unknown() bool { return f.present && (f.v.IsComputed() || f.v.HasComputed()) }
+// Unknown reports a value that is not known yet (preview) or holds unknowns inside. A tracked
+// rule that asks has read the field (as "a value" unless it reads its type too).
+func (f Field) Unknown() bool {
+	if f.track != nil && len(f.segs) > 0 {
+		key := strings.Join(f.segs, PathSep)
+		if _, typed := f.track.read[key]; !typed {
+			if f.track.read == nil {
+				f.track.read = map[string]string{}
+			}
+			f.track.read[key] = "a value"
+		}
+	}
+	return f.present && (f.v.IsComputed() || f.v.HasComputed())
+}
 
 // Absent reports a property that is not set.
 func (f Field) Absent() bool { return !f.present }

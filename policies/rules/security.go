@@ -151,7 +151,7 @@ func SecurityRules() []Rule {
 			Summary: "ElastiCache replication groups require AUTH (token or RBAC user group)", Types: []string{TypeCache},
 			Resource: func(c *Check, r analyzed.Resource) {
 				token, users := r.Get("authToken"), r.Get("userGroupIds")
-				if !c.Known(r, token, "authToken") || !token.Absent() || !c.Known(r, users, "userGroupIds") {
+				if !c.Known(r, token, "authToken") || token.String() != "" || !c.Known(r, users, "userGroupIds") {
 					return // a token, vouched for, or not known yet
 				}
 				if len(users.Items()) == 0 {
@@ -199,7 +199,7 @@ func SecurityRules() []Rule {
 					c.Violate(r, "encryptionConfig does not encrypt secrets")
 					return
 				}
-				if c.Known(r, key, "encryptionConfig.provider.keyArn") && key.Absent() {
+				if c.Known(r, key, "encryptionConfig.provider.keyArn") && key.String() == "" {
 					c.Violate(r, "encryptionConfig names no KMS key")
 				}
 			}},
@@ -281,7 +281,7 @@ func SecurityRules() []Rule {
 		{Name: "secret-kms-cmk", Pack: Security, Level: Mandatory, Anchor: "CKV_AWS_149",
 			Summary: "Secrets Manager secrets are encrypted with a customer managed KMS key", Types: []string{TypeSecret},
 			Resource: func(c *Check, r analyzed.Resource) {
-				if f := r.Get("kmsKeyId"); c.Known(r, f, "kmsKeyId") && f.Absent() {
+				if f := r.Get("kmsKeyId"); c.Known(r, f, "kmsKeyId") && f.String() == "" {
 					c.Violate(r, "kmsKeyId is not set (aws/secretsmanager key)")
 				}
 			}},
@@ -316,14 +316,14 @@ func SecurityRules() []Rule {
 		{Name: "sns-topic-encrypted", Pack: Security, Level: Mandatory, Anchor: "FSBP SNS.1, CKV_AWS_26",
 			Summary: "SNS topics are encrypted with a KMS key", Types: []string{TypeSNSTopic},
 			Resource: func(c *Check, r analyzed.Resource) {
-				if f := r.Get("kmsMasterKeyId"); c.Known(r, f, "kmsMasterKeyId") && f.Absent() {
+				if f := r.Get("kmsMasterKeyId"); c.Known(r, f, "kmsMasterKeyId") && f.String() == "" {
 					c.Violate(r, "kmsMasterKeyId is not set")
 				}
 			}},
 		{Name: "backup-vault-encrypted", Pack: Security, Level: Mandatory, Anchor: "CKV_AWS_166",
 			Summary: "Backup vaults are encrypted with a customer managed KMS key", Types: []string{TypeBackupVault},
 			Resource: func(c *Check, r analyzed.Resource) {
-				if f := r.Get("kmsKeyArn"); c.Known(r, f, "kmsKeyArn") && f.Absent() {
+				if f := r.Get("kmsKeyArn"); c.Known(r, f, "kmsKeyArn") && f.String() == "" {
 					c.Violate(r, "kmsKeyArn is not set")
 				}
 			}},
@@ -367,7 +367,7 @@ func SecurityRules() []Rule {
 		{Name: "cloudfront-waf", Pack: Security, Level: Mandatory, Anchor: "FSBP CloudFront.6, CKV_AWS_68",
 			Summary: "CloudFront distributions are protected by a WAF web ACL", Types: []string{TypeDistribution},
 			Resource: func(c *Check, r analyzed.Resource) {
-				if f := r.Get("webAclId"); c.Known(r, f, "webAclId") && f.Absent() {
+				if f := r.Get("webAclId"); c.Known(r, f, "webAclId") && f.String() == "" {
 					c.Violate(r, "webAclId is not set")
 				}
 			}},

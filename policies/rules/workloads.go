@@ -115,7 +115,7 @@ func workloadRules() []Rule {
 			Summary: "Load balancers write access logs", Types: []string{TypeLoadBalancer},
 			Resource: func(c *Check, r analyzed.Resource) {
 				logs := r.Get("accessLogs")
-				if c.Known(r, logs, "accessLogs") && (!logs.Get("enabled").Bool() || logs.Get("bucket").Absent()) {
+				if c.Known(r, logs, "accessLogs") && (!logs.Get("enabled").Bool() || logs.Get("bucket").String() == "") {
 					c.Violate(r, "access logs are not enabled")
 				}
 			}},
