@@ -249,10 +249,22 @@ var carelessChanges = map[string]careless{
 	"codebuild-no-privileged-mode":       {stack: "dev", mutate: set(rules.TypeCodeBuild, "environment.privilegedMode", true)},
 	"codebuild-no-plaintext-credentials": {stack: "dev", mutate: set(rules.TypeCodeBuild, "environment.environmentVariables", []any{map[string]any{"name": "AWS_SECRET_ACCESS_KEY", "value": "x"}})},
 	"s3-bucket-tls-only":                 {stack: "dev", mutate: drop(rules.TypeBucketPolicy)},
-	"kms-deletion-window":                {stack: "prod", mutate: set(rules.TypeKMSKey, "deletionWindowInDays", 7)},
-	"alb-desync-mitigation":              {stack: "dev", mutate: set(rules.TypeLoadBalancer, "desyncMitigationMode", "monitor")},
-	"alb-deletion-protection":            {stack: "prod", config: map[string]string{stacks.KeyApp: `{"release":{"blue":{"version":"v1.0.0"}}}`}, mutate: set(rules.TypeLoadBalancer, "enableDeletionProtection", false)},
-	"alb-waf":                            {stack: "dev", mutate: drop(rules.TypeWebACLAssociation)},
+	"config-recorder-on":                 {stack: "prod", mutate: add(rules.TypeRecorderStatus, map[string]any{"isEnabled": false})},
+	"inspector-scans-ec2-ecr":            {stack: "prod", mutate: add(rules.TypeInspectorEnabler, map[string]any{"resourceTypes": []any{"EC2"}})},
+	"access-analyzer-account":            {stack: "prod", mutate: add(rules.TypeAccessAnalyzer, map[string]any{"type": "ACCOUNT_UNUSED_ACCESS"})},
+	"ecr-lifecycle-policy":               {stack: "dev", mutate: drop(rules.TypeECRLifecycle)},
+	"elasticache-own-subnet-group": {stack: "dev", mutate: func(rs []analyzed.Resource) []analyzed.Resource {
+		return set(rules.TypeCache, "subnetGroupName", "default")(drop(rules.TypeCacheSubnetGroup)(rs))
+	}},
+	"sns-topic-policy-not-public":         {stack: "dev", mutate: set(rules.TypeTopicPolicy, "policy", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":"*","Action":"sns:Publish","Resource":"*"}]}`)},
+	"target-group-health-check":           {stack: "dev", mutate: set(rules.TypeTargetGroup, "healthCheck.enabled", false)},
+	"k8s-namespace-default-deny":          {stack: "staging", mutate: drop(rules.TypeK8sNetworkPolicy)},
+	"k8s-no-cluster-admin-binding":        {stack: "dev", mutate: set(rules.TypeClusterRoleBinding, "roleRef.name", "cluster-admin")},
+	"cloudfront-s3-origin-access-control": {stack: "dev", mutate: set(rules.TypeDistribution, "origins", []any{map[string]any{"originId": "assets", "domainName": "scalemate-dev-assets.s3.us-west-2.amazonaws.com"}})},
+	"kms-deletion-window":                 {stack: "prod", mutate: set(rules.TypeKMSKey, "deletionWindowInDays", 7)},
+	"alb-desync-mitigation":               {stack: "dev", mutate: set(rules.TypeLoadBalancer, "desyncMitigationMode", "monitor")},
+	"alb-deletion-protection":             {stack: "prod", config: map[string]string{stacks.KeyApp: `{"release":{"blue":{"version":"v1.0.0"}}}`}, mutate: set(rules.TypeLoadBalancer, "enableDeletionProtection", false)},
+	"alb-waf":                             {stack: "dev", mutate: drop(rules.TypeWebACLAssociation)},
 	"k8s-pod-security-restricted": {stack: "dev", mutate: add(rules.TypeK8sDeployment, map[string]any{"spec": map[string]any{"template": map[string]any{"spec": map[string]any{
 		"containers": []any{map[string]any{"name": "app", "securityContext": map[string]any{"privileged": true}}}}}}})},
 }

@@ -186,6 +186,9 @@ func (f Field) Unknown() bool {
 	return f.present && (f.v.IsComputed() || f.v.HasComputed())
 }
 
+// Computed reports a value that is wholly unknown (not one with unknowns inside).
+func (f Field) Computed() bool { return f.present && f.v.IsComputed() }
+
 // Absent reports a property that is not set.
 func (f Field) Absent() bool { return !f.present }
 

@@ -86,8 +86,8 @@ func View(r policyx.AnalyzerResource) analyzed.Resource {
 }
 
 // report sends findings to the engine: violations one by one, or (for the unknowns policy) one
-// line per rule and field with the count and the resources named once, so that a preview's
-// policy section stays readable.
+// report of one line per rule and field with the count and the resources named once, so that a
+// preview's policy section stays readable.
 func report(m policyx.PolicyManager, findings []rules.Finding, unknowns bool) {
 	if !unknowns {
 		for _, f := range findings {
@@ -111,14 +111,21 @@ func report(m policyx.PolicyManager, findings []rules.Finding, unknowns bool) {
 			names[key] = append(names[key], n)
 		}
 	}
+	// One report for the pack, one line per rule and field: the engine prints each report with
+	// the policy's description, so separate reports would repeat it.
+	if len(order) == 0 {
+		return
+	}
+	lines := make([]string, 0, len(order))
 	for _, key := range order {
 		n := names[key]
 		noun := "resources"
 		if len(n) == 1 {
 			noun = "resource"
 		}
-		m.ReportViolation(fmt.Sprintf("%s (%d %s: %s)", key, len(n), noun, strings.Join(n, ", ")), "")
+		lines = append(lines, fmt.Sprintf("%s (%d %s: %s)", key, len(n), noun, strings.Join(n, ", ")))
 	}
+	m.ReportViolation(strings.Join(lines, "\n"), "")
 }
 
 // shortName is a URN's resource name (its last "::" part).

@@ -67,25 +67,15 @@ var NoControl = map[string]string{
 
 // ControlsToDo are registered types with a public control that applies and no rule yet.
 var ControlsToDo = map[string]string{
-	"aws:accessanalyzer/analyzer:Analyzer":                                   "CIS AWS Foundations 1.20 (IAM Access Analyzer enabled in every region)",
-	"aws:backup/plan:Plan":                                                   "AWS Config backup-plan-min-frequency-and-min-retention-check",
-	"aws:cfg/recorderStatus:RecorderStatus":                                  "FSBP Config.1 (the recorder is on)",
-	"aws:cloudfront/originAccessControl:OriginAccessControl":                 "FSBP CloudFront.13 (S3 origins use origin access control), on the distribution",
+	"aws:backup/plan:Plan": "AWS Config backup-plan-min-frequency-and-min-retention-check",
 	"aws:cloudfront/responseHeadersPolicy:ResponseHeadersPolicy":             "CKV2_AWS_32 (a response headers policy on each behaviour)",
 	"aws:cloudwatch/logMetricFilter:LogMetricFilter":                         "CIS 4.1-4.15 (metric filters with alarms for the audited events)",
 	"aws:ec2/vpcEndpoint:VpcEndpoint":                                        "endpoint policies of least privilege (AWS Well-Architected SEC05)",
-	"aws:ecr/lifecyclePolicy:LifecyclePolicy":                                "FSBP ECR.3 (every repository has a lifecycle policy)",
 	"aws:eks/accessEntry:AccessEntry":                                        "CIS EKS 4.1.1 (cluster-admin only where required)",
-	"aws:elasticache/subnetGroup:SubnetGroup":                                "FSBP ElastiCache.7 (no default subnet group)",
-	"aws:inspector2/enabler:Enabler":                                         "FSBP Inspector.1-4 (EC2, ECR, Lambda scanning on)",
-	"aws:lb/targetGroup:TargetGroup":                                         "CKV_AWS_261 (target groups define health checks)",
 	"aws:s3/bucketLifecycleConfigurationV2:BucketLifecycleConfigurationV2":   "FSBP S3.13 (lifecycle configurations)",
 	"aws:s3/bucketObjectLockConfigurationV2:BucketObjectLockConfigurationV2": "FSBP S3.15 (object lock where audit logs are kept)",
 	"aws:s3/bucketOwnershipControls:BucketOwnershipControls":                 "FSBP S3.12 (ACLs disabled; the CloudFront log bucket needs them)",
 	"aws:s3/bucketVersioningV2:BucketVersioningV2":                           "FSBP S3.14 (versioning)",
-	"aws:sns/topicPolicy:TopicPolicy":                                        "FSBP SNS.4 (topic policies allow no public access)",
 	"kubernetes:core/v1:ServiceAccount":                                      "CIS Kubernetes 5.1.5/5.1.6 (no token automount where not needed)",
-	"kubernetes:networking.k8s.io/v1:NetworkPolicy":                          "CIS Kubernetes 5.3.2 (every namespace has a default-deny policy)",
 	"kubernetes:rbac.authorization.k8s.io/v1:ClusterRole":                    "kube-linter wildcard-in-rules, access-to-secrets (the preview role's read wildcard is deliberate)",
-	"kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding":             "kube-linter cluster-admin-role-binding",
 }

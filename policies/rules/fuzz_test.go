@@ -150,6 +150,7 @@ var meaningful = map[string]string{
 	"alb-waf internal":             "an unknown scheme is judged as internet-facing, the stricter case",
 	"canary-watched alarmActions":  "a list with an element, even one not known yet, is an alarm action",
 	"canary-watched metricQueries": "the case's other alarm, on the canary's own metric, is known to watch it",
+	"cloudfront-s3-origin-access-control origins\x1f[0]\x1foriginAccessControlId": "an access control ID, even one not known yet, is set: the origin uses access control",
 }
 
 // The wrong types a careless or hostile config brings are violations that name the field,

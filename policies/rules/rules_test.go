@@ -286,6 +286,35 @@ var cases = map[string]ruleCase{
 	"codebuild-no-plaintext-credentials": {"prod",
 		one(TypeCodeBuild, map[string]any{"environment": map[string]any{"environmentVariables": []any{map[string]any{"name": "STACK", "value": "prod", "type": "PLAINTEXT"}}}}),
 		one(TypeCodeBuild, map[string]any{"environment": map[string]any{"environmentVariables": []any{map[string]any{"name": "AWS_SECRET_ACCESS_KEY", "value": "x"}}}})},
+	"config-recorder-on":      {"prod", one(TypeRecorderStatus, map[string]any{"isEnabled": true}), one(TypeRecorderStatus, map[string]any{"isEnabled": false})},
+	"inspector-scans-ec2-ecr": {"prod", one(TypeInspectorEnabler, map[string]any{"resourceTypes": []any{"EC2", "ECR"}}), one(TypeInspectorEnabler, map[string]any{"resourceTypes": []any{"ECR"}})},
+	"access-analyzer-account": {"prod", one(TypeAccessAnalyzer, map[string]any{"type": "ACCOUNT"}), one(TypeAccessAnalyzer, map[string]any{"type": "ACCOUNT_UNUSED_ACCESS"})},
+	"ecr-lifecycle-policy": {"dev", func() []analyzed.Resource {
+		repo := res(TypeECRRepository, map[string]any{})
+		return []analyzed.Resource{repo, res(TypeECRLifecycle, map[string]any{"policy": "{}"}, repo)}
+	}, one(TypeECRRepository, map[string]any{})},
+	"elasticache-own-subnet-group": {"dev", func() []analyzed.Resource {
+		group := res(TypeCacheSubnetGroup, map[string]any{"name": "cache"})
+		return []analyzed.Resource{group, res(TypeCache, with(goodCache, "subnetGroupName", "cache"), group)}
+	}, one(TypeCache, with(goodCache, "subnetGroupName", "default"))},
+	"sns-topic-policy-not-public": {"dev",
+		one(TypeTopicPolicy, map[string]any{"policy": `{"Statement":[{"Effect":"Allow","Principal":{"Service":"cloudwatch.amazonaws.com"},"Action":"sns:Publish","Resource":"*"},{"Effect":"Allow","Principal":"*","Action":"sns:Publish","Resource":"*","Condition":{"StringEquals":{"aws:SourceAccount":"123456789012"}}}]}`}),
+		one(TypeTopicPolicy, map[string]any{"policy": `{"Statement":[{"Effect":"Allow","Principal":{"AWS":"*"},"Action":"sns:Publish","Resource":"*"}]}`})},
+	"target-group-health-check": {"dev", one(TypeTargetGroup, map[string]any{"healthCheck": map[string]any{"enabled": true, "path": "/healthz"}}), one(TypeTargetGroup, map[string]any{"healthCheck": map[string]any{"enabled": false}})},
+	"k8s-namespace-default-deny": {"dev", func() []analyzed.Resource {
+		return []analyzed.Resource{res(TypeK8sNamespace, map[string]any{"metadata": map[string]any{"name": "app"}}),
+			res(TypeK8sNetworkPolicy, map[string]any{"metadata": map[string]any{"name": "default-deny", "namespace": "app"},
+				"spec": map[string]any{"podSelector": map[string]any{}, "policyTypes": []any{"Ingress", "Egress"}}})}
+	}, func() []analyzed.Resource {
+		return []analyzed.Resource{res(TypeK8sNamespace, map[string]any{"metadata": map[string]any{"name": "app"}}),
+			res(TypeK8sNetworkPolicy, map[string]any{"metadata": map[string]any{"name": "ingress-only", "namespace": "app"},
+				"spec": map[string]any{"podSelector": map[string]any{}, "policyTypes": []any{"Ingress"}}})}
+	}},
+	"k8s-no-cluster-admin-binding": {"dev", one(TypeClusterRoleBinding, map[string]any{"roleRef": map[string]any{"name": "scalemate-preview"}}),
+		one(TypeClusterRoleBinding, map[string]any{"roleRef": map[string]any{"name": "cluster-admin"}})},
+	"cloudfront-s3-origin-access-control": {"dev",
+		one(TypeDistribution, with(goodDistribution, "origins", []any{map[string]any{"originId": "assets", "domainName": "b.s3.us-west-2.amazonaws.com", "originAccessControlId": "oac"}})),
+		one(TypeDistribution, with(goodDistribution, "origins", []any{map[string]any{"originId": "assets", "domainName": "b.s3.us-west-2.amazonaws.com"}}))},
 	"kms-deletion-window":   {"prod", one(TypeKMSKey, map[string]any{"deletionWindowInDays": 30}), one(TypeKMSKey, map[string]any{"deletionWindowInDays": 7})},
 	"cloudfront-https-only": {"dev", one(TypeDistribution, goodDistribution), one(TypeDistribution, with(goodDistribution, "defaultCacheBehavior", map[string]any{"viewerProtocolPolicy": "allow-all"}))},
 	"cloudfront-tls-1-2": {"dev", one(TypeDistribution, goodDistribution),

@@ -344,7 +344,8 @@ func SecurityRules() []Rule {
 		{Name: "cloudfront-https-only", Pack: Security, Level: Mandatory, Anchor: "FSBP CloudFront.3, CKV_AWS_34",
 			Summary: "CloudFront behaviours redirect or refuse plain HTTP", Types: []string{TypeDistribution},
 			Resource: func(c *Check, r analyzed.Resource) {
-				if !c.Known(r, r.Get("orderedCacheBehaviors"), "orderedCacheBehaviors") {
+				if ordered := r.Get("orderedCacheBehaviors"); ordered.Computed() {
+					c.CannotCheck(r, "orderedCacheBehaviors") // known lists are judged behaviour by behaviour
 					return
 				}
 				for _, b := range cloudFrontBehaviours(r) {
