@@ -12,10 +12,13 @@ import (
 // the new inputs of every resource the step keeps or creates (unknowns stay unknown).
 func Resources(steps []apitype.StepEventMetadata) []analyzed.Resource {
 	var out []analyzed.Resource
+	seen := map[string]bool{}
 	for _, s := range steps {
-		if s.New == nil || s.Op == apitype.OpDelete {
+		// A replacement is two steps with the new state (create-replacement, replace): once.
+		if s.New == nil || s.Op == apitype.OpDelete || s.Op == apitype.OpDeleteReplaced || seen[s.URN] {
 			continue
 		}
+		seen[s.URN] = true
 		out = append(out, view(s.URN, s.Type, s.New))
 	}
 	return out

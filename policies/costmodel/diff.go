@@ -18,6 +18,11 @@ type Change struct {
 type Diff struct {
 	Changes       []Change
 	Before, After float64
+	// Unknown are resources whose planned cost is not known until the update (their priced
+	// inputs are unknown): left out of the changes, never shown as a saving.
+	Unknown []string
+	// Unpriced are what the table cannot price, after the change.
+	Unpriced []string
 }
 
 // Delta is the change of the total.
@@ -49,8 +54,18 @@ func DiffOf(before, after Result) Diff {
 			s.basis = l.Basis
 		}
 	}
-	d := Diff{Before: before.Total, After: after.Total}
+	d := Diff{Before: before.Total, After: after.Total, Unpriced: after.Unpriced}
+	unknown := map[string]bool{}
+	for _, urn := range after.Unknown {
+		unknown[urn] = true
+		d.Unknown = append(d.Unknown, urn)
+	}
 	for urn, s := range byURN {
+		if unknown[urn] {
+			// Its planned cost is not known: keep what it costs now on both sides.
+			d.After += s.before - s.after
+			continue
+		}
 		if math.Abs(s.after-s.before) >= 0.005 {
 			d.Changes = append(d.Changes, Change{URN: urn, Name: s.name, Basis: s.basis, Before: s.before, After: s.after})
 		}
@@ -76,5 +91,11 @@ func (d Diff) Table() string {
 		fmt.Fprintf(&b, "%-40s\n", "(no resource changes its cost)")
 	}
 	fmt.Fprintf(&b, "%-40s %-34s %10.2f %10.2f %+10.2f\n", "TOTAL", "USD/month, "+Region+" "+PriceDate, d.Before, d.After, d.Delta())
+	if len(d.Unknown) > 0 {
+		fmt.Fprintf(&b, "%d resource(s) not priced until update (inputs unknown during preview), counted at their current cost\n", len(d.Unknown))
+	}
+	for _, u := range d.Unpriced {
+		fmt.Fprintf(&b, "not priced: %s\n", u)
+	}
 	return b.String()
 }

@@ -192,3 +192,19 @@ func TestCostDiff(t *testing.T) {
 	assert.Equal(t, "db", d.Changes[0].Name, "largest move first")
 	assert.Contains(t, d.Table(), "+372.67")
 }
+
+// A resource whose planned cost is unknown (its inputs are computed) is no saving: it keeps its
+// current cost on both sides and is named as not priced until update.
+func TestCostDiffUnknownIsNoSaving(t *testing.T) {
+	group := map[string]any{"instanceTypes": []any{"m6i.large"}, "capacityType": "ON_DEMAND", "scalingConfig": map[string]any{"desiredSize": 2}}
+	before := Estimate([]analyzed.Resource{res("aws:eks/nodeGroup:NodeGroup", "pool", group)})
+	unknown := analyzed.Resource{Type: "aws:eks/nodeGroup:NodeGroup", Name: "pool", URN: "urn:pool",
+		Props: resource.FromResourcePropertyMap(resource.NewPropertyMapFromMap(map[string]any{
+			"instanceTypes": resource.MakeComputed(resource.NewStringProperty("")), "scalingConfig": map[string]any{"desiredSize": 2}}))}
+	after := Estimate([]analyzed.Resource{unknown})
+	require.Equal(t, []string{"urn:pool"}, after.Unknown)
+	d := DiffOf(before, after)
+	assert.Empty(t, d.Changes)
+	assert.InDelta(t, 0, d.Delta(), 0.001)
+	assert.Contains(t, d.Table(), "1 resource(s) not priced until update")
+}

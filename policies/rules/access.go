@@ -39,35 +39,54 @@ func accessRules() []Rule {
 // when it has enabled actions and reads a CloudWatchSynthetics metric of it, directly or in a
 // metric query.
 func checkCanariesWatched(c *Check, rs []analyzed.Resource) {
-	watched := map[string]bool{}
-	blind := false // an alarm's action or metric is not known yet: an unwatched canary may be watched
+	// watched: canaries an alarm known to notify watches; maybe: canaries an alarm may watch
+	// once its unknown parts are known ("*": any canary, its metric is not known yet).
+	watched, maybe := map[string]bool{}, map[string]bool{}
 	for _, a := range ofType(rs, TypeMetricAlarm) {
-		for _, field := range []string{"actionsEnabled", "alarmActions", "namespace", "dimensions", "metricQueries"} {
-			blind = blind || a.Get(field).Unknown()
+		enabled, actions := a.Get("actionsEnabled"), a.Get("alarmActions")
+		if (!enabled.Unknown() && !enabled.Absent() && !enabled.Bool()) || (!actions.Unknown() && len(actions.Items()) == 0) {
+			continue // known not to notify
 		}
-		if enabled := a.Get("actionsEnabled"); (!enabled.Absent() && !enabled.Bool()) || len(a.Get("alarmActions").Items()) == 0 {
-			continue
+		// Its actions notify when known, or when each unknown one is this stack's topic.
+		notifies := !enabled.Unknown() && !actions.Computed()
+		for _, act := range actions.Items() {
+			notifies = notifies && (!act.Unknown() || c.vouched(a, act, "alarmActions[]"))
 		}
-		if a.Get("namespace").String() == syntheticsMetrics {
-			watched[a.Get("dimensions", "CanaryName").String()] = true
+		mark := func(namespace, name analyzed.Field) {
+			switch {
+			case namespace.Unknown():
+				maybe["*"] = true
+			case namespace.String() != syntheticsMetrics:
+			case name.Unknown():
+				maybe["*"] = true
+			case notifies:
+				watched[name.String()] = true
+			default:
+				maybe[name.String()] = true
+			}
+		}
+		if q := a.Get("metricQueries"); q.Computed() {
+			maybe["*"] = true
+		} else if !a.Get("namespace").Absent() || q.Absent() {
+			mark(a.Get("namespace"), a.Get("dimensions", "CanaryName"))
 		}
 		for _, q := range a.Get("metricQueries").Items() {
-			if q.Get("metric", "namespace").String() == syntheticsMetrics {
-				watched[q.Get("metric", "dimensions", "CanaryName").String()] = true
-			}
+			mark(q.Get("metric", "namespace"), q.Get("metric", "dimensions", "CanaryName"))
 		}
 	}
 	for _, r := range ofType(rs, TypeCanary) {
 		if r.Props.Len() == 0 {
 			continue // not part of this operation (excluded, as by make foundation): nothing to judge yet
 		}
-		if f := r.Get("name"); c.Known(r, f, "name") && !watched[f.String()] {
-			if blind {
-				c.CannotCheck(r, "the alarms' actions and metrics")
-				continue
-			}
-			c.Violate(r, "no alarm with an action watches canary %s (CloudWatchSynthetics, CanaryName=%s)", f.String(), f.String())
+		f := r.Get("name")
+		if !c.Known(r, f, "name") || watched[f.String()] {
+			continue
 		}
+		if maybe[f.String()] || maybe["*"] {
+			c.CannotCheck(r, "the alarms that may watch it")
+			continue
+		}
+		c.Violate(r, "no alarm with an action watches canary %s (CloudWatchSynthetics, CanaryName=%s)", f.String(), f.String())
 	}
 }
 

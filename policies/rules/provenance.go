@@ -13,23 +13,25 @@ import (
 // every resource the input is computed from is in the stack and vouches, the input holds what
 // the rules reading it require. Anything else stays "cannot check until update".
 var provenance = map[string]map[string]func(analyzed.Resource) bool{
-	TypeMetricAlarm:    {"alarmActions": isType(TypeSNSTopic), "okActions": isType(TypeSNSTopic)},
-	TypeCompositeAlarm: {"alarmActions": isType(TypeSNSTopic), "okActions": isType(TypeSNSTopic)},
+	// Each element of the action lists (the rule counts the elements itself).
+	TypeMetricAlarm:    {"alarmActions[]": isType(TypeSNSTopic), "okActions[]": isType(TypeSNSTopic)},
+	TypeCompositeAlarm: {"alarmActions[]": isType(TypeSNSTopic), "okActions[]": isType(TypeSNSTopic)},
 	TypeSecret:         {"kmsKeyId": rotatingKey},
 	TypeSNSTopic:       {"kmsMasterKeyId": rotatingKey},
 	TypeBackupVault:    {"kmsKeyArn": rotatingKey},
-	TypeECRRepository:  {"encryptionConfigurations": rotatingKey},
-	TypeCluster:        {"encryptionConfig": rotatingKey},
 	TypeLogGroup:       {"kmsKeyId": rotatingKey},
+	TypeCluster:        {"encryptionConfig.provider.keyArn": rotatingKey},
 	TypeDistribution:   {"webAclId": isType(TypeWebACL)},
 	// The AUTH token is a generated password (the pack never sees the secret itself).
 	TypeCache: {"authToken": isType("random:index/randomPassword:RandomPassword")},
-	// A web identity trust: the principal is this stack's OIDC provider (IRSA); the cluster
-	// supplies the issuer in the condition.
-	TypeRole: {"assumeRolePolicy": isType("aws:iam/openIdConnectProvider:OpenIdConnectProvider", TypeCluster)},
-	// Access logs to this stack's bucket.
-	"aws:lb/loadBalancer:LoadBalancer": {"accessLogs": isType(TypeBucket)},
+	// Access logs go to this stack's bucket (enabled is read and judged on its own).
+	TypeLoadBalancer: {"accessLogs.bucket": isType(TypeBucket)},
 }
+
+// Not vouched for: a trust policy or any document built from other resources' outputs is one
+// unknown string that could hold any statement (a wildcard principal beside the OIDC one); an
+// object such as accessLogs has known parts (enabled) the rules still read; a whole list
+// computed from a topic may be empty.
 
 func isType(types ...string) func(analyzed.Resource) bool {
 	return func(r analyzed.Resource) bool {
@@ -47,12 +49,18 @@ func rotatingKey(r analyzed.Resource) bool {
 	return r.Type == TypeKMSKey && r.Get("enableKeyRotation").Bool()
 }
 
-// vouched reports whether r's unknown input field (a path; its first element is the input) is
-// computed only from resources of the stack that vouch for it.
-func (c *Check) vouched(r analyzed.Resource, field string) bool {
-	accept := provenance[r.Type][strings.SplitN(field, ".", 2)[0]]
-	deps := r.PropertyDependencies[strings.SplitN(field, ".", 2)[0]]
-	if accept == nil || len(deps) == 0 || c.stack == nil {
+// vouched reports whether f, the value at field of r (a path as the table names it), is one
+// unknown value computed only from resources of the stack that vouch for it. Dependencies are
+// per top-level input: every resource the input depends on must vouch, and only scalar leaves
+// (the table's paths) are vouched for, never an object or a list that may hold anything.
+func (c *Check) vouched(r analyzed.Resource, f analyzed.Field, field string) bool {
+	accept := provenance[r.Type][field]
+	if accept == nil || !f.Computed() || c.stack == nil {
+		return false
+	}
+	top := strings.SplitN(strings.SplitN(field, ".", 2)[0], "[", 2)[0]
+	deps := r.PropertyDependencies[top]
+	if len(deps) == 0 {
 		return false
 	}
 	for _, urn := range deps {

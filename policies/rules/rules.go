@@ -86,7 +86,7 @@ func (c *Check) Violate(r analyzed.Resource, format string, args ...any) {
 // records that it cannot check field yet; either way the rule has nothing more to check.
 func (c *Check) Known(r analyzed.Resource, f analyzed.Field, field string) bool {
 	if f.Unknown() {
-		if !c.vouched(r, field) {
+		if !c.vouched(r, f, field) {
 			c.CannotCheck(r, field)
 		}
 		return false

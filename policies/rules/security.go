@@ -309,8 +309,16 @@ func SecurityRules() []Rule {
 					c.Violate(r, "the alarm's actions are disabled")
 					return
 				}
-				if c.Known(r, actions, "alarmActions") && len(actions.Items()) == 0 {
+				if actions.Computed() {
+					c.Known(r, actions, "alarmActions") // the whole list is unknown: reported
+					return
+				}
+				items := actions.Items()
+				if len(items) == 0 {
 					c.Violate(r, "the alarm has no alarm action")
+				}
+				for _, a := range items {
+					c.Known(r, a, "alarmActions[]") // an action not known yet: this stack's topic, or reported
 				}
 			}},
 		{Name: "sns-topic-encrypted", Pack: Security, Level: Mandatory, Anchor: "FSBP SNS.1, CKV_AWS_26",
@@ -345,8 +353,7 @@ func SecurityRules() []Rule {
 			Summary: "CloudFront behaviours redirect or refuse plain HTTP", Types: []string{TypeDistribution},
 			Resource: func(c *Check, r analyzed.Resource) {
 				if ordered := r.Get("orderedCacheBehaviors"); ordered.Computed() {
-					c.CannotCheck(r, "orderedCacheBehaviors") // known lists are judged behaviour by behaviour
-					return
+					c.CannotCheck(r, "orderedCacheBehaviors") // the default behaviour is still judged
 				}
 				for _, b := range cloudFrontBehaviours(r) {
 					if p := b.Get("viewerProtocolPolicy"); c.Known(r, p, "viewerProtocolPolicy") && p.String() == "allow-all" {

@@ -115,8 +115,20 @@ func workloadRules() []Rule {
 			Summary: "Load balancers write access logs", Types: []string{TypeLoadBalancer},
 			Resource: func(c *Check, r analyzed.Resource) {
 				logs := r.Get("accessLogs")
-				if c.Known(r, logs, "accessLogs") && (!logs.Get("enabled").Bool() || logs.Get("bucket").String() == "") {
+				if logs.Computed() {
+					c.Known(r, logs, "accessLogs")
+					return
+				}
+				enabled, bucket := logs.Get("enabled"), logs.Get("bucket")
+				if !c.Known(r, enabled, "accessLogs.enabled") {
+					return
+				}
+				if !enabled.Bool() {
 					c.Violate(r, "access logs are not enabled")
+					return
+				}
+				if c.Known(r, bucket, "accessLogs.bucket") && bucket.String() == "" {
+					c.Violate(r, "access logs name no bucket")
 				}
 			}},
 		{Name: "alb-desync-mitigation", Pack: Security, Level: Mandatory, Anchor: "FSBP ELB.12",
@@ -189,18 +201,28 @@ func checkDisruptionBudgets(c *Check, rs []analyzed.Resource) {
 		covered, unknown := false, false
 		for _, p := range pdbs {
 			sel, ns := p.Get("spec", "selector", "matchLabels"), p.Get("metadata", "namespace")
-			if sel.Unknown() || ns.Unknown() {
+			if !ns.Unknown() && ns.String() != d.Get("metadata", "namespace").String() {
+				continue // another namespace's budget
+			}
+			if sel.Computed() {
 				unknown = true
 				continue
 			}
-			if ns.String() != d.Get("metadata", "namespace").String() {
-				continue
-			}
-			match := len(sel.Keys()) > 0
+			// Label by label: a known mismatch rules the budget out; an unknown value may match.
+			match, maybe := len(sel.Keys()) > 0, false
 			for _, k := range sel.Keys() {
-				match = match && labels.Get(k).String() == sel.Get(k).String()
+				if v := sel.Get(k); v.Unknown() {
+					maybe = true
+				} else {
+					match = match && labels.Get(k).String() == v.String()
+				}
 			}
-			covered = covered || match
+			switch {
+			case match && !maybe && !ns.Unknown():
+				covered = true
+			case match:
+				unknown = true // it matches as far as known
+			}
 		}
 		switch {
 		case covered:
