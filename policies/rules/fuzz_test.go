@@ -1,6 +1,7 @@
 package rules
 
 import (
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -87,7 +88,7 @@ func mutate(t *testing.T) map[string]int {
 		require.NoError(t, err)
 		good := c.good()
 		for i, res := range good {
-			if r.Resource != nil && !containsType(r.Types, res.Type) {
+			if r.Resource != nil && !slices.Contains(r.Types, res.Type) {
 				continue
 			}
 			// What the rule reads on this resource, and as what.
@@ -132,15 +133,6 @@ func mutate(t *testing.T) map[string]int {
 		}
 	}
 	return caught
-}
-
-func containsType(types []string, typ string) bool {
-	for _, t := range types {
-		if t == typ {
-			return true
-		}
-	}
-	return false
 }
 
 // meaningful are the fields ("rule path", or a path for every rule) whose unknown value has a
