@@ -254,7 +254,8 @@ func Estimate(rs []analyzed.Resource) Result {
 			add(r, basis, MonthlyALB(azs))
 		case "aws:synthetics/canary:Canary":
 			schedule := r.Get("schedule", "expression")
-			if schedule.Unknown() {
+			// Absent: not part of this operation (make foundation's up leaves the canaries out).
+			if schedule.Unknown() || schedule.Absent() {
 				res.Unknown = append(res.Unknown, r.URN)
 				continue
 			}

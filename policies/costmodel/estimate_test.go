@@ -208,3 +208,11 @@ func TestCostDiffUnknownIsNoSaving(t *testing.T) {
 	assert.InDelta(t, 0, d.Delta(), 0.001)
 	assert.Contains(t, d.Table(), "1 resource(s) not priced until update")
 }
+
+// A canary handed over without its schedule (not part of this operation: make foundation's up)
+// is not priced yet; it is no unpriced size (which the budget rule reports as a violation).
+func TestCanaryWithoutScheduleIsUnknown(t *testing.T) {
+	est := Estimate([]analyzed.Resource{res("aws:synthetics/canary:Canary", "home", nil)})
+	assert.Equal(t, []string{"urn:home"}, est.Unknown)
+	assert.Empty(t, est.Unpriced)
+}
