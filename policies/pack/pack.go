@@ -98,17 +98,17 @@ func report(m policyx.PolicyManager, findings []rules.Finding, unknowns bool) {
 		return
 	}
 	var order []string
-	names := map[string][]string{}
+	urns := map[string][]string{}
 	for _, f := range findings {
 		if !f.Unknown {
 			continue
 		}
 		key := f.Rule + ": " + f.Message
-		if _, seen := names[key]; !seen {
+		if _, seen := urns[key]; !seen {
 			order = append(order, key)
 		}
-		if n := shortName(f.URN); !slices.Contains(names[key], n) {
-			names[key] = append(names[key], n)
+		if !slices.Contains(urns[key], f.URN) {
+			urns[key] = append(urns[key], f.URN)
 		}
 	}
 	// One report for the pack, one line per rule and field: the engine prints each report with
@@ -118,7 +118,7 @@ func report(m policyx.PolicyManager, findings []rules.Finding, unknowns bool) {
 	}
 	lines := make([]string, 0, len(order))
 	for _, key := range order {
-		n := names[key]
+		n := shortNames(urns[key])
 		noun := "resources"
 		if len(n) == 1 {
 			noun = "resource"
@@ -128,12 +128,32 @@ func report(m policyx.PolicyManager, findings []rules.Finding, unknowns bool) {
 	m.ReportViolation(strings.Join(lines, "\n"), "")
 }
 
-// shortName is a URN's resource name (its last "::" part).
-func shortName(urn string) string {
-	if i := strings.LastIndex(urn, "::"); i >= 0 {
-		return urn[i+2:]
+// shortNames are the URNs' resource names (their last "::" part), with the type where two
+// resources of different types share a name (an api Deployment and an api Service): counted
+// by resource, each named once.
+func shortNames(urns []string) []string {
+	name := func(urn string) string {
+		if i := strings.LastIndex(urn, "::"); i >= 0 {
+			return urn[i+2:]
+		}
+		return urn
 	}
-	return urn
+	count := map[string]int{}
+	for _, u := range urns {
+		count[name(u)]++
+	}
+	out := make([]string, 0, len(urns))
+	for _, u := range urns {
+		n := name(u)
+		if count[n] > 1 && n != u {
+			typ := strings.TrimSuffix(u, "::"+n)
+			typ = typ[strings.LastIndex(typ, "$")+1:]
+			typ = typ[strings.LastIndex(typ, ":")+1:]
+			n += " (" + typ + ")"
+		}
+		out = append(out, n)
+	}
+	return out
 }
 
 // TierKey is the program's config key for the tier; the engine hands the pack the stack's config.

@@ -117,6 +117,10 @@ func TestUnknownsOneLinePerRule(t *testing.T) {
 		policyx.StackValidationArgs{Manager: m, Resources: []policyx.AnalyzerResource{a, b}}))
 	require.NotEmpty(t, m.violations)
 	assert.Contains(t, strings.Split(m.violations[0], "\n"), "spot-workers: cannot check until update: capacityType is not known during preview (2 resources: a, b)")
+	assert.Equal(t, []string{"api (Deployment)", "api (Service)", "web"}, shortNames([]string{
+		"urn:pulumi:dev::scalemate::scalemate:app:App$kubernetes:apps/v1:Deployment::api",
+		"urn:pulumi:dev::scalemate::kubernetes:core/v1:Service::api",
+		"urn:pulumi:dev::scalemate::kubernetes:core/v1:Service::web"}), "same-named resources of different types are told apart")
 	require.Len(t, m.violations, 1, "one report for the pack")
 	lines := map[string]int{}
 	for _, v := range strings.Split(m.violations[0], "\n") {
