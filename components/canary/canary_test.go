@@ -8,6 +8,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/scalemate/infra/internal/iampolicy"
 	"github.com/scalemate/infra/internal/mocktest"
 )
 
@@ -58,14 +59,7 @@ func TestCanariesRequestThePublicURLs(t *testing.T) {
 // own canaries' Lambda functions.
 func TestCanaryRoleIsScoped(t *testing.T) {
 	rec := mocktest.MustComponent(t, New, "scalemate-prod", baseArgs())
-	var doc struct {
-		Statement []struct {
-			Sid       string
-			Action    []string
-			Resource  any
-			Condition map[string]map[string]any
-		}
-	}
+	var doc iampolicy.Document
 	require.NoError(t, json.Unmarshal([]byte(rec.Must(t, "aws:iam/rolePolicy:RolePolicy", "scalemate-prod-canary").Input("policy").(string)), &doc))
 	bySid := map[string]int{}
 	for i, st := range doc.Statement {

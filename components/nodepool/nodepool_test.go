@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/scalemate/infra/internal/fakecloud"
+	"github.com/scalemate/infra/internal/iampolicy"
 	"github.com/scalemate/infra/internal/mocktest"
 )
 
@@ -104,14 +105,7 @@ func TestNodeRoleHasOnlyNodePolicies(t *testing.T) {
 	assert.Contains(t, role.Input("assumeRolePolicy"), `"Service":["ec2.amazonaws.com"]`)
 	inline := rec.OfType("aws:iam/rolePolicy:RolePolicy")
 	require.Len(t, inline, 1, "one inline grant: the account's Session Manager preferences")
-	var doc struct {
-		Statement []struct {
-			Sid       string
-			Action    []string
-			Resource  any
-			Condition map[string]map[string]any
-		}
-	}
+	var doc iampolicy.Document
 	require.NoError(t, json.Unmarshal([]byte(inline[0].Input("policy").(string)), &doc))
 	require.Len(t, doc.Statement, 3)
 	assert.Equal(t, []string{"kms:Decrypt"}, doc.Statement[0].Action, "sessions are KMS-encrypted: the node decrypts")

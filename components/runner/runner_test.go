@@ -8,6 +8,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/scalemate/infra/internal/iampolicy"
 	"github.com/scalemate/infra/internal/mocktest"
 )
 
@@ -58,14 +59,7 @@ func TestRunnerInTheVPC(t *testing.T) {
 // environment's roles through OIDC).
 func TestRunnerRoleIsMinimal(t *testing.T) {
 	rec := mocktest.MustComponent(t, New, "scalemate-dev-runner", baseArgs())
-	var doc struct {
-		Statement []struct {
-			Sid       string
-			Action    []string
-			Resource  any
-			Condition map[string]map[string]any
-		}
-	}
+	var doc iampolicy.Document
 	require.NoError(t, json.Unmarshal([]byte(rec.Must(t, "aws:iam/rolePolicy:RolePolicy", "scalemate-dev-runner").Input("policy").(string)), &doc))
 	var actions []string
 	for _, st := range doc.Statement {
