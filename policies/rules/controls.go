@@ -22,7 +22,6 @@ const (
 	TypeTargetGroup        = "aws:lb/targetGroup:TargetGroup"
 	TypeK8sNetworkPolicy   = "kubernetes:networking.k8s.io/v1:NetworkPolicy"
 	TypeClusterRoleBinding = "kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding"
-	TypeOAC                = "aws:cloudfront/originAccessControl:OriginAccessControl"
 )
 
 // controlRules are public controls for types the program registers that the other rule sets
@@ -139,7 +138,7 @@ func controlRules() []Rule {
 				}
 			}},
 		{Name: "cloudfront-s3-origin-access-control", Pack: Security, Level: Mandatory, Anchor: "FSBP CloudFront.13",
-			Summary: "CloudFront S3 origins use origin access control", Types: []string{TypeDistribution, TypeOAC},
+			Summary: "CloudFront S3 origins use origin access control", Types: []string{TypeDistribution},
 			Resource: func(c *Check, r analyzed.Resource) {
 				origins := r.Get("origins")
 				if origins.Computed() {

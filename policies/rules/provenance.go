@@ -1,6 +1,7 @@
 package rules
 
 import (
+	"slices"
 	"strings"
 
 	"github.com/scalemate/infra/policies/analyzed"
@@ -34,14 +35,7 @@ var provenance = map[string]map[string]func(analyzed.Resource) bool{
 // computed from a topic may be empty.
 
 func isType(types ...string) func(analyzed.Resource) bool {
-	return func(r analyzed.Resource) bool {
-		for _, t := range types {
-			if r.Type == t {
-				return true
-			}
-		}
-		return false
-	}
+	return func(r analyzed.Resource) bool { return slices.Contains(types, r.Type) }
 }
 
 // rotatingKey is a customer-managed KMS key of the stack whose rotation is known to be on.
