@@ -9,33 +9,35 @@ import (
 )
 
 // Resources turns the engine's step events into what the policies and the cost model read:
-// the new inputs of every resource the step keeps or creates (unknowns stay unknown).
+// the new inputs of every resource the step keeps or creates (unknowns stay unknown), once
+// each (a replacement is two steps with the new state: create-replacement and replace).
 func Resources(steps []apitype.StepEventMetadata) []analyzed.Resource {
-	var out []analyzed.Resource
-	seen := map[string]bool{}
-	for _, s := range steps {
-		// A replacement is two steps with the new state (create-replacement, replace): once.
-		if s.New == nil || s.Op == apitype.OpDelete || s.Op == apitype.OpDeleteReplaced || seen[s.URN] {
-			continue
+	return once(steps, func(s apitype.StepEventMetadata) *apitype.StepEventStateMetadata {
+		if s.Op == apitype.OpDelete || s.Op == apitype.OpDeleteReplaced {
+			return nil
 		}
-		seen[s.URN] = true
-		out = append(out, view(s.URN, s.Type, s.New))
-	}
-	return out
+		return s.New
+	})
 }
 
 // Before is the other side of a preview: the inputs of every resource the state holds now
 // (what the steps keep, update, replace or delete), once each, so that the cost of the current
 // state can be set against the planned one.
 func Before(steps []apitype.StepEventMetadata) []analyzed.Resource {
+	return once(steps, func(s apitype.StepEventMetadata) *apitype.StepEventStateMetadata { return s.Old })
+}
+
+// once views the state state picks from each step, the first one per URN.
+func once(steps []apitype.StepEventMetadata, state func(apitype.StepEventMetadata) *apitype.StepEventStateMetadata) []analyzed.Resource {
 	var out []analyzed.Resource
 	seen := map[string]bool{}
 	for _, s := range steps {
-		if s.Old == nil || seen[s.URN] {
+		st := state(s)
+		if st == nil || seen[s.URN] {
 			continue
 		}
 		seen[s.URN] = true
-		out = append(out, view(s.URN, s.Type, s.Old))
+		out = append(out, view(s.URN, s.Type, st))
 	}
 	return out
 }
