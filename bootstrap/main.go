@@ -221,7 +221,7 @@ func hostedEnvironments(envs []string, accounts map[string]string, callerAccount
 // the dev pipeline overwrite prod's).
 func stateBucket(ctx *pulumi.Context, key *kms.Key, a account, envs []string) (*s3.BucketV2, error) {
 	b, err := s3bucket.New(ctx, "state", s3bucket.Args{
-		Prefix: "scalemate-pulumi-state-", KMSKeyARN: key.Arn, Versioning: true, NoncurrentDays: NoncurrentStateDays, Protect: true,
+		Prefix: "scalemate-pulumi-state-", KMSKeyARN: key.Arn, NoncurrentDays: NoncurrentStateDays, Protect: true,
 		DeferPolicy: true,
 	})
 	if err != nil {

@@ -258,7 +258,7 @@ func auditTrail(ctx *pulumi.Context, s Settings, a account, key *kms.Key, topic 
 		lock = s.LogRetentionDays
 	}
 	b, err := s3bucket.New(ctx, Name+"-trail", s3bucket.Args{
-		Prefix: Name + "-trail-", KMSKeyARN: key.Arn, Versioning: true, ExpireDays: s.LogRetentionDays,
+		Prefix: Name + "-trail-", KMSKeyARN: key.Arn, ExpireDays: s.LogRetentionDays,
 		NoncurrentDays: 30, ObjectLockDays: lock, DeferPolicy: true, Protect: true,
 	})
 	if err != nil {
@@ -376,7 +376,7 @@ func compliance(ctx *pulumi.Context, a account, key *kms.Key, home bool) error {
 	}
 	// Config has a bucket of its own: it cannot deliver to a bucket with Object Lock.
 	b, err := s3bucket.New(ctx, Name+"-config", s3bucket.Args{
-		Prefix: Name + "-config-", KMSKeyARN: key.Arn, Versioning: true, NoncurrentDays: 90, DeferPolicy: true, Protect: true,
+		Prefix: Name + "-config-", KMSKeyARN: key.Arn, NoncurrentDays: 90, DeferPolicy: true, Protect: true,
 	})
 	if err != nil {
 		return err

@@ -230,7 +230,7 @@ func New(ctx *pulumi.Context, name string, args Args, opts ...pulumi.ResourceOpt
 	// The distribution names the bucket and the bucket's policy names the distribution: the
 	// bucket comes first, its policy once the distribution exists.
 	assets, err := s3bucket.New(ctx, name+"-assets", s3bucket.Args{
-		Prefix: name + "-assets-", Versioning: true, NoncurrentDays: 30, Protect: args.Protect, DeferPolicy: true,
+		Prefix: name + "-assets-", NoncurrentDays: 30, Protect: args.Protect, DeferPolicy: true,
 		ForceDestroy: args.ForceDestroy,
 	}, parent)
 	if err != nil {

@@ -85,7 +85,7 @@ func TestBucketsArePrivate(t *testing.T) {
 	own, _ := rec.Named("aws:s3/bucketOwnershipControls:BucketOwnershipControls", "edge-logs")
 	assert.Equal(t, map[string]any{"objectOwnership": "BucketOwnerPreferred"}, own.Input("rule"), "CloudFront logs arrive by ACL grant")
 	lc, _ := rec.Named("aws:s3/bucketLifecycleConfigurationV2:BucketLifecycleConfigurationV2", "edge-logs")
-	assert.Equal(t, map[string]any{"days": 7.0}, lc.Input("rules").([]any)[0].(map[string]any)["expiration"])
+	assert.Equal(t, map[string]any{"days": 7.0}, lc.Input("rules").([]any)[1].(map[string]any)["expiration"], "the rule after old-versions")
 }
 
 func TestCertificateAndShield(t *testing.T) {

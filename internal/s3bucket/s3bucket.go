@@ -1,6 +1,7 @@
 // Package s3bucket creates private S3 buckets the way every bucket of this project must be:
 // public access blocked, server-side encryption, bucket-owner object ownership, TLS-only
-// access, and optional versioning and lifecycle expiry. Callers add their own policy grants.
+// access, versioning, and a lifecycle that expires old versions. Callers add their own policy
+// grants.
 package s3bucket
 
 import (
@@ -20,17 +21,16 @@ type Args struct {
 	// KMSKeyARN encrypts objects with a customer managed key; nil uses SSE-S3 (AES256), which
 	// CloudFront origin access and log delivery can read without key grants.
 	KMSKeyARN pulumi.StringInput
-	// Versioning keeps old object versions.
-	Versioning bool
 	// ACLsForLogDelivery keeps ACLs (BucketOwnerPreferred) because CloudFront standard logging
 	// writes through an ACL grant; otherwise ACLs are disabled (BucketOwnerEnforced).
 	ACLsForLogDelivery bool
 	// ExpireDays deletes objects this many days old; 0 keeps them.
 	ExpireDays int
-	// ExpirePrefix limits ExpireDays and NoncurrentDays to keys under it; "" applies them to
-	// every object.
+	// ExpirePrefix limits ExpireDays to keys under it; "" applies it to every object.
 	ExpirePrefix string
-	// NoncurrentDays deletes old versions this many days after they were replaced; 0 keeps them.
+	// NoncurrentDays deletes old versions (overwritten, deleted or expired objects) this many
+	// days after they were replaced; 0 is DefaultNoncurrentDays. Every bucket is versioned (FSBP
+	// S3.14: a deleted or overwritten object, a log an intruder removes, can be recovered).
 	NoncurrentDays int
 	// DeferPolicy leaves the bucket policy to a later Policy call, for grants that name
 	// resources created after the bucket (a CloudFront distribution).
@@ -41,10 +41,14 @@ type Args struct {
 	ForceDestroy bool
 	// ObjectLockDays keeps every object version undeletable and unchangeable for this many
 	// days (S3 Object Lock, COMPLIANCE mode: not even the root user can shorten it; an audit
-	// trail). It needs Versioning, and can only be chosen when the bucket is created (changing
-	// it replaces the bucket). 0 turns it off.
+	// trail). It can only be chosen when the bucket is created (changing it replaces the
+	// bucket). 0 turns it off.
 	ObjectLockDays int
 }
+
+// DefaultNoncurrentDays keeps a replaced or deleted object version a week: time to notice and
+// restore it, little storage for log buckets whose objects expire.
+const DefaultNoncurrentDays = 7
 
 // Bucket is a bucket with its guard rails.
 type Bucket struct {
@@ -58,8 +62,11 @@ type Bucket struct {
 
 // New creates the bucket and its guard rails; opts (a parent, a provider) apply to all of them.
 func New(ctx *pulumi.Context, name string, args Args, opts ...pulumi.ResourceOption) (*Bucket, error) {
-	if args.ObjectLockDays > 0 && !args.Versioning {
-		return nil, fmt.Errorf("bucket %s: ObjectLockDays needs Versioning", name)
+	if args.ExpireDays < 0 || args.NoncurrentDays < 0 || args.ObjectLockDays < 0 {
+		return nil, fmt.Errorf("bucket %s: ExpireDays, NoncurrentDays and ObjectLockDays are days (0 or more)", name)
+	}
+	if args.NoncurrentDays == 0 {
+		args.NoncurrentDays = DefaultNoncurrentDays
 	}
 	bucketArgs := &s3.BucketV2Args{BucketPrefix: pulumi.String(args.Prefix), ForceDestroy: pulumi.Bool(args.ForceDestroy)}
 	if args.ObjectLockDays > 0 {
@@ -117,13 +124,11 @@ func New(ctx *pulumi.Context, name string, args Args, opts ...pulumi.ResourceOpt
 	}, after()...))); err != nil {
 		return fail("setting object ownership", err)
 	}
-	if args.Versioning {
-		if _, err := next(s3.NewBucketVersioningV2(ctx, name, &s3.BucketVersioningV2Args{
-			Bucket:                  bucket.ID(),
-			VersioningConfiguration: s3.BucketVersioningV2VersioningConfigurationArgs{Status: pulumi.String("Enabled")},
-		}, after()...)); err != nil {
-			return fail("versioning", err)
-		}
+	if _, err := next(s3.NewBucketVersioningV2(ctx, name, &s3.BucketVersioningV2Args{
+		Bucket:                  bucket.ID(),
+		VersioningConfiguration: s3.BucketVersioningV2VersioningConfigurationArgs{Status: pulumi.String("Enabled")},
+	}, after()...)); err != nil {
+		return fail("versioning", err)
 	}
 	if args.ObjectLockDays > 0 {
 		if _, err := next(s3.NewBucketObjectLockConfigurationV2(ctx, name, &s3.BucketObjectLockConfigurationV2Args{
@@ -135,23 +140,25 @@ func New(ctx *pulumi.Context, name string, args Args, opts ...pulumi.ResourceOpt
 			return fail("locking objects", err)
 		}
 	}
-	if args.ExpireDays > 0 || args.NoncurrentDays > 0 {
-		rule := s3.BucketLifecycleConfigurationV2RuleArgs{
+	// Old versions expire everywhere (they would otherwise be kept, and billed, for ever:
+	// expired objects too), and so do abandoned multipart uploads; objects only under ExpirePrefix.
+	rules := s3.BucketLifecycleConfigurationV2RuleArray{s3.BucketLifecycleConfigurationV2RuleArgs{
+		Id: pulumi.String("old-versions"), Status: pulumi.String("Enabled"),
+		Filter:                         s3.BucketLifecycleConfigurationV2RuleFilterArgs{Prefix: pulumi.String("")},
+		NoncurrentVersionExpiration:    s3.BucketLifecycleConfigurationV2RuleNoncurrentVersionExpirationArgs{NoncurrentDays: pulumi.Int(args.NoncurrentDays)},
+		AbortIncompleteMultipartUpload: s3.BucketLifecycleConfigurationV2RuleAbortIncompleteMultipartUploadArgs{DaysAfterInitiation: pulumi.Int(7)},
+	}}
+	if args.ExpireDays > 0 {
+		rules = append(rules, s3.BucketLifecycleConfigurationV2RuleArgs{
 			Id: pulumi.String("expiry"), Status: pulumi.String("Enabled"),
-			Filter:                         s3.BucketLifecycleConfigurationV2RuleFilterArgs{Prefix: pulumi.String(args.ExpirePrefix)},
-			AbortIncompleteMultipartUpload: s3.BucketLifecycleConfigurationV2RuleAbortIncompleteMultipartUploadArgs{DaysAfterInitiation: pulumi.Int(7)},
-		}
-		if args.ExpireDays > 0 {
-			rule.Expiration = s3.BucketLifecycleConfigurationV2RuleExpirationArgs{Days: pulumi.Int(args.ExpireDays)}
-		}
-		if args.NoncurrentDays > 0 {
-			rule.NoncurrentVersionExpiration = s3.BucketLifecycleConfigurationV2RuleNoncurrentVersionExpirationArgs{NoncurrentDays: pulumi.Int(args.NoncurrentDays)}
-		}
-		if _, err := next(s3.NewBucketLifecycleConfigurationV2(ctx, name, &s3.BucketLifecycleConfigurationV2Args{
-			Bucket: bucket.ID(), Rules: s3.BucketLifecycleConfigurationV2RuleArray{rule},
-		}, after()...)); err != nil {
-			return fail("setting lifecycle", err)
-		}
+			Filter:     s3.BucketLifecycleConfigurationV2RuleFilterArgs{Prefix: pulumi.String(args.ExpirePrefix)},
+			Expiration: s3.BucketLifecycleConfigurationV2RuleExpirationArgs{Days: pulumi.Int(args.ExpireDays)},
+		})
+	}
+	if _, err := next(s3.NewBucketLifecycleConfigurationV2(ctx, name, &s3.BucketLifecycleConfigurationV2Args{
+		Bucket: bucket.ID(), Rules: rules,
+	}, after()...)); err != nil {
+		return fail("setting lifecycle", err)
 	}
 	out.chain = chain
 	if !args.DeferPolicy {

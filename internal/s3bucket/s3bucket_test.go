@@ -14,7 +14,7 @@ import (
 // ones before it, and the policy for all of them (review 2026-11-30 #24).
 func TestSubResourcesOneAtATime(t *testing.T) {
 	rec, err := mocktest.Run("test", "dev", nil, func(ctx *pulumi.Context) error {
-		_, err := New(ctx, "logs", Args{Prefix: "logs-", Versioning: true, ExpireDays: 7, ForceDestroy: true})
+		_, err := New(ctx, "logs", Args{Prefix: "logs-", ExpireDays: 7, ForceDestroy: true})
 		return err
 	})
 	require.NoError(t, err)
@@ -35,11 +35,11 @@ func TestSubResourcesOneAtATime(t *testing.T) {
 	assert.Equal(t, true, rec.Must(t, "aws:s3/bucketV2:BucketV2", "logs").Input("forceDestroy"))
 }
 
-// Object Lock is chosen when the bucket is created, needs versioning, and is left unset
-// otherwise (the field replaces a bucket).
+// Object Lock is chosen when the bucket is created and left unset otherwise (the field
+// replaces a bucket).
 func TestObjectLock(t *testing.T) {
 	rec, err := mocktest.Run("test", "dev", nil, func(ctx *pulumi.Context) error {
-		_, err := New(ctx, "trail", Args{Prefix: "trail-", Versioning: true, ObjectLockDays: 365})
+		_, err := New(ctx, "trail", Args{Prefix: "trail-", ObjectLockDays: 365})
 		if err != nil {
 			return err
 		}
@@ -53,8 +53,37 @@ func TestObjectLock(t *testing.T) {
 	assert.Equal(t, map[string]any{"mode": "COMPLIANCE", "days": 365.0}, lock.Input("rule").(map[string]any)["defaultRetention"])
 
 	_, err = mocktest.Run("test", "dev", nil, func(ctx *pulumi.Context) error {
-		_, err := New(ctx, "trail", Args{Prefix: "trail-", ObjectLockDays: 30})
+		_, err := New(ctx, "trail", Args{Prefix: "trail-", ObjectLockDays: -1})
 		return err
 	})
-	assert.ErrorContains(t, err, "ObjectLockDays needs Versioning")
+	assert.ErrorContains(t, err, "are days (0 or more)")
+}
+
+// Every bucket is versioned (FSBP S3.14), and its old versions expire: DefaultNoncurrentDays
+// unless the caller says otherwise, over the whole bucket even when objects expire under a
+// prefix only.
+func TestVersionsExpire(t *testing.T) {
+	rec, err := mocktest.Run("test", "dev", nil, func(ctx *pulumi.Context) error {
+		if _, err := New(ctx, "logs", Args{Prefix: "logs-", ExpireDays: 30, ExpirePrefix: "runs/"}); err != nil {
+			return err
+		}
+		_, err := New(ctx, "state", Args{Prefix: "state-", NoncurrentDays: 90})
+		return err
+	})
+	require.NoError(t, err)
+	for bucket, days := range map[string]float64{"logs": DefaultNoncurrentDays, "state": 90} {
+		v := rec.Must(t, "aws:s3/bucketVersioningV2:BucketVersioningV2", bucket).Input("versioningConfiguration").(map[string]any)
+		assert.Equal(t, "Enabled", v["status"], bucket)
+		rules := rec.Must(t, "aws:s3/bucketLifecycleConfigurationV2:BucketLifecycleConfigurationV2", bucket).Input("rules").([]any)
+		versions := rules[0].(map[string]any)
+		assert.Equal(t, "old-versions", versions["id"], bucket)
+		assert.Equal(t, map[string]any{"prefix": ""}, versions["filter"], bucket)
+		assert.Equal(t, days, versions["noncurrentVersionExpiration"].(map[string]any)["noncurrentDays"], bucket)
+	}
+	logs := rec.Must(t, "aws:s3/bucketLifecycleConfigurationV2:BucketLifecycleConfigurationV2", "logs").Input("rules").([]any)
+	require.Len(t, logs, 2)
+	assert.Equal(t, map[string]any{"prefix": "runs/"}, logs[1].(map[string]any)["filter"])
+	assert.Equal(t, 30.0, logs[1].(map[string]any)["expiration"].(map[string]any)["days"])
+	state := rec.Must(t, "aws:s3/bucketLifecycleConfigurationV2:BucketLifecycleConfigurationV2", "state").Input("rules").([]any)
+	assert.Len(t, state, 1, "nothing expires in a bucket without ExpireDays")
 }
