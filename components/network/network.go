@@ -262,13 +262,17 @@ func New(ctx *pulumi.Context, name string, args Args, opts ...pulumi.ResourceOpt
 		return nil, err
 	}
 
+	account := aws.GetCallerIdentityOutput(ctx, aws.GetCallerIdentityOutputArgs{}, pulumi.Parent(n)).AccountId()
 	// Image layers and other S3 traffic from nodes skip the NAT gateway (and its per-GB fee).
 	if _, err := ec2.NewVpcEndpoint(ctx, name+"-s3", &ec2.VpcEndpointArgs{
 		VpcId:           vpc.ID(),
 		ServiceName:     pulumi.String("com.amazonaws." + args.Region + ".s3"),
 		VpcEndpointType: pulumi.String("Gateway"),
 		RouteTableIds:   endpointRouteTables,
-		Tags:            nameTag("s3"),
+		Policy: account.ApplyT(func(account string) string {
+			return S3EndpointPolicy(iampolicy.Partition(args.Region), args.Region, account)
+		}).(pulumi.StringOutput),
+		Tags: nameTag("s3"),
 	}, parent); err != nil {
 		return nil, fmt.Errorf("creating S3 gateway endpoint: %w", err)
 	}
@@ -276,7 +280,6 @@ func New(ctx *pulumi.Context, name string, args Args, opts ...pulumi.ResourceOpt
 		return nil, err
 	}
 
-	account := aws.GetCallerIdentityOutput(ctx, aws.GetCallerIdentityOutputArgs{}, pulumi.Parent(n)).AccountId()
 	logGroup, err := flowLogs(ctx, name, args, vpc, account, parent)
 	if err != nil {
 		return nil, err
@@ -301,6 +304,29 @@ func New(ctx *pulumi.Context, name string, args Args, opts ...pulumi.ResourceOpt
 		"isolatedSubnetIds": n.IsolatedSubnetIDs, "natGatewayIds": n.NATGatewayIDs,
 		"flowLogGroupName": n.FlowLogGroupName,
 	})
+}
+
+// S3EndpointPolicy is the S3 gateway endpoint's policy, an identity perimeter: this account's
+// principals reach any bucket (theirs, or another account's that grants them), and anyone may
+// read the AWS-owned buckets nodes fetch from without signing as this account: ECR's image
+// layers (pulls of AWS's own add-on images included) and the Amazon Linux package
+// repositories. Credentials of another account cannot carry data out through the endpoint.
+func S3EndpointPolicy(partition, region, account string) string {
+	objects := func(bucket string) string { return "arn:" + partition + ":s3:::" + bucket + "/*" }
+	return iampolicy.Document{Version: "2012-10-17", Statement: []iampolicy.Statement{
+		{
+			Sid: "ThisAccountsPrincipals", Effect: "Allow", Principal: map[string]any{"AWS": "*"}, Action: []string{"s3:*"}, Resource: "*",
+			Condition: iampolicy.Condition{"StringEquals": {"aws:PrincipalAccount": account}},
+		},
+		{
+			Sid: "AWSOwnedBuckets", Effect: "Allow", Principal: map[string]any{"AWS": "*"}, Action: []string{"s3:GetObject"},
+			Resource: []string{
+				objects("prod-" + region + "-starport-layer-bucket"),
+				objects("al2023-repos-" + region + "-de612dc2"),
+				objects("amazonlinux-2-repos-" + region),
+			},
+		},
+	}}.JSON()
 }
 
 // interfaceEndpoints creates the optional interface endpoints in the private subnets, reachable

@@ -1,12 +1,14 @@
 package network
 
 import (
+	"encoding/json"
 	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/scalemate/infra/internal/iampolicy"
 	"github.com/scalemate/infra/internal/mocktest"
 )
 
@@ -132,6 +134,15 @@ func TestEndpoints(t *testing.T) {
 	assert.Equal(t, "com.amazonaws.us-west-2.s3", eps[0].Input("serviceName"))
 	assert.Equal(t, "Gateway", eps[0].Input("vpcEndpointType"))
 	assert.Len(t, eps[0].Input("routeTableIds"), 3, "the private route tables")
+	// An identity perimeter: this account's principals anywhere, anyone only on the AWS-owned
+	// buckets nodes read (ECR layers, Amazon Linux repositories).
+	var doc iampolicy.Document
+	require.NoError(t, json.Unmarshal([]byte(eps[0].Input("policy").(string)), &doc))
+	require.Len(t, doc.Statement, 2)
+	assert.Equal(t, iampolicy.Condition{"StringEquals": {"aws:PrincipalAccount": "123456789012"}}, doc.Statement[0].Condition)
+	assert.Equal(t, []string{"s3:GetObject"}, doc.Statement[1].Action)
+	assert.Empty(t, doc.Statement[1].Condition)
+	assert.Contains(t, doc.Statement[1].Resource, "arn:aws:s3:::prod-us-west-2-starport-layer-bucket/*")
 
 	args := baseArgs()
 	args.InterfaceEndpoints = []string{"ecr.api", "sts"}
