@@ -35,12 +35,21 @@ func registeredTypes(t *testing.T) map[string][]string {
 		require.NoError(t, err, stack)
 		add(stack, rec)
 	}
-	cfg, err := mocktest.StackConfig(filepath.Join("..", "baseline", "Pulumi.baseline.yaml"))
-	require.NoError(t, err)
-	rec, err := mocktest.RunSecrets("scalemate-baseline", "baseline", cfg, nil, program.Run)
+	rec, err := runBaseline(t, nil)
 	require.NoError(t, err)
 	add("baseline", rec)
 	return out
+}
+
+// runBaseline runs the account baseline under mocks with Pulumi.baseline.yaml's config, edited.
+func runBaseline(t testing.TB, edit func(cfg map[string]string)) (*mocktest.Recorder, error) {
+	t.Helper()
+	cfg, err := mocktest.StackConfig(filepath.Join("..", "baseline", "Pulumi.baseline.yaml"))
+	require.NoError(t, err)
+	if edit != nil {
+		edit(cfg)
+	}
+	return mocktest.RunSecrets("scalemate-baseline", "baseline", cfg, nil, program.Run)
 }
 
 // Coverage by construction: every type the program registers has rules, or an explicit entry

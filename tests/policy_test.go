@@ -11,7 +11,9 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/scalemate/infra/components/k8sbaseline"
 	"github.com/scalemate/infra/internal/instancetype"
+	"github.com/scalemate/infra/internal/mocktest"
 	"github.com/scalemate/infra/policies/analyzed"
 	"github.com/scalemate/infra/policies/costmodel"
 	"github.com/scalemate/infra/policies/rules"
@@ -152,6 +154,22 @@ func drop(typ string) mutation {
 	}
 }
 
+// dropAlarmsBut drops every metric alarm except those watching a log metric filter's metric.
+func dropAlarmsBut(filterType string) mutation {
+	return func(rs []analyzed.Resource) []analyzed.Resource {
+		watched := map[string]bool{}
+		for _, f := range rs {
+			if f.Type == filterType {
+				mt := f.Get("metricTransformation")
+				watched[mt.Get("namespace").String()+"/"+mt.Get("name").String()] = true
+			}
+		}
+		return slices.DeleteFunc(rs, func(r analyzed.Resource) bool {
+			return r.Type == rules.TypeMetricAlarm && !watched[r.Get("namespace").String()+"/"+r.Get("metricName").String()]
+		})
+	}
+}
+
 // add appends a resource someone added without the guard rails.
 func add(typ string, props map[string]any) mutation {
 	return func(rs []analyzed.Resource) []analyzed.Resource {
@@ -222,11 +240,11 @@ var carelessChanges = map[string]careless{
 	"launch-template-ebs-encrypted": {stack: "dev", mutate: set(rules.TypeLaunchTemplate, "blockDeviceMappings",
 		[]any{map[string]any{"deviceName": "/dev/xvda", "ebs": map[string]any{"volumeType": "gp3", "volumeSize": 50}}})},
 	"gp3-volumes":                    {stack: "dev", mutate: set(rules.TypeDBInstance, "storageType", "gp2")},
-	"security-group-no-open-ingress": {stack: "dev", mutate: add(rules.TypeSGRule, map[string]any{"type": "ingress", "fromPort": 22, "toPort": 22, "protocol": "tcp", "cidrBlocks": []string{"0.0.0.0/0"}})},
+	"security-group-no-open-ingress": {stack: "dev", mutate: add(rules.TypeSGRule, map[string]any{"description": "SSH for debugging", "type": "ingress", "fromPort": 22, "toPort": 22, "protocol": "tcp", "cidrBlocks": []string{"0.0.0.0/0"}})},
 	"default-security-group-closed":  {stack: "dev", mutate: drop(rules.TypeDefaultSG)},
 
 	// the account baseline's resources, added to a stack's as a careless change would make them
-	"cloudtrail-multi-region-validated":  {stack: "prod", mutate: add(rules.TypeTrail, map[string]any{"isMultiRegionTrail": false, "enableLogFileValidation": true, "kmsKeyId": "arn:key", "cloudWatchLogsGroupArn": "arn:logs"})},
+	"cloudtrail-multi-region-validated":  {stack: "baseline", mutate: set(rules.TypeTrail, "isMultiRegionTrail", false)},
 	"cloudtrail-encrypted-to-cloudwatch": {stack: "prod", mutate: add(rules.TypeTrail, map[string]any{"isMultiRegionTrail": true, "enableLogFileValidation": true})},
 	"guardduty-enabled": {stack: "prod", mutate: func(rs []analyzed.Resource) []analyzed.Resource {
 		// A disabled detector with every protection on: only guardduty-enabled applies.
@@ -247,47 +265,71 @@ var carelessChanges = map[string]careless{
 	"ssm-session-logs-encrypted": {stack: "prod", mutate: add(rules.TypeSSMDocument, map[string]any{"documentType": "Session",
 		"content": `{"schemaVersion":"1.0","sessionType":"Standard_Stream","inputs":{"cloudWatchLogGroupName":"","kmsKeyId":""}}`})},
 	"client-vpn-connection-logging": {stack: "staging", mutate: add(rules.TypeClientVPN, map[string]any{"connectionLogOptions": map[string]any{"enabled": false}})},
-	"canary-watched":                {stack: "prod", mutate: drop(rules.TypeMetricAlarm)},
+	"canary-watched":                {stack: "prod", mutate: dropAlarmsBut(rules.TypeLogMetricFilter)},
 	// A component that reaches for AWS in the local tier (a secret in Secrets Manager).
-	"local-tier-no-cloud-resources":      {stack: "local", mutate: add(rules.TypeRole, map[string]any{"assumeRolePolicy": `{"Statement":[{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}]}`})},
-	"vpc-flow-logs":                      {stack: "dev", mutate: drop(rules.TypeFlowLog)},
-	"subnet-no-public-ip-on-launch":      {stack: "dev", mutate: set(rules.TypeSubnet, "mapPublicIpOnLaunch", true)},
-	"kms-key-rotation":                   {stack: "dev", mutate: set(rules.TypeKMSKey, "enableKeyRotation", false)},
-	"secret-kms-cmk":                     {stack: "dev", mutate: set(rules.TypeSecret, "kmsKeyId", nil)},
-	"alarm-has-action":                   {stack: "dev", mutate: add(rules.TypeMetricAlarm, map[string]any{"alarmName": "cpu"})},
-	"sns-topic-encrypted":                {stack: "dev", mutate: add(rules.TypeSNSTopic, map[string]any{"name": "alerts"})},
-	"ecr-immutable-tags":                 {stack: "dev", mutate: set(rules.TypeECRRepository, "imageTagMutability", "MUTABLE")},
-	"ecr-scan-on-push":                   {stack: "dev", mutate: set(rules.TypeECRRepository, "imageScanningConfiguration.scanOnPush", false)},
-	"ecr-kms-encrypted":                  {stack: "prod", mutate: set(rules.TypeECRRepository, "encryptionConfigurations", []any{map[string]any{"encryptionType": "AES256"}})},
-	"k8s-namespace-restricted":           {stack: "staging", mutate: set(rules.TypeK8sNamespace, "metadata.labels", map[string]any{"pod-security.kubernetes.io/enforce": "baseline"})},
-	"backup-vault-encrypted":             {stack: "dev", mutate: set(rules.TypeBackupVault, "kmsKeyArn", nil)},
-	"s3-public-access-blocked":           {stack: "dev", mutate: drop(rules.TypeBucketPAB)},
-	"s3-encrypted":                       {stack: "dev", mutate: drop(rules.TypeBucketSSE)},
-	"cloudfront-https-only":              {stack: "dev", mutate: set(rules.TypeDistribution, "defaultCacheBehavior.viewerProtocolPolicy", "allow-all")},
-	"cloudfront-tls-1-2":                 {stack: "staging", mutate: set(rules.TypeDistribution, "viewerCertificate.minimumProtocolVersion", "TLSv1")},
-	"cloudfront-waf":                     {stack: "dev", mutate: set(rules.TypeDistribution, "webAclId", "")},
-	"cdn-price-class":                    {stack: "dev", mutate: set(rules.TypeDistribution, "priceClass", "PriceClass_All")},
-	"waf-logging":                        {stack: "dev", mutate: add(rules.TypeWebACL, map[string]any{"scope": "CLOUDFRONT"})},
-	"iam-no-admin-access":                {stack: "dev", mutate: add(rules.TypeRoleAttachment, map[string]any{"policyArn": "arn:aws:iam::aws:policy/AdministratorAccess"})},
-	"iam-trust-no-wildcard-principal":    {stack: "dev", mutate: set(rules.TypeRole, "assumeRolePolicy", `{"Statement":[{"Effect":"Allow","Principal":{"AWS":"*"},"Action":"sts:AssumeRole"}]}`)},
-	"k8s-image-immutable":                {stack: "dev", mutate: inContainers(rules.TypeK8sDeployment, "image", "123456789012.dkr.ecr.us-west-2.amazonaws.com/scalemate-dev/api:latest")},
-	"k8s-resources-set":                  {stack: "dev", mutate: inContainers(rules.TypeK8sDeployment, "resources", map[string]any{"requests": map[string]any{"cpu": "100m"}})},
-	"k8s-read-only-root-filesystem":      {stack: "dev", mutate: inContainers(rules.TypeK8sDeployment, "securityContext.readOnlyRootFilesystem", false)},
-	"k8s-probes":                         {stack: "dev", mutate: inContainers(rules.TypeK8sDeployment, "readinessProbe", nil)},
-	"k8s-not-default-namespace":          {stack: "dev", mutate: set(rules.TypeK8sService, "metadata.namespace", "default")},
-	"k8s-service-not-exposed":            {stack: "dev", mutate: set(rules.TypeK8sService, "spec.type", "LoadBalancer")},
-	"k8s-disruption-budget":              {stack: "prod", mutate: drop(rules.TypeK8sPDB)},
-	"alb-https-only":                     {stack: "dev", mutate: set(rules.TypeListener, "sslPolicy", "ELBSecurityPolicy-2016-08")},
-	"alb-drop-invalid-headers":           {stack: "dev", mutate: set(rules.TypeLoadBalancer, "dropInvalidHeaderFields", false)},
-	"alb-access-logs":                    {stack: "dev", mutate: set(rules.TypeLoadBalancer, "accessLogs.enabled", false)},
-	"acm-key-strength":                   {stack: "prod", mutate: set(rules.TypeCertificate, "keyAlgorithm", "RSA_1024")},
-	"codebuild-no-privileged-mode":       {stack: "dev", mutate: set(rules.TypeCodeBuild, "environment.privilegedMode", true)},
-	"codebuild-no-plaintext-credentials": {stack: "dev", mutate: set(rules.TypeCodeBuild, "environment.environmentVariables", []any{map[string]any{"name": "AWS_SECRET_ACCESS_KEY", "value": "x"}})},
-	"s3-bucket-tls-only":                 {stack: "dev", mutate: drop(rules.TypeBucketPolicy)},
-	"config-recorder-on":                 {stack: "prod", mutate: add(rules.TypeRecorderStatus, map[string]any{"isEnabled": false})},
-	"inspector-scans-ec2-ecr":            {stack: "prod", mutate: add(rules.TypeInspectorEnabler, map[string]any{"resourceTypes": []any{"EC2"}})},
-	"access-analyzer-account":            {stack: "prod", mutate: add(rules.TypeAccessAnalyzer, map[string]any{"type": "ACCOUNT_UNUSED_ACCESS"})},
-	"ecr-lifecycle-policy":               {stack: "dev", mutate: drop(rules.TypeECRLifecycle)},
+	"local-tier-no-cloud-resources": {stack: "local", mutate: add(rules.TypeRole, map[string]any{"assumeRolePolicy": `{"Statement":[{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}]}`})},
+	"vpc-flow-logs":                 {stack: "dev", mutate: drop(rules.TypeFlowLog)},
+	"subnet-no-public-ip-on-launch": {stack: "dev", mutate: set(rules.TypeSubnet, "mapPublicIpOnLaunch", true)},
+	"kms-key-rotation":              {stack: "dev", mutate: set(rules.TypeKMSKey, "enableKeyRotation", false)},
+	"secret-kms-cmk":                {stack: "dev", mutate: set(rules.TypeSecret, "kmsKeyId", nil)},
+	"alarm-has-action":              {stack: "dev", mutate: add(rules.TypeMetricAlarm, map[string]any{"alarmName": "cpu"})},
+	"sns-topic-encrypted":           {stack: "dev", mutate: add(rules.TypeSNSTopic, map[string]any{"name": "alerts"})},
+	"ecr-immutable-tags":            {stack: "dev", mutate: set(rules.TypeECRRepository, "imageTagMutability", "MUTABLE")},
+	"ecr-scan-on-push":              {stack: "dev", mutate: set(rules.TypeECRRepository, "imageScanningConfiguration.scanOnPush", false)},
+	"ecr-kms-encrypted":             {stack: "prod", mutate: set(rules.TypeECRRepository, "encryptionConfigurations", []any{map[string]any{"encryptionType": "AES256"}})},
+	"k8s-namespace-restricted":      {stack: "staging", mutate: set(rules.TypeK8sNamespace, "metadata.labels", map[string]any{"pod-security.kubernetes.io/enforce": "baseline"})},
+	"backup-vault-encrypted":        {stack: "dev", mutate: set(rules.TypeBackupVault, "kmsKeyArn", nil)},
+	"s3-public-access-blocked":      {stack: "dev", mutate: drop(rules.TypeBucketPAB)},
+	"s3-encrypted":                  {stack: "dev", mutate: drop(rules.TypeBucketSSE)},
+	"cloudfront-https-only":         {stack: "dev", mutate: set(rules.TypeDistribution, "defaultCacheBehavior.viewerProtocolPolicy", "allow-all")},
+	"cloudfront-tls-1-2":            {stack: "staging", mutate: set(rules.TypeDistribution, "viewerCertificate.minimumProtocolVersion", "TLSv1")},
+	"cloudfront-waf":                {stack: "dev", mutate: set(rules.TypeDistribution, "webAclId", "")},
+	"cdn-price-class":               {stack: "dev", mutate: set(rules.TypeDistribution, "priceClass", "PriceClass_All")},
+	"waf-logging": {stack: "dev", mutate: add(rules.TypeWebACL, map[string]any{"scope": "CLOUDFRONT",
+		"visibilityConfig": map[string]any{"cloudwatchMetricsEnabled": true},
+		"rules":            []any{map[string]any{"name": "common", "visibilityConfig": map[string]any{"cloudwatchMetricsEnabled": true}}}})},
+	"iam-no-admin-access":             {stack: "dev", mutate: add(rules.TypeRoleAttachment, map[string]any{"policyArn": "arn:aws:iam::aws:policy/AdministratorAccess"})},
+	"iam-trust-no-wildcard-principal": {stack: "dev", mutate: set(rules.TypeRole, "assumeRolePolicy", `{"Statement":[{"Effect":"Allow","Principal":{"AWS":"*"},"Action":"sts:AssumeRole"}]}`)},
+	"k8s-image-immutable":             {stack: "dev", mutate: inContainers(rules.TypeK8sDeployment, "image", "123456789012.dkr.ecr.us-west-2.amazonaws.com/scalemate-dev/api:latest")},
+	"k8s-resources-set":               {stack: "dev", mutate: inContainers(rules.TypeK8sDeployment, "resources", map[string]any{"requests": map[string]any{"cpu": "100m"}})},
+	"k8s-read-only-root-filesystem":   {stack: "dev", mutate: inContainers(rules.TypeK8sDeployment, "securityContext.readOnlyRootFilesystem", false)},
+	"k8s-probes":                      {stack: "dev", mutate: inContainers(rules.TypeK8sDeployment, "readinessProbe", nil)},
+	"k8s-not-default-namespace":       {stack: "dev", mutate: set(rules.TypeK8sService, "metadata.namespace", "default")},
+	"k8s-service-not-exposed":         {stack: "dev", mutate: set(rules.TypeK8sService, "spec.type", "LoadBalancer")},
+	"k8s-disruption-budget":           {stack: "prod", mutate: drop(rules.TypeK8sPDB)},
+	"alb-https-only":                  {stack: "dev", mutate: set(rules.TypeListener, "sslPolicy", "ELBSecurityPolicy-2016-08")},
+	"alb-drop-invalid-headers":        {stack: "dev", mutate: set(rules.TypeLoadBalancer, "dropInvalidHeaderFields", false)},
+	"alb-access-logs":                 {stack: "dev", mutate: set(rules.TypeLoadBalancer, "accessLogs.enabled", false)},
+
+	// public controls added for the types the coverage test listed
+	"s3-lifecycle-configured":   {stack: "dev", mutate: drop(rules.TypeBucketLifecycle)},
+	"s3-versioning":             {stack: "dev", mutate: set(rules.TypeBucketVersioning, "versioningConfiguration.status", "Suspended")},
+	"s3-acls-disabled":          {stack: "dev", mutate: set(rules.TypeBucketOwnership, "rule.objectOwnership", "ObjectWriter")},
+	"s3-audit-log-object-lock":  {stack: "baseline", mutate: drop(rules.TypeBucketObjectLock)},
+	"cis-trail-metric-filters":  {stack: "baseline", mutate: drop(rules.TypeLogMetricFilter)},
+	"log-metric-filter-alarmed": {stack: "dev", mutate: set(rules.TypeLogMetricFilter, "metricTransformation.name", "Unwatched")},
+	"backup-plan-frequency-retention": {stack: "prod", mutate: set(rules.TypeBackupPlan, "rules",
+		[]any{map[string]any{"ruleName": "weekly", "schedule": "cron(0 3 ? * SUN *)", "lifecycle": map[string]any{"deleteAfter": 35}}})},
+	"k8s-service-account-token-not-mounted": {stack: "dev", mutate: set(rules.TypeK8sServiceAccount, "automountServiceAccountToken", true)},
+	"k8s-rbac-least-privilege":              {stack: "dev", mutate: drop(rules.TypeAdmissionBinding)},
+	"eks-access-entry-least-privilege":      {stack: "dev", mutate: set(rules.TypeAccessEntry, "kubernetesGroups", []string{"system:masters"})},
+	"cloudfront-response-headers-policy":    {stack: "dev", mutate: set(rules.TypeDistribution, "defaultCacheBehavior.responseHeadersPolicyId", "")},
+	"cloudfront-hsts":                       {stack: "dev", mutate: set(rules.TypeResponseHeaders, "securityHeadersConfig.strictTransportSecurity.override", false)},
+	"vpc-gateway-endpoint-policy":           {stack: "dev", mutate: set(rules.TypeVPCEndpoint, "policy", nil)},
+	"elasticache-cmk":                       {stack: "dev", mutate: set(rules.TypeCache, "kmsKeyId", nil)},
+	"elasticache-multi-az":                  {stack: "staging", mutate: set(rules.TypeCache, "multiAzEnabled", false)},
+	"rds-performance-insights-kms":          {stack: "prod", mutate: set(rules.TypeDBInstance, "performanceInsightsKmsKeyId", nil)},
+	"security-group-descriptions":           {stack: "dev", mutate: set(rules.TypeSecurityGroup, "description", "Managed by Pulumi")},
+	"waf-rule-metrics":                      {stack: "dev", mutate: set(rules.TypeWebACL, "visibilityConfig.cloudwatchMetricsEnabled", false)},
+	"iam-oidc-trust-conditions":             {stack: "dev", mutate: set(rules.TypeRole, "assumeRolePolicy", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Federated":"arn:aws:iam::111122223333:oidc-provider/oidc.eks.us-west-2.amazonaws.com/id/EXAMPLE"},"Action":"sts:AssumeRoleWithWebIdentity","Condition":{"StringLike":{"oidc.eks.us-west-2.amazonaws.com/id/EXAMPLE:sub":"*","oidc.eks.us-west-2.amazonaws.com/id/EXAMPLE:aud":"sts.amazonaws.com"}}}]}`)},
+	"acm-key-strength":                      {stack: "prod", mutate: set(rules.TypeCertificate, "keyAlgorithm", "RSA_1024")},
+	"codebuild-no-privileged-mode":          {stack: "dev", mutate: set(rules.TypeCodeBuild, "environment.privilegedMode", true)},
+	"codebuild-no-plaintext-credentials":    {stack: "dev", mutate: set(rules.TypeCodeBuild, "environment.environmentVariables", []any{map[string]any{"name": "AWS_SECRET_ACCESS_KEY", "value": "x"}})},
+	"s3-bucket-tls-only":                    {stack: "dev", mutate: drop(rules.TypeBucketPolicy)},
+	"config-recorder-on":                    {stack: "prod", mutate: add(rules.TypeRecorderStatus, map[string]any{"isEnabled": false})},
+	"inspector-scans-ec2-ecr":               {stack: "prod", mutate: add(rules.TypeInspectorEnabler, map[string]any{"resourceTypes": []any{"EC2"}})},
+	"access-analyzer-account":               {stack: "prod", mutate: add(rules.TypeAccessAnalyzer, map[string]any{"type": "ACCOUNT_UNUSED_ACCESS"})},
+	"ecr-lifecycle-policy":                  {stack: "dev", mutate: drop(rules.TypeECRLifecycle)},
 	"elasticache-own-subnet-group": {stack: "dev", mutate: func(rs []analyzed.Resource) []analyzed.Resource {
 		return set(rules.TypeCache, "subnetGroupName", "default")(drop(rules.TypeCacheSubnetGroup)(rs))
 	}},
@@ -303,6 +345,11 @@ var carelessChanges = map[string]careless{
 	"k8s-pod-security-restricted":         {stack: "dev", mutate: inContainers(rules.TypeK8sDeployment, "securityContext.privileged", true)},
 }
 
+// The RBAC rule recognises the preview group's guard by the expression the baseline writes.
+func TestDryRunGuardExpression(t *testing.T) {
+	assert.Equal(t, k8sbaseline.DryRunOnlyExpression, rules.DryRunOnly)
+}
+
 // For every mandatory rule, a careless change to a real stack is reported by that rule.
 func TestCarelessChangesAreReported(t *testing.T) {
 	for _, r := range rules.All() {
@@ -314,7 +361,13 @@ func TestCarelessChangesAreReported(t *testing.T) {
 			continue
 		}
 		t.Run(r.Name, func(t *testing.T) {
-			rec, err := runStack(t, c.stack, func(cfg map[string]string) {
+			run := runStack
+			if c.stack == "baseline" {
+				run = func(t testing.TB, _ string, edit func(map[string]string)) (*mocktest.Recorder, error) {
+					return runBaseline(t, edit)
+				}
+			}
+			rec, err := run(t, c.stack, func(cfg map[string]string) {
 				for k, v := range c.config {
 					cfg[k] = v
 				}

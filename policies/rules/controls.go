@@ -22,6 +22,10 @@ const (
 	TypeTargetGroup        = "aws:lb/targetGroup:TargetGroup"
 	TypeK8sNetworkPolicy   = "kubernetes:networking.k8s.io/v1:NetworkPolicy"
 	TypeClusterRoleBinding = "kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding"
+	TypeResponseHeaders    = "aws:cloudfront/responseHeadersPolicy:ResponseHeadersPolicy"
+	TypeVPCEndpoint        = "aws:ec2/vpcEndpoint:VpcEndpoint"
+	// hstsMinAge is a year, the least HSTS max-age that Checkov and preload lists accept.
+	hstsMinAge = 31536000
 )
 
 // controlRules are public controls for types the program registers that the other rule sets
@@ -70,7 +74,7 @@ func controlRules() []Rule {
 			Summary: "ElastiCache replication groups use a subnet group of the stack, not the default one", Types: []string{TypeCache, TypeCacheSubnetGroup},
 			Stack: func(c *Check, rs []analyzed.Resource) {
 				for _, r := range ofType(rs, TypeCache) {
-					if _, ok := dependencyOf(rs, r, TypeCacheSubnetGroup); ok {
+					if _, ok := c.dependencyOf(rs, r, TypeCacheSubnetGroup); ok {
 						continue
 					}
 					if f := r.Get("subnetGroupName"); c.Known(r, f, "subnetGroupName") && (f.String() == "" || f.String() == "default") {
@@ -175,13 +179,64 @@ func controlRules() []Rule {
 					c.Violate(r, "deletionWindowInDays is %d; %s keeps 30", f.Int(), c.T.Tier)
 				}
 			}},
+		{Name: "cloudfront-response-headers-policy", Pack: Security, Level: Mandatory, Anchor: "CKV2_AWS_32",
+			Summary: "Every CloudFront cache behaviour has a response headers policy", Types: []string{TypeDistribution, TypeResponseHeaders},
+			Stack: checkResponseHeaders},
+		{Name: "cloudfront-hsts", Pack: Security, Level: Mandatory, Anchor: "CKV_AWS_259",
+			Summary: "CloudFront response headers policies send Strict-Transport-Security (override, max-age of a year or more, includeSubDomains)",
+			Types:   []string{TypeResponseHeaders}, Resource: checkHSTS},
+		{Name: "vpc-gateway-endpoint-policy", Pack: Security, Level: Mandatory, Anchor: "AWS Well-Architected SEC05-BP02, AWS data perimeter (identity perimeter)",
+			Summary: "VPC gateway endpoints have a policy; none lets any principal reach every resource without a condition " +
+				"(interface endpoints are left open: STS web-identity calls there carry no principal)",
+			Types: []string{TypeVPCEndpoint}, Resource: checkGatewayEndpoint},
+		{Name: "elasticache-cmk", Pack: Security, Level: Mandatory, Anchor: "CKV_AWS_191",
+			Summary: "ElastiCache replication groups encrypt at rest with a customer managed KMS key", Types: []string{TypeCache},
+			Resource: func(c *Check, r analyzed.Resource) {
+				if f := r.Get("kmsKeyId"); c.Known(r, f, "kmsKeyId") && f.String() == "" {
+					c.Violate(r, "no kmsKeyId: the AWS owned key encrypts the cache")
+				}
+			}},
+		{Name: "elasticache-multi-az", Pack: Security, Level: Mandatory, Anchor: "AWS ElastiCache best practice (Multi-AZ with automatic failover), FSBP ElastiCache.3",
+			Summary: "Replicated ElastiCache groups are Multi-AZ where the tier requires it", Types: []string{TypeCache},
+			Resource: func(c *Check, r analyzed.Resource) {
+				if !c.T.RequireMultiAZ {
+					return
+				}
+				replicas, clusters := r.Get("replicasPerNodeGroup"), r.Get("numCacheClusters")
+				if !c.Known(r, replicas, "replicasPerNodeGroup") || !c.Known(r, clusters, "numCacheClusters") ||
+					(replicas.Int() < 1 && clusters.Int() < 2) {
+					return // a single node has nothing to fail over to (elasticache-automatic-failover)
+				}
+				if f := r.Get("multiAzEnabled"); c.Known(r, f, "multiAzEnabled") && !f.Bool() {
+					c.Violate(r, "multiAzEnabled is not true")
+				}
+			}},
+		{Name: "rds-performance-insights-kms", Pack: Security, Level: Mandatory, Anchor: "CKV_AWS_354",
+			Summary: "RDS Performance Insights data is encrypted with a customer managed KMS key", Types: []string{TypeDBInstance},
+			Resource: func(c *Check, r analyzed.Resource) {
+				if f := r.Get("performanceInsightsEnabled"); !c.Known(r, f, "performanceInsightsEnabled") || !f.Bool() {
+					return
+				}
+				if f := r.Get("performanceInsightsKmsKeyId"); c.Known(r, f, "performanceInsightsKmsKeyId") && f.String() == "" {
+					c.Violate(r, "Performance Insights is on without performanceInsightsKmsKeyId")
+				}
+			}},
+		{Name: "security-group-descriptions", Pack: Security, Level: Mandatory, Anchor: "CKV_AWS_23",
+			Summary: "Security groups and their rules say what they are for (a description, not the provider's default)",
+			Types:   []string{TypeSecurityGroup, TypeSGRule}, Resource: checkSGDescriptions},
+		{Name: "waf-rule-metrics", Pack: Security, Level: Mandatory, Anchor: "FSBP WAF.10, WAF.12",
+			Summary: "Web ACLs have rules, and CloudWatch metrics on the ACL and on every rule", Types: []string{TypeWebACL},
+			Resource: checkWAFMetrics},
+		{Name: "iam-oidc-trust-conditions", Pack: Security, Level: Mandatory, Anchor: "AWS IAM roles for service accounts, CKV_AWS_358",
+			Summary: "Roles trusted through an OIDC provider pin the token's audience (aud) and subject (sub), without a wildcard subject",
+			Types:   []string{TypeRole}, Resource: checkOIDCTrust},
 	}
 }
 
 // checkBucketTLS: every bucket has a policy that denies insecure transport.
 func checkBucketTLS(c *Check, rs []analyzed.Resource) {
 	for _, b := range ofType(rs, TypeBucket) {
-		policies := dependentsOf(rs, b, TypeBucketPolicy)
+		policies := c.dependentsOf(rs, b, TypeBucketPolicy)
 		if len(policies) == 0 {
 			c.Violate(b, "no bucket policy denies requests without TLS")
 			continue
@@ -259,4 +314,159 @@ func checkDefaultDeny(c *Check, rs []analyzed.Resource) {
 			c.Violate(ns, "namespace %s has no default-deny NetworkPolicy", name.String())
 		}
 	}
+}
+
+// checkResponseHeaders: each behaviour names a response headers policy. An ID not known yet is
+// judged by where it comes from: a headers policy of the stack the distribution depends on.
+func checkResponseHeaders(c *Check, rs []analyzed.Resource) {
+	for _, d := range ofType(rs, TypeDistribution) {
+		_, ofStack := c.dependencyOf(rs, d, TypeResponseHeaders)
+		if d.Get("orderedCacheBehaviors").Computed() {
+			c.CannotCheck(d, "orderedCacheBehaviors") // the default behaviour is still judged
+		}
+		for _, b := range cloudFrontBehaviours(d) {
+			id := b.Get("responseHeadersPolicyId")
+			switch {
+			case b.Absent():
+			case b.Computed():
+				c.CannotCheck(d, "a cache behaviour")
+			case id.Unknown():
+				if !ofStack {
+					c.CannotCheck(d, "responseHeadersPolicyId")
+				}
+			case id.String() == "":
+				c.Violate(d, "behaviour %q has no response headers policy", b.Get("pathPattern").String())
+			}
+		}
+	}
+}
+
+func checkHSTS(c *Check, r analyzed.Resource) {
+	sts := r.Get("securityHeadersConfig", "strictTransportSecurity")
+	if !c.Known(r, sts, "securityHeadersConfig.strictTransportSecurity") {
+		return
+	}
+	if sts.Absent() {
+		c.Violate(r, "no Strict-Transport-Security header")
+		return
+	}
+	if !sts.Get("override").Bool() {
+		c.Violate(r, "strictTransportSecurity.override is not true: an origin's weaker header wins")
+	}
+	if age := sts.Get("accessControlMaxAgeSec").Int(); age < hstsMinAge {
+		c.Violate(r, "strictTransportSecurity.accessControlMaxAgeSec is %d, under a year (%d)", age, hstsMinAge)
+	}
+	if !sts.Get("includeSubdomains").Bool() {
+		c.Violate(r, "strictTransportSecurity.includeSubdomains is not true")
+	}
+}
+
+// checkGatewayEndpoint: a gateway endpoint (S3, DynamoDB) without a policy, or with one that
+// allows any principal every resource unconditionally, carries other accounts' credentials
+// out of the VPC (the data-perimeter concern).
+func checkGatewayEndpoint(c *Check, r analyzed.Resource) {
+	// Absent is Gateway, the provider's default.
+	if t := r.Get("vpcEndpointType"); !c.Known(r, t, "vpcEndpointType") || (t.String() != "" && t.String() != "Gateway") {
+		return
+	}
+	p := r.Get("policy")
+	if !c.Known(r, p, "policy") {
+		return
+	}
+	if p.Absent() || p.String() == "" {
+		c.Violate(r, "no endpoint policy: any principal, any bucket")
+		return
+	}
+	for _, st := range c.policyDocument(r, p, "policy") {
+		if st.Effect == "Allow" && anyPrincipal(st.Principal) && len(st.Condition) == 0 && hasStar(st.Resource) {
+			c.Violate(r, "the endpoint policy lets any principal reach every resource without a condition")
+		}
+	}
+}
+
+// providerDefaultSGDescription is what the AWS provider writes when a group has no description.
+const providerDefaultSGDescription = "Managed by Pulumi"
+
+func checkSGDescriptions(c *Check, r analyzed.Resource) {
+	if f := r.Get("description"); c.Known(r, f, "description") && (f.String() == "" || f.String() == providerDefaultSGDescription) {
+		what := "the security group"
+		if r.Type == TypeSGRule {
+			what = "the rule"
+		}
+		c.Violate(r, "%s has no description of its own", what)
+	}
+	for _, dir := range []string{"ingress", "egress"} {
+		rules := r.Get(dir)
+		if r.Type != TypeSecurityGroup || !c.Known(r, rules, dir) {
+			continue
+		}
+		for _, rule := range rules.Items() {
+			if f := rule.Get("description"); c.Known(r, f, dir+".description") && f.String() == "" {
+				c.Violate(r, "an %s rule has no description", dir)
+			}
+		}
+	}
+}
+
+func checkWAFMetrics(c *Check, r analyzed.Resource) {
+	if f := r.Get("visibilityConfig", "cloudwatchMetricsEnabled"); c.Known(r, f, "visibilityConfig.cloudwatchMetricsEnabled") && !f.Bool() {
+		c.Violate(r, "the web ACL's CloudWatch metrics are off")
+	}
+	rules := r.Get("rules")
+	if !c.Known(r, rules, "rules") {
+		return
+	}
+	if len(rules.Items()) == 0 {
+		c.Violate(r, "the web ACL has no rules")
+	}
+	for _, rule := range rules.Items() {
+		if f := rule.Get("visibilityConfig", "cloudwatchMetricsEnabled"); c.Known(r, f, "rules.visibilityConfig.cloudwatchMetricsEnabled") && !f.Bool() {
+			c.Violate(r, "rule %q has its CloudWatch metrics off", rule.Get("name").String())
+		}
+	}
+}
+
+// checkOIDCTrust: a statement that lets a web identity from an OIDC provider assume the role
+// conditions on both the audience and the subject, and the subject is not a bare wildcard
+// (any workload of the cluster, any repository of the provider).
+func checkOIDCTrust(c *Check, r analyzed.Resource) {
+	f := r.Get("assumeRolePolicy")
+	if !c.Known(r, f, "assumeRolePolicy") {
+		return
+	}
+	for _, st := range c.policyDocument(r, f, "assumeRolePolicy") {
+		var principal struct{ Federated json.RawMessage }
+		if st.Effect != "Allow" || json.Unmarshal(st.Principal, &principal) != nil || !strings.Contains(string(principal.Federated), ":oidc-provider/") {
+			continue
+		}
+		var cond map[string]map[string]json.RawMessage
+		_ = json.Unmarshal(st.Condition, &cond)
+		claims := map[string][]string{}
+		for _, kv := range cond {
+			for key, raw := range kv {
+				var many []string
+				if json.Unmarshal(raw, &many) != nil {
+					var one string
+					_ = json.Unmarshal(raw, &one)
+					many = []string{one}
+				}
+				claim := key[strings.LastIndex(key, ":")+1:]
+				claims[claim] = append(claims[claim], many...)
+			}
+		}
+		for _, claim := range []string{"aud", "sub"} {
+			if len(claims[claim]) == 0 {
+				c.Violate(r, "the OIDC trust has no condition on the token's %s", claim)
+			}
+		}
+		if slices.ContainsFunc(claims["sub"], wildcardSubject) {
+			c.Violate(r, "the OIDC trust admits any subject")
+		}
+	}
+}
+
+// wildcardSubject is a subject condition any workload meets: empty, "*", or a wildcard right
+// after the kind of subject (every service account, every repository).
+func wildcardSubject(s string) bool {
+	return s == "" || strings.HasPrefix(s, "*") || s == "system:serviceaccount:*" || s == "repo:*"
 }

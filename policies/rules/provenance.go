@@ -24,7 +24,8 @@ var provenance = map[string]map[string]func(analyzed.Resource) bool{
 	TypeCluster:        {"encryptionConfig.provider.keyArn": rotatingKey},
 	TypeDistribution:   {"webAclId": isType(TypeWebACL)},
 	// The AUTH token is a generated password (the pack never sees the secret itself).
-	TypeCache: {"authToken": isType("random:index/randomPassword:RandomPassword")},
+	TypeCache:      {"authToken": isType("random:index/randomPassword:RandomPassword"), "kmsKeyId": rotatingKey},
+	TypeDBInstance: {"performanceInsightsKmsKeyId": rotatingKey},
 	// Access logs go to this stack's bucket (enabled is read and judged on its own).
 	TypeLoadBalancer: {"accessLogs.bucket": isType(TypeBucket)},
 }

@@ -74,6 +74,8 @@ type Check struct {
 	findings []Finding
 	// stack is every resource of the evaluation by URN, for provenance (nil: one resource alone).
 	stack map[string]analyzed.Resource
+	// graph indexes the resources of the stack rule being run (graphOf).
+	graph *graph
 }
 
 // Violate reports that r breaks the rule.

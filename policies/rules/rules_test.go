@@ -86,6 +86,13 @@ var (
 	anyoneTrust = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"*"},"Action":"sts:AssumeRole"}]}`
 )
 
+// irsaTrust is an IRSA trust policy whose sub condition is the given JSON value.
+func irsaTrust(sub string) string {
+	const issuer = "oidc.eks.us-west-2.amazonaws.com/id/EXAMPLE"
+	return `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Federated":"arn:aws:iam::111122223333:oidc-provider/` + issuer +
+		`"},"Action":"sts:AssumeRoleWithWebIdentity","Condition":{"StringEquals":{"` + issuer + `:sub":` + sub + `,"` + issuer + `:aud":"sts.amazonaws.com"}}}]}`
+}
+
 // ruleCase is a compliant and a violating stack for one rule, judged with a tier's thresholds.
 type ruleCase struct {
 	tier      string
@@ -163,6 +170,98 @@ func withPod(mutate func(ctr, spec map[string]any)) map[string]any {
 }
 
 var cases = map[string]ruleCase{
+	"s3-lifecycle-configured": {"dev", bucketWith(map[string]map[string]any{TypeBucketLifecycle: {}}), bucketWith(nil)},
+	"s3-versioning": {"dev", bucketWith(map[string]map[string]any{TypeBucketVersioning: {"versioningConfiguration": map[string]any{"status": "Enabled"}}}),
+		bucketWith(map[string]map[string]any{TypeBucketVersioning: {"versioningConfiguration": map[string]any{"status": "Suspended"}}})},
+	"s3-acls-disabled": {"dev", func() []analyzed.Resource {
+		// The assets bucket enforces ownership; the log bucket keeps ACLs for CloudFront.
+		assets, logs := res(TypeBucket, map[string]any{}), res(TypeBucket, map[string]any{})
+		return []analyzed.Resource{assets, logs,
+			res(TypeBucketOwnership, map[string]any{"rule": map[string]any{"objectOwnership": "BucketOwnerEnforced"}}, assets),
+			res(TypeBucketOwnership, map[string]any{"rule": map[string]any{"objectOwnership": "BucketOwnerPreferred"}}, logs),
+			res(TypeDistribution, with(goodDistribution, "loggingConfig", map[string]any{"bucket": "logs.s3.amazonaws.com"}), assets, logs)}
+	}, bucketWith(map[string]map[string]any{TypeBucketOwnership: {"rule": map[string]any{"objectOwnership": "BucketOwnerPreferred"}}})},
+	"s3-audit-log-object-lock": {"prod", func() []analyzed.Resource {
+		b := res(TypeBucket, map[string]any{"objectLockEnabled": true})
+		return []analyzed.Resource{b, res(TypeBucketObjectLock, map[string]any{"rule": map[string]any{"defaultRetention": map[string]any{"mode": "COMPLIANCE", "days": 365}}}, b),
+			res(TypeTrail, map[string]any{"isMultiRegionTrail": true}, b)}
+	}, func() []analyzed.Resource {
+		b := res(TypeBucket, map[string]any{})
+		return []analyzed.Resource{b, res(TypeTrail, map[string]any{"isMultiRegionTrail": true}, b)}
+	}},
+	"backup-plan-frequency-retention": {"prod", one(TypeBackupPlan, map[string]any{"rules": []any{
+		map[string]any{"ruleName": "daily", "schedule": "cron(0 3 ? * * *)", "lifecycle": map[string]any{"deleteAfter": 35}},
+		map[string]any{"ruleName": "weekly", "schedule": "cron(0 3 ? * SUN *)", "lifecycle": map[string]any{"deleteAfter": 90}},
+	}}), one(TypeBackupPlan, map[string]any{"rules": []any{
+		map[string]any{"ruleName": "weekly", "schedule": "cron(0 3 ? * SUN *)", "lifecycle": map[string]any{"deleteAfter": 7}},
+	}})},
+	"log-metric-filter-alarmed": {"dev", func() []analyzed.Resource {
+		return []analyzed.Resource{
+			res(TypeLogMetricFilter, map[string]any{"metricTransformation": map[string]any{"namespace": "ScaleMate/dev", "name": "AppErrors"}}),
+			res(TypeMetricAlarm, map[string]any{"namespace": "ScaleMate/dev", "metricName": "AppErrors", "alarmActions": []any{"arn:topic"}}),
+		}
+	}, func() []analyzed.Resource {
+		return []analyzed.Resource{
+			res(TypeLogMetricFilter, map[string]any{"metricTransformation": map[string]any{"namespace": "ScaleMate/dev", "name": "AppErrors"}}),
+			res(TypeMetricAlarm, map[string]any{"namespace": "ScaleMate/dev", "metricName": "Other"}),
+		}
+	}},
+	"cis-trail-metric-filters": {"prod", func() []analyzed.Resource {
+		out := []analyzed.Resource{res(TypeTrail, map[string]any{"cloudWatchLogsGroupArn": "arn:logs:*"})}
+		for _, e := range cisEvents {
+			out = append(out, res(TypeLogMetricFilter, map[string]any{"pattern": "{ $.x = " + e.term + " }"}))
+		}
+		return out
+	}, func() []analyzed.Resource {
+		return []analyzed.Resource{res(TypeTrail, map[string]any{"cloudWatchLogsGroupArn": "arn:logs:*"}),
+			res(TypeLogMetricFilter, map[string]any{"pattern": `{ $.userIdentity.type = "Root" }`})}
+	}},
+	"k8s-service-account-token-not-mounted": {"dev", one(TypeK8sServiceAccount, map[string]any{"automountServiceAccountToken": false}),
+		one(TypeK8sServiceAccount, map[string]any{"metadata": map[string]any{"name": "api"}})},
+	"k8s-rbac-least-privilege": {"dev", func() []analyzed.Resource {
+		// The preview role: wildcard writes, kept to dry runs by an admission policy.
+		policy := res(TypeAdmissionPolicy, map[string]any{"spec": map[string]any{"validations": []any{map[string]any{"expression": DryRunOnly}}}})
+		guard := res(TypeAdmissionBinding, map[string]any{"spec": map[string]any{"validationActions": []any{"Deny"}}}, policy)
+		role := res(TypeClusterRole, map[string]any{"rules": []any{
+			map[string]any{"apiGroups": []any{"*"}, "resources": []any{"*"}, "verbs": []any{"get", "list", "watch"}},
+			map[string]any{"apiGroups": []any{"apps"}, "resources": []any{"*"}, "verbs": []any{"create", "patch"}},
+		}})
+		return []analyzed.Resource{policy, guard, role, res(TypeClusterRoleBinding, map[string]any{"roleRef": map[string]any{"name": "preview"}}, role, guard)}
+	}, func() []analyzed.Resource {
+		role := res(TypeClusterRole, map[string]any{"rules": []any{
+			map[string]any{"apiGroups": []any{"apps"}, "resources": []any{"*"}, "verbs": []any{"create", "patch"}},
+		}})
+		return []analyzed.Resource{role, res(TypeClusterRoleBinding, map[string]any{"roleRef": map[string]any{"name": "deployer"}}, role)}
+	}},
+	"eks-access-entry-least-privilege": {"dev", one(TypeAccessEntry, map[string]any{"type": "STANDARD", "kubernetesGroups": []any{"scalemate:preview"}}),
+		one(TypeAccessEntry, map[string]any{"type": "STANDARD", "kubernetesGroups": []any{"system:masters"}})},
+	"cloudfront-response-headers-policy": {"dev", func() []analyzed.Resource {
+		headers := res(TypeResponseHeaders, map[string]any{})
+		behaviour := map[string]any{"viewerProtocolPolicy": "redirect-to-https", "responseHeadersPolicyId": "rhp"}
+		return []analyzed.Resource{headers, res(TypeDistribution, with(goodDistribution, "defaultCacheBehavior", behaviour,
+			"orderedCacheBehaviors", []any{with(behaviour, "pathPattern", "/api/*")}), headers)}
+	}, one(TypeDistribution, goodDistribution)},
+	"cloudfront-hsts": {"dev", one(TypeResponseHeaders, map[string]any{"securityHeadersConfig": map[string]any{"strictTransportSecurity": map[string]any{
+		"override": true, "accessControlMaxAgeSec": 63072000, "includeSubdomains": true, "preload": true}}}),
+		one(TypeResponseHeaders, map[string]any{"securityHeadersConfig": map[string]any{"strictTransportSecurity": map[string]any{
+			"override": false, "accessControlMaxAgeSec": 3600, "includeSubdomains": true}}})},
+	"vpc-gateway-endpoint-policy": {"dev", one(TypeVPCEndpoint, map[string]any{"vpcEndpointType": "Gateway", "policy": `{"Version":"2012-10-17","Statement":[` +
+		`{"Effect":"Allow","Principal":{"AWS":"*"},"Action":["s3:*"],"Resource":"*","Condition":{"StringEquals":{"aws:PrincipalAccount":"111122223333"}}},` +
+		`{"Effect":"Allow","Principal":{"AWS":"*"},"Action":["s3:GetObject"],"Resource":["arn:aws:s3:::prod-us-west-2-starport-layer-bucket/*"]}]}`}),
+		one(TypeVPCEndpoint, map[string]any{"vpcEndpointType": "Gateway", "serviceName": "com.amazonaws.us-west-2.s3"})},
+	"elasticache-cmk":      {"dev", one(TypeCache, with(goodCache, "kmsKeyId", "arn:key")), one(TypeCache, goodCache)},
+	"elasticache-multi-az": {"staging", one(TypeCache, with(goodCache, "multiAzEnabled", true)), one(TypeCache, with(goodCache, "multiAzEnabled", false))},
+	"rds-performance-insights-kms": {"dev", one(TypeDBInstance, with(goodDB, "performanceInsightsEnabled", true, "performanceInsightsKmsKeyId", "arn:key")),
+		one(TypeDBInstance, with(goodDB, "performanceInsightsEnabled", true))},
+	"security-group-descriptions": {"dev", one(TypeSecurityGroup, map[string]any{"description": "HTTPS from the VPC to interface endpoints",
+		"ingress": []any{map[string]any{"description": "HTTPS from the VPC", "fromPort": 443, "toPort": 443, "protocol": "tcp"}}}),
+		one(TypeSecurityGroup, map[string]any{"description": "Managed by Pulumi", "ingress": []any{map[string]any{"fromPort": 443, "toPort": 443, "protocol": "tcp"}}})},
+	"waf-rule-metrics": {"dev", one(TypeWebACL, map[string]any{"visibilityConfig": map[string]any{"cloudwatchMetricsEnabled": true},
+		"rules": []any{map[string]any{"name": "common", "visibilityConfig": map[string]any{"cloudwatchMetricsEnabled": true}}}}),
+		one(TypeWebACL, map[string]any{"visibilityConfig": map[string]any{"cloudwatchMetricsEnabled": true},
+			"rules": []any{map[string]any{"name": "common", "visibilityConfig": map[string]any{"cloudwatchMetricsEnabled": false}}}})},
+	"iam-oidc-trust-conditions": {"dev", one(TypeRole, map[string]any{"assumeRolePolicy": irsaTrust(`"system:serviceaccount:scalemate:api"`)}),
+		one(TypeRole, map[string]any{"assumeRolePolicy": irsaTrust(`"*"`)})},
 	"rds-storage-encrypted":          {"prod", one(TypeDBInstance, goodDB), one(TypeDBInstance, with(goodDB, "storageEncrypted", false))},
 	"rds-not-public":                 {"prod", one(TypeDBInstance, goodDB), one(TypeDBInstance, with(goodDB, "publiclyAccessible", true))},
 	"rds-backup-retention":           {"prod", one(TypeDBInstance, goodDB), one(TypeDBInstance, with(goodDB, "backupRetentionPeriod", 3))},

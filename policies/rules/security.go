@@ -449,27 +449,62 @@ func SecurityRules() []Rule {
 		{Name: "k8s-pod-security-restricted", Pack: Security, Level: Mandatory, Anchor: "Pod Security Standards (restricted), CKV_K8S_16/20/23/28/30",
 			Summary: "Workloads run non-root, without privilege escalation, host namespaces or added capabilities", Types: workloadTypes,
 			Resource: checkPodSecurity},
-	}, append(append(append(append(workloadRules(), accountRules()...), accessRules()...), localRules()...), controlRules()...)...)
+	}, append(append(append(append(append(append(append(workloadRules(), accountRules()...), accessRules()...), localRules()...), controlRules()...), storageRules()...), monitoringRules()...), kubernetesRules()...)...)
 }
 
-// dependencyOf finds the resource of one of types that r depends on (the analyzer passes each
-// resource's dependencies, so a database finds its parameter group even when the group's name
-// is auto-generated and unknown during preview).
-func dependencyOf(rs []analyzed.Resource, r analyzed.Resource, types ...string) (analyzed.Resource, bool) {
-	for _, d := range ofType(rs, types...) {
-		if slices.Contains(r.Dependencies, d.URN) {
-			return d, true
+// graph indexes the resources a stack rule sees: by URN and by what depends on each, so that
+// following dependencies costs the few edges involved rather than a scan of the stack.
+type graph struct {
+	first      *analyzed.Resource
+	byURN      map[string]int
+	dependents map[string][]int
+}
+
+// graphOf is the index of rs, built once per rule run.
+func (c *Check) graphOf(rs []analyzed.Resource) *graph {
+	if len(rs) == 0 {
+		return &graph{}
+	}
+	if c.graph != nil && c.graph.first == &rs[0] && len(c.graph.byURN) > 0 {
+		return c.graph
+	}
+	g := &graph{first: &rs[0], byURN: make(map[string]int, len(rs)), dependents: map[string][]int{}}
+	for i, r := range rs {
+		if _, dup := g.byURN[r.URN]; !dup {
+			g.byURN[r.URN] = i
+		}
+		for _, d := range r.Dependencies {
+			if list := g.dependents[d]; len(list) == 0 || list[len(list)-1] != i {
+				g.dependents[d] = append(list, i)
+			}
 		}
 	}
-	return analyzed.Resource{}, false
+	c.graph = g
+	return g
 }
 
-// dependentsOf are the resources of one of types that depend on r.
-func dependentsOf(rs []analyzed.Resource, r analyzed.Resource, types ...string) []analyzed.Resource {
+// dependencyOf is the first resource of rs (in order) of one of types that r depends on (the
+// analyzer passes each resource's dependencies, so a database finds its parameter group even
+// when the group's name is auto-generated and unknown during preview).
+func (c *Check) dependencyOf(rs []analyzed.Resource, r analyzed.Resource, types ...string) (analyzed.Resource, bool) {
+	g, best := c.graphOf(rs), -1
+	for _, urn := range r.Dependencies {
+		if i, ok := g.byURN[urn]; ok && slices.Contains(types, rs[i].Type) && (best < 0 || i < best) {
+			best = i
+		}
+	}
+	if best < 0 {
+		return analyzed.Resource{}, false
+	}
+	return rs[best], true
+}
+
+// dependentsOf are the resources of rs of one of types that depend on r, in order.
+func (c *Check) dependentsOf(rs []analyzed.Resource, r analyzed.Resource, types ...string) []analyzed.Resource {
 	var out []analyzed.Resource
-	for _, d := range ofType(rs, types...) {
-		if slices.Contains(d.Dependencies, r.URN) {
-			out = append(out, d)
+	for _, i := range c.graphOf(rs).dependents[r.URN] {
+		if slices.Contains(types, rs[i].Type) {
+			out = append(out, rs[i])
 		}
 	}
 	return out
@@ -481,7 +516,7 @@ func checkForceSSL(c *Check, rs []analyzed.Resource) {
 			continue
 		}
 		name := db.Get("parameterGroupName")
-		g, ok := dependencyOf(rs, db, TypeDBParamGroup)
+		g, ok := c.dependencyOf(rs, db, TypeDBParamGroup)
 		if !ok && !c.Known(db, name, "parameterGroupName") {
 			continue
 		}
@@ -552,7 +587,7 @@ func checkDefaultSGs(c *Check, rs []analyzed.Resource) {
 // (a VPC without flow log, a bucket without encryption configuration, ...).
 func requireCompanion(c *Check, rs []analyzed.Resource, typ, companion, message string) {
 	for _, r := range ofType(rs, typ) {
-		if len(dependentsOf(rs, r, companion)) == 0 {
+		if len(c.dependentsOf(rs, r, companion)) == 0 {
 			c.Violate(r, "%s", message)
 		}
 	}
@@ -570,7 +605,7 @@ func checkVaultLocks(c *Check, rs []analyzed.Resource) {
 
 func checkBucketPublicAccess(c *Check, rs []analyzed.Resource) {
 	for _, b := range ofType(rs, TypeBucket) {
-		blocks := dependentsOf(rs, b, TypeBucketPAB)
+		blocks := c.dependentsOf(rs, b, TypeBucketPAB)
 		if len(blocks) == 0 {
 			c.Violate(b, "no public access block is attached to the bucket")
 			continue

@@ -146,7 +146,7 @@ func workloadRules() []Rule {
 		{Name: "alb-waf", Pack: Security, Level: Mandatory, Anchor: "FSBP ELB.16, CKV2_AWS_28",
 			Summary: "Internet-facing load balancers are associated with a WAF web ACL", Types: []string{TypeLoadBalancer, TypeWebACLAssociation}, Stack: func(c *Check, rs []analyzed.Resource) {
 				for _, lb := range ofType(rs, TypeLoadBalancer) {
-					if !lb.Get("internal").Bool() && len(dependentsOf(rs, lb, TypeWebACLAssociation)) == 0 {
+					if !lb.Get("internal").Bool() && len(c.dependentsOf(rs, lb, TypeWebACLAssociation)) == 0 {
 						c.Violate(lb, "no web ACL is associated with the load balancer")
 					}
 				}
