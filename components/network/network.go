@@ -309,8 +309,8 @@ func New(ctx *pulumi.Context, name string, args Args, opts ...pulumi.ResourceOpt
 // S3EndpointPolicy is the S3 gateway endpoint's policy, an identity perimeter: this account's
 // principals reach any bucket (theirs, or another account's that grants them), and anyone may
 // read the AWS-owned buckets nodes fetch from without signing as this account: ECR's image
-// layers (pulls of AWS's own add-on images included) and the Amazon Linux package
-// repositories. Credentials of another account cannot carry data out through the endpoint.
+// layers (pulls of AWS's own add-on images included), registry.k8s.io's regional mirror and
+// the Amazon Linux 2023 package repositories. Credentials of another account cannot carry data out through the endpoint.
 func S3EndpointPolicy(partition, region, account string) string {
 	objects := func(bucket string) string { return "arn:" + partition + ":s3:::" + bucket + "/*" }
 	return iampolicy.Document{Version: "2012-10-17", Statement: []iampolicy.Statement{
@@ -323,7 +323,9 @@ func S3EndpointPolicy(partition, region, account string) string {
 			Resource: []string{
 				objects("prod-" + region + "-starport-layer-bucket"),
 				objects("al2023-repos-" + region + "-de612dc2"),
-				objects("amazonlinux-2-repos-" + region),
+				// registry.k8s.io redirects clients in AWS to its regional bucket, read
+				// anonymously (cluster-autoscaler, metrics-server).
+				objects("prod-registry-k8s-io-" + region),
 			},
 		},
 	}}.JSON()

@@ -143,6 +143,7 @@ func TestEndpoints(t *testing.T) {
 	assert.Equal(t, []string{"s3:GetObject"}, doc.Statement[1].Action)
 	assert.Empty(t, doc.Statement[1].Condition)
 	assert.Contains(t, doc.Statement[1].Resource, "arn:aws:s3:::prod-us-west-2-starport-layer-bucket/*")
+	assert.Contains(t, doc.Statement[1].Resource, "arn:aws:s3:::prod-registry-k8s-io-us-west-2/*", "registry.k8s.io's images (cluster-autoscaler, metrics-server)")
 
 	args := baseArgs()
 	args.InterfaceEndpoints = []string{"ecr.api", "sts"}

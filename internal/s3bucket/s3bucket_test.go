@@ -79,6 +79,7 @@ func TestVersionsExpire(t *testing.T) {
 		assert.Equal(t, "old-versions", versions["id"], bucket)
 		assert.Equal(t, map[string]any{"prefix": ""}, versions["filter"], bucket)
 		assert.Equal(t, days, versions["noncurrentVersionExpiration"].(map[string]any)["noncurrentDays"], bucket)
+		assert.Equal(t, map[string]any{"expiredObjectDeleteMarker": true}, versions["expiration"], bucket)
 	}
 	logs := rec.Must(t, "aws:s3/bucketLifecycleConfigurationV2:BucketLifecycleConfigurationV2", "logs").Input("rules").([]any)
 	require.Len(t, logs, 2)

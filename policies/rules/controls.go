@@ -90,7 +90,7 @@ func controlRules() []Rule {
 					return
 				}
 				for _, st := range c.policyDocument(r, f, "policy") {
-					if st.Effect == "Allow" && anyPrincipal(st.Principal) && len(st.Condition) == 0 {
+					if st.Effect == "Allow" && st.anyone() && !st.conditioned() {
 						c.Violate(r, "the topic policy allows any principal without a condition")
 					}
 				}
@@ -230,6 +230,23 @@ func controlRules() []Rule {
 		{Name: "iam-oidc-trust-conditions", Pack: Security, Level: Mandatory, Anchor: "AWS IAM roles for service accounts, CKV_AWS_358",
 			Summary: "Roles trusted through an OIDC provider pin the token's audience (aud) and subject (sub), without a wildcard subject",
 			Types:   []string{TypeRole}, Resource: checkOIDCTrust},
+		{Name: "kms-key-policy-not-public", Pack: Security, Level: Mandatory, Anchor: "CKV_AWS_33",
+			Summary: "KMS key policies allow no * principal without a condition", Types: []string{TypeKMSKey},
+			Resource: func(c *Check, r analyzed.Resource) {
+				// Absent is KMS's default policy: the account administers the key through IAM.
+				f := r.Get("policy")
+				if !c.Known(r, f, "policy") {
+					return
+				}
+				for _, st := range c.policyDocument(r, f, "policy") {
+					if st.Effect == "Allow" && st.anyone() && !st.conditioned() {
+						c.Violate(r, "the key policy allows any principal without a condition")
+					}
+				}
+			}},
+		{Name: "iam-no-kms-decrypt-all-keys", Pack: Security, Level: Mandatory, Anchor: "FSBP KMS.1, KMS.2",
+			Summary: "IAM policies allow no decryption (kms:Decrypt, kms:ReEncryptFrom) on every KMS key without a condition",
+			Types:   []string{TypeRole, TypeRolePolicy}, Resource: checkDecryptAll},
 	}
 }
 
@@ -378,7 +395,10 @@ func checkGatewayEndpoint(c *Check, r analyzed.Resource) {
 		return
 	}
 	for _, st := range c.policyDocument(r, p, "policy") {
-		if st.Effect == "Allow" && anyPrincipal(st.Principal) && len(st.Condition) == 0 && hasStar(st.Resource) {
+		everything := len(st.NotResource) > 0 || slices.ContainsFunc(stringsOf(st.Resource), func(r string) bool {
+			return r == "*" || strings.HasPrefix(r, "arn:") && strings.HasSuffix(r, ":::*") || strings.HasSuffix(r, ":::*/*")
+		})
+		if st.Effect == "Allow" && st.anyone() && !st.conditioned() && everything {
 			c.Violate(r, "the endpoint policy lets any principal reach every resource without a condition")
 		}
 	}
@@ -427,8 +447,9 @@ func checkWAFMetrics(c *Check, r analyzed.Resource) {
 }
 
 // checkOIDCTrust: a statement that lets a web identity from an OIDC provider assume the role
-// conditions on both the audience and the subject, and the subject is not a bare wildcard
-// (any workload of the cluster, any repository of the provider).
+// pins both the audience and the subject with StringEquals or StringLike (a negated operator or
+// Null pins nothing), and the subject names its workload: no wildcard in an IRSA subject's
+// namespace or service account, nor in a GitHub subject's repository.
 func checkOIDCTrust(c *Check, r analyzed.Resource) {
 	f := r.Get("assumeRolePolicy")
 	if !c.Known(r, f, "assumeRolePolicy") {
@@ -442,31 +463,83 @@ func checkOIDCTrust(c *Check, r analyzed.Resource) {
 		var cond map[string]map[string]json.RawMessage
 		_ = json.Unmarshal(st.Condition, &cond)
 		claims := map[string][]string{}
-		for _, kv := range cond {
+		for op, kv := range cond {
+			if op != "StringEquals" && op != "StringLike" {
+				continue
+			}
 			for key, raw := range kv {
-				var many []string
-				if json.Unmarshal(raw, &many) != nil {
-					var one string
-					_ = json.Unmarshal(raw, &one)
-					many = []string{one}
-				}
-				claim := key[strings.LastIndex(key, ":")+1:]
-				claims[claim] = append(claims[claim], many...)
+				claim := strings.ToLower(key[strings.LastIndex(key, ":")+1:])
+				claims[claim] = append(claims[claim], stringsOf(raw)...)
 			}
 		}
 		for _, claim := range []string{"aud", "sub"} {
 			if len(claims[claim]) == 0 {
-				c.Violate(r, "the OIDC trust has no condition on the token's %s", claim)
+				c.Violate(r, "the OIDC trust pins no %s (StringEquals or StringLike)", claim)
 			}
 		}
 		if slices.ContainsFunc(claims["sub"], wildcardSubject) {
-			c.Violate(r, "the OIDC trust admits any subject")
+			c.Violate(r, "the OIDC trust admits any subject of a kind (a wildcard in the workload's name)")
 		}
 	}
 }
 
-// wildcardSubject is a subject condition any workload meets: empty, "*", or a wildcard right
-// after the kind of subject (every service account, every repository).
+// wildcardSubject is a subject condition that a whole kind of workload meets: empty, starting
+// with a wildcard, an IRSA subject (system:serviceaccount:<namespace>:<account>) with a
+// wildcard in either name, or a GitHub subject (repo:<owner>/<repo>:...) with one in the
+// repository.
 func wildcardSubject(s string) bool {
-	return s == "" || strings.HasPrefix(s, "*") || s == "system:serviceaccount:*" || s == "repo:*"
+	wild := func(p string) bool { return p == "" || strings.ContainsAny(p, "*?") }
+	parts := strings.Split(s, ":")
+	switch {
+	case s == "" || strings.HasPrefix(s, "*") || strings.HasPrefix(s, "?"):
+		return true
+	case parts[0] == "system" && len(parts) >= 2 && parts[1] == "serviceaccount":
+		return len(parts) != 4 || wild(parts[2]) || wild(parts[3])
+	case parts[0] == "repo":
+		return len(parts) < 2 || wild(parts[1])
+	}
+	return false
+}
+
+// decryptActions are the actions KMS.1 and KMS.2 look for (and their wildcards).
+var decryptActions = []string{"kms:decrypt", "kms:reencryptfrom", "kms:*", "*"}
+
+// checkDecryptAll: an inline policy (a role's inlinePolicies, or a RolePolicy) that allows a
+// decryption action on Resource "*" without a condition (kms:ViaService, a key tag) can read
+// whatever any key of the account encrypts.
+func checkDecryptAll(c *Check, r analyzed.Resource) {
+	var docs []analyzed.Field
+	if r.Type == TypeRolePolicy {
+		docs = append(docs, r.Get("policy"))
+	} else {
+		for _, p := range r.Get("inlinePolicies").Items() {
+			docs = append(docs, p.Get("policy"))
+		}
+	}
+	for _, d := range docs {
+		if !c.Known(r, d, "policy") {
+			continue
+		}
+		for _, st := range c.policyDocument(r, d, "policy") {
+			if st.Effect != "Allow" || st.conditioned() || !hasStar(st.Resource) && len(st.NotResource) == 0 {
+				continue
+			}
+			for _, a := range stringsOf(st.Action) {
+				if slices.Contains(decryptActions, strings.ToLower(a)) {
+					c.Violate(r, "an inline policy allows %s on every KMS key", a)
+				}
+			}
+		}
+	}
+}
+
+// stringsOf is a JSON string or string array as a list.
+func stringsOf(raw json.RawMessage) []string {
+	var one string
+	if json.Unmarshal(raw, &one) == nil {
+		return []string{one}
+	}
+	var many []string
+	_ = json.Unmarshal(raw, &many)
+	return many
 }

@@ -2,15 +2,31 @@ package rules
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/scalemate/infra/policies/analyzed"
 	"github.com/scalemate/infra/policies/costmodel"
 )
 
+// postgresStandardSupport are the RDS for PostgreSQL majors in standard support (RDS release
+// calendar: 13 left it on 2026-02-28, 14 leaves it on 2027-02-28).
+var postgresStandardSupport = []string{"14", "15", "16", "17"}
+
 // CostRules are the cost pack's rules.
 func CostRules() []Rule {
 	return []Rule{
+		{Name: "rds-engine-standard-support", Pack: Cost, Level: Mandatory, Anchor: "Amazon RDS Extended Support (billed per vCPU-hour after standard support ends)",
+			Summary: "RDS PostgreSQL runs a major version in standard support, not in paid Extended Support", Types: []string{TypeDBInstance},
+			Resource: func(c *Check, r analyzed.Resource) {
+				engine, version := r.Get("engine"), r.Get("engineVersion")
+				if !c.Known(r, engine, "engine") || engine.String() != "postgres" || !c.Known(r, version, "engineVersion") || version.Absent() {
+					return // a replica inherits its source's version
+				}
+				if major, _, _ := strings.Cut(version.String(), "."); !slices.Contains(postgresStandardSupport, major) {
+					c.Violate(r, "PostgreSQL %s is out of RDS standard support (in support: %s)", version.String(), strings.Join(postgresStandardSupport, ", "))
+				}
+			}},
 		{Name: "allowed-node-instance-types", Pack: Cost, Level: Mandatory, Anchor: "Infracost FinOps: instance right-sizing",
 			Summary: "Node groups use the tier's allowed instance types", Types: []string{TypeNodeGroup},
 			Resource: func(c *Check, r analyzed.Resource) {

@@ -142,11 +142,13 @@ var meaningful = map[string]string{
 	"alb-waf internal":             "an unknown scheme is judged as internet-facing, the stricter case",
 	"canary-watched alarmActions":  "a list with an element, even one not known yet, is an alarm action",
 	"canary-watched metricQueries": "the case's other alarm, on the canary's own metric, is known to watch it",
-	"cloudfront-s3-origin-access-control origins\x1f[0]\x1foriginAccessControlId":                "an access control ID, even one not known yet, is set: the origin uses access control",
-	"cloudfront-response-headers-policy defaultCacheBehavior\x1fresponseHeadersPolicyId":         "an ID not known yet, on a distribution that depends on the stack's headers policy, is that policy's",
-	"cloudfront-response-headers-policy orderedCacheBehaviors\x1f[0]\x1fresponseHeadersPolicyId": "an ID not known yet, on a distribution that depends on the stack's headers policy, is that policy's",
-	"log-metric-filter-alarmed metricQueries":                                                    "the case's alarm names the filter's metric directly; its queries (AWS allows one or the other) do not change that",
-	"cis-trail-metric-filters cloudWatchLogsGroupArn":                                            "a log group ARN, even one not known yet, means delivery to CloudWatch Logs: the filters are judged",
+	"cloudfront-s3-origin-access-control origins\x1f[0]\x1foriginAccessControlId":                    "an access control ID, even one not known yet, is set: the origin uses access control",
+	"cloudfront-response-headers-policy defaultCacheBehavior\x1fresponseHeadersPolicyId":             "an ID not known yet, on a distribution that depends on the stack's headers policy, is that policy's",
+	"cloudfront-response-headers-policy orderedCacheBehaviors\x1f[0]\x1fresponseHeadersPolicyId":     "an ID not known yet, on a distribution that depends on the stack's headers policy, is that policy's",
+	"log-metric-filter-alarmed metricQueries":                                                        "the case's alarm names the filter's metric directly; its queries (AWS allows one or the other) do not change that",
+	"k8s-rbac-least-privilege spec\x1fmatchConstraints\x1fresourceRules\x1f[0]\x1foperations\x1f[3]": "CONNECT is matched beside the writes the rule requires; its value does not change the verdict",
+	"k8s-rbac-least-privilege metadata":                                                              "the role's name only adds bindings found by name; the case's binding is found by dependency",
+	"cis-trail-metric-filters cloudWatchLogsGroupArn":                                                "a log group ARN, even one not known yet, means delivery to CloudWatch Logs: the filters are judged",
 }
 
 // The wrong types a careless or hostile config brings are violations that name the field,

@@ -2,6 +2,8 @@ package rules
 
 import (
 	"slices"
+	"strconv"
+	"strings"
 
 	"github.com/scalemate/infra/policies/analyzed"
 )
@@ -11,6 +13,7 @@ const (
 	TypeK8sServiceAccount = "kubernetes:core/v1:ServiceAccount"
 	TypeClusterRole       = "kubernetes:rbac.authorization.k8s.io/v1:ClusterRole"
 	TypeK8sRole           = "kubernetes:rbac.authorization.k8s.io/v1:Role"
+	TypeK8sRoleBinding    = "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding"
 	TypeAdmissionPolicy   = "kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicy"
 	TypeAdmissionBinding  = "kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicyBinding"
 	TypeAccessEntry       = "aws:eks/accessEntry:AccessEntry"
@@ -37,7 +40,7 @@ func kubernetesRules() []Rule {
 			Anchor: "CIS Kubernetes 5.1.3, 5.1.8, kube-linter wildcard-in-rules",
 			Summary: "Roles grant no wildcard verbs and no impersonation; write, bind or escalate on every resource only to a group " +
 				"an admission policy keeps to dry runs",
-			Types: []string{TypeClusterRole, TypeK8sRole, TypeClusterRoleBinding, TypeAdmissionBinding, TypeAdmissionPolicy},
+			Types: []string{TypeClusterRole, TypeK8sRole, TypeClusterRoleBinding, TypeK8sRoleBinding, TypeAdmissionBinding, TypeAdmissionPolicy},
 			Stack: checkRBAC},
 		{Name: "eks-access-entry-least-privilege", Pack: Security, Level: Mandatory, Anchor: "CIS Amazon EKS 4.1.1",
 			Summary: "EKS access entries are STANDARD and map to no system:masters group (cluster-admin goes through a revocable access policy)",
@@ -82,10 +85,21 @@ func checkRBAC(c *Check, rs []analyzed.Resource) {
 	}
 }
 
-// dryRunGuarded reports a role whose every binding (there is at least one) comes after an
-// admission binding that denies what the policy's expression "request.dryRun == true" refuses.
+// dryRunGuarded reports a role whose every binding (there is at least one, found by dependency
+// or by name) binds only groups that an admission policy keeps to dry runs: the binding comes
+// after an admission binding with the Deny action, whose policy fails closed, matches every
+// write to every resource, names each of the binding's groups in a match condition, and
+// validates "request.dryRun == true".
 func dryRunGuarded(c *Check, rs []analyzed.Resource, role analyzed.Resource) bool {
-	bindings := c.dependentsOf(rs, role, TypeClusterRoleBinding)
+	bindings := c.dependentsOf(rs, role, TypeClusterRoleBinding, TypeK8sRoleBinding)
+	if name := role.Get("metadata", "name"); !name.Unknown() && name.String() != "" {
+		for _, b := range ofType(rs, TypeClusterRoleBinding, TypeK8sRoleBinding) {
+			named := b.Get("roleRef", "name")
+			if !named.Unknown() && named.String() == name.String() && !slices.ContainsFunc(bindings, func(x analyzed.Resource) bool { return x.URN == b.URN }) {
+				bindings = append(bindings, b)
+			}
+		}
+	}
 	if len(bindings) == 0 {
 		return false
 	}
@@ -95,16 +109,48 @@ func dryRunGuarded(c *Check, rs []analyzed.Resource, role analyzed.Resource) boo
 			return false
 		}
 		policy, ok := c.dependencyOf(rs, guard, TypeAdmissionPolicy)
-		if !ok {
+		if !ok || !guardsEveryWrite(policy) {
 			return false
 		}
-		exprs := []string{}
-		for _, v := range policy.Get("spec", "validations").Items() {
-			exprs = append(exprs, v.Get("expression").String())
+		var conditions []string
+		for _, m := range policy.Get("spec", "matchConditions").Items() {
+			conditions = append(conditions, m.Get("expression").String())
 		}
-		if !slices.Contains(exprs, DryRunOnly) {
+		subjects := b.Get("subjects")
+		if subjects.Unknown() || len(subjects.Items()) == 0 {
 			return false
+		}
+		for _, sub := range subjects.Items() {
+			group := strconv.Quote(sub.Get("name").String())
+			if sub.Get("kind").String() != "Group" || !slices.ContainsFunc(conditions, func(e string) bool { return strings.Contains(e, group) }) {
+				return false
+			}
 		}
 	}
 	return true
+}
+
+// guardsEveryWrite: the policy fails closed (absent is Fail), validates DryRunOnly, and matches
+// every create, update and delete of every resource.
+func guardsEveryWrite(policy analyzed.Resource) bool {
+	spec := policy.Get("spec")
+	if fp := spec.Get("failurePolicy"); !fp.Absent() && fp.String() != "Fail" {
+		return false
+	}
+	var exprs []string
+	for _, v := range spec.Get("validations").Items() {
+		exprs = append(exprs, v.Get("expression").String())
+	}
+	if !slices.Contains(exprs, DryRunOnly) {
+		return false
+	}
+	for _, rule := range spec.Get("matchConstraints", "resourceRules").Items() {
+		ops := rule.Get("operations").Strings()
+		writes := slices.Contains(ops, "*") || slices.Contains(ops, "CREATE") && slices.Contains(ops, "UPDATE") && slices.Contains(ops, "DELETE")
+		resources := rule.Get("resources").Strings()
+		if writes && slices.Contains(rule.Get("apiGroups").Strings(), "*") && (slices.Contains(resources, "*/*") || slices.Contains(resources, "*")) {
+			return true
+		}
+	}
+	return false
 }

@@ -70,7 +70,8 @@ var (
 		"scalingConfig": map[string]any{"minSize": 1, "maxSize": 3, "desiredSize": 1},
 	}
 	goodPod = map[string]any{"spec": map[string]any{"template": map[string]any{"spec": map[string]any{
-		"securityContext": map[string]any{"runAsNonRoot": true},
+		"securityContext": map[string]any{"runAsNonRoot": true, "seccompProfile": map[string]any{"type": "RuntimeDefault"}},
+		"volumes":         []any{map[string]any{"name": "tmp", "emptyDir": map[string]any{}}},
 		"containers": []any{map[string]any{"name": "app", "securityContext": map[string]any{
 			"allowPrivilegeEscalation": false, "capabilities": map[string]any{"drop": []any{"ALL"}}}}},
 	}}}}
@@ -164,7 +165,7 @@ func nats(n int) func() []analyzed.Resource {
 
 func withPod(mutate func(ctr, spec map[string]any)) map[string]any {
 	ctr := map[string]any{"name": "app", "securityContext": map[string]any{"allowPrivilegeEscalation": false, "capabilities": map[string]any{"drop": []any{"ALL"}}}}
-	spec := map[string]any{"securityContext": map[string]any{"runAsNonRoot": true}, "containers": []any{ctr}}
+	spec := map[string]any{"securityContext": map[string]any{"runAsNonRoot": true, "seccompProfile": map[string]any{"type": "RuntimeDefault"}}, "containers": []any{ctr}}
 	mutate(ctr, spec)
 	return map[string]any{"spec": map[string]any{"template": map[string]any{"spec": spec}}}
 }
@@ -220,13 +221,19 @@ var cases = map[string]ruleCase{
 		one(TypeK8sServiceAccount, map[string]any{"metadata": map[string]any{"name": "api"}})},
 	"k8s-rbac-least-privilege": {"dev", func() []analyzed.Resource {
 		// The preview role: wildcard writes, kept to dry runs by an admission policy.
-		policy := res(TypeAdmissionPolicy, map[string]any{"spec": map[string]any{"validations": []any{map[string]any{"expression": DryRunOnly}}}})
+		policy := res(TypeAdmissionPolicy, map[string]any{"spec": map[string]any{
+			"failurePolicy": "Fail", "validations": []any{map[string]any{"expression": DryRunOnly}},
+			"matchConstraints": map[string]any{"resourceRules": []any{map[string]any{
+				"apiGroups": []any{"*"}, "resources": []any{"*/*"}, "operations": []any{"CREATE", "UPDATE", "DELETE", "CONNECT"}}}},
+			"matchConditions": []any{map[string]any{"expression": `"scalemate:preview" in request.userInfo.groups`}},
+		}})
 		guard := res(TypeAdmissionBinding, map[string]any{"spec": map[string]any{"validationActions": []any{"Deny"}}}, policy)
 		role := res(TypeClusterRole, map[string]any{"rules": []any{
 			map[string]any{"apiGroups": []any{"*"}, "resources": []any{"*"}, "verbs": []any{"get", "list", "watch"}},
 			map[string]any{"apiGroups": []any{"apps"}, "resources": []any{"*"}, "verbs": []any{"create", "patch"}},
 		}})
-		return []analyzed.Resource{policy, guard, role, res(TypeClusterRoleBinding, map[string]any{"roleRef": map[string]any{"name": "preview"}}, role, guard)}
+		return []analyzed.Resource{policy, guard, role, res(TypeClusterRoleBinding, map[string]any{"roleRef": map[string]any{"name": "preview"},
+			"subjects": []any{map[string]any{"kind": "Group", "name": "scalemate:preview"}}}, role, guard)}
 	}, func() []analyzed.Resource {
 		role := res(TypeClusterRole, map[string]any{"rules": []any{
 			map[string]any{"apiGroups": []any{"apps"}, "resources": []any{"*"}, "verbs": []any{"create", "patch"}},
@@ -435,6 +442,24 @@ var cases = map[string]ruleCase{
 			spec["hostNetwork"] = true
 			ctr["securityContext"].(map[string]any)["privileged"] = true
 		}))},
+	"k8s-no-secret-in-env": {"dev", one(TypeK8sDeployment, withPod(func(ctr, spec map[string]any) {
+		ctr["env"] = []any{map[string]any{"name": "SECRETS_DIR", "value": "/var/run/secrets/scalemate"}, map[string]any{"name": "LOG_LEVEL", "value": "info"},
+			map[string]any{"name": "DB_PASSWORD", "valueFrom": map[string]any{"secretKeyRef": map[string]any{"name": "db", "key": "password"}}}}
+	})), one(TypeK8sDeployment, withPod(func(ctr, spec map[string]any) {
+		ctr["env"] = []any{map[string]any{"name": "DB_PASSWORD", "value": "hunter2"}}
+	}))},
+	"k8s-no-ssh-port": {"dev", one(TypeK8sDeployment, withPod(func(ctr, spec map[string]any) {
+		ctr["ports"] = []any{map[string]any{"containerPort": 8080}}
+	})), one(TypeK8sDeployment, withPod(func(ctr, spec map[string]any) {
+		ctr["ports"] = []any{map[string]any{"containerPort": 22}}
+	}))},
+	"kms-key-policy-not-public": {"dev", one(TypeKMSKey, map[string]any{"policy": `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111122223333:root"},"Action":"kms:*","Resource":"*"}]}`}),
+		one(TypeKMSKey, map[string]any{"policy": `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":"*","Action":"kms:Decrypt","Resource":"*"}]}`})},
+	"iam-no-kms-decrypt-all-keys": {"dev", one(TypeRolePolicy, map[string]any{"policy": `{"Version":"2012-10-17","Statement":[` +
+		`{"Effect":"Allow","Action":["kms:Decrypt"],"Resource":"arn:aws:kms:us-west-2:111122223333:key/abc"},` +
+		`{"Effect":"Allow","Action":"kms:Decrypt","Resource":"*","Condition":{"StringEquals":{"kms:ViaService":"secretsmanager.us-west-2.amazonaws.com"}}}]}`}),
+		one(TypeRolePolicy, map[string]any{"policy": `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["kms:Decrypt","s3:GetObject"],"Resource":"*"}]}`})},
+	"rds-engine-standard-support": {"prod", one(TypeDBInstance, with(goodDB, "engineVersion", "16.4")), one(TypeDBInstance, with(goodDB, "engineVersion", "13"))},
 
 	"allowed-node-instance-types": {"dev", one(TypeNodeGroup, goodNodeGroup), one(TypeNodeGroup, with(goodNodeGroup, "instanceTypes", []any{"m6i.4xlarge"}))},
 	"allowed-db-instance-classes": {"prod", one(TypeDBInstance, goodDB), one(TypeDBInstance, with(goodDB, "instanceClass", "db.t4g.medium"))},
@@ -700,4 +725,55 @@ func TestAccessRulesReadEveryForm(t *testing.T) {
 	yamlDoc := res(TypeSSMDocument, map[string]any{"documentType": "Session", "documentFormat": "YAML",
 		"content": "schemaVersion: '1.0'\nsessionType: Standard_Stream\ninputs:\n  kmsKeyId: arn:key\n  cloudWatchLogGroupName: sessions\n  cloudWatchEncryptionEnabled: true\n"})
 	assert.Empty(t, violations(rule("ssm-session-logs-encrypted").Run([]analyzed.Resource{yamlDoc}, th)))
+}
+
+// Edge cases a review found (2026-12-01): each is judged as the comment says.
+func TestControlEdgeCases(t *testing.T) {
+	byName := map[string]Rule{}
+	for _, r := range All() {
+		byName[r.Name] = r
+	}
+	plan := func(schedule string) analyzed.Resource {
+		return res(TypeBackupPlan, map[string]any{"rules": []any{map[string]any{"schedule": schedule, "lifecycle": map[string]any{"deleteAfter": 35}}}})
+	}
+	endpoint := func(statement string) analyzed.Resource {
+		return res(TypeVPCEndpoint, map[string]any{"policy": `{"Version":"2012-10-17","Statement":[` + statement + `]}`})
+	}
+	negated := strings.Replace(irsaTrust(`"system:serviceaccount:scalemate:api"`), `"StringEquals"`, `"StringNotEquals"`, 1)
+	for _, tc := range []struct {
+		rule, why string
+		r         analyzed.Resource
+		violates  bool
+	}{
+		{"backup-plan-frequency-retention", "every day of the week as a range is daily", plan("cron(0 5 ? * MON-SUN *)"), false},
+		{"backup-plan-frequency-retention", "an absent schedule is AWS Backup's daily default",
+			res(TypeBackupPlan, map[string]any{"rules": []any{map[string]any{"lifecycle": map[string]any{"deleteAfter": 35}}}}), false},
+		{"backup-plan-frequency-retention", "AWS Backup takes no rate()", plan("rate(1 day)"), true},
+		{"backup-plan-frequency-retention", "weekdays only is not daily", plan("cron(0 5 ? * MON-FRI *)"), true},
+		{"vpc-gateway-endpoint-policy", "every bucket spelled as an ARN", endpoint(`{"Effect":"Allow","Principal":"*","Action":"s3:*","Resource":"arn:aws:s3:::*/*"}`), true},
+		{"vpc-gateway-endpoint-policy", "an empty condition is none", endpoint(`{"Effect":"Allow","Principal":"*","Action":"s3:*","Resource":"*","Condition":{}}`), true},
+		{"vpc-gateway-endpoint-policy", "NotResource grants the rest", endpoint(`{"Effect":"Allow","Principal":"*","Action":"s3:*","NotResource":"arn:aws:s3:::x/*"}`), true},
+		{"iam-oidc-trust-conditions", "a negated operator pins nothing", res(TypeRole, map[string]any{"assumeRolePolicy": negated}), true},
+		{"iam-oidc-trust-conditions", "any account of a namespace", res(TypeRole, map[string]any{"assumeRolePolicy": irsaTrust(`"system:serviceaccount:scalemate:*"`)}), true},
+		{"iam-oidc-trust-conditions", "one repository's branches", res(TypeRole, map[string]any{"assumeRolePolicy": irsaTrust(`"repo:scalemate/infra:ref:refs/heads/*"`)}), false},
+		{"iam-oidc-trust-conditions", "keys are case-insensitive", res(TypeRole, map[string]any{"assumeRolePolicy": strings.ReplaceAll(irsaTrust(`"system:serviceaccount:scalemate:api"`), ":sub", ":Sub")}), false},
+	} {
+		t.Run(tc.rule+" "+tc.why, func(t *testing.T) {
+			th, err := ForTier("prod")
+			require.NoError(t, err)
+			assert.Equal(t, tc.violates, len(violations(byName[tc.rule].Run([]analyzed.Resource{tc.r}, th))) > 0)
+		})
+	}
+
+	// The dry-run guard must name the group the role is bound to.
+	rbac := cases["k8s-rbac-least-privilege"].good()
+	for i, r := range rbac {
+		if r.Type == TypeClusterRoleBinding {
+			r.Props = res(r.Type, map[string]any{"roleRef": map[string]any{"name": "preview"},
+				"subjects": []any{map[string]any{"kind": "Group", "name": "developers"}}}).Props
+			rbac[i] = r
+		}
+	}
+	th, _ := ForTier("dev")
+	assert.NotEmpty(t, violations(byName["k8s-rbac-least-privilege"].Run(rbac, th)), "a guard for another group guards nothing")
 }

@@ -446,8 +446,9 @@ func SecurityRules() []Rule {
 					c.Violate(r, "label pod-security.kubernetes.io/enforce is %q, not restricted", v.String())
 				}
 			}},
-		{Name: "k8s-pod-security-restricted", Pack: Security, Level: Mandatory, Anchor: "Pod Security Standards (restricted), CKV_K8S_16/20/23/28/30",
-			Summary: "Workloads run non-root, without privilege escalation, host namespaces or added capabilities", Types: workloadTypes,
+		{Name: "k8s-pod-security-restricted", Pack: Security, Level: Mandatory, Anchor: "Pod Security Standards (restricted), CKV_K8S_16/20/23/26/28/30/31",
+			Summary: "Workloads run non-root with a RuntimeDefault seccomp profile, without privilege escalation, host namespaces, host ports, " +
+				"host paths or added capabilities", Types: workloadTypes,
 			Resource: checkPodSecurity},
 	}, append(append(append(append(append(append(append(workloadRules(), accountRules()...), accessRules()...), localRules()...), controlRules()...), storageRules()...), monitoringRules()...), kubernetesRules()...)...)
 }
@@ -644,12 +645,21 @@ func checkProtected(c *Check, rs []analyzed.Resource) {
 
 // statement is the part of an IAM policy statement the rules read.
 type statement struct {
-	Effect    string
-	Action    json.RawMessage
-	Resource  json.RawMessage
-	Principal json.RawMessage
-	Condition json.RawMessage
+	Effect                  string
+	Action                  json.RawMessage
+	Resource, NotResource   json.RawMessage
+	Principal, NotPrincipal json.RawMessage
+	Condition               json.RawMessage
 }
+
+// conditioned reports a statement with at least one condition ("Condition": {} is none).
+func (st statement) conditioned() bool {
+	var cond map[string]json.RawMessage
+	return json.Unmarshal(st.Condition, &cond) == nil && len(cond) > 0
+}
+
+// anyone reports a statement whose principal is everyone, or everyone but some (NotPrincipal).
+func (st statement) anyone() bool { return anyPrincipal(st.Principal) || len(st.NotPrincipal) > 0 }
 
 // policyDocument is the statements of an IAM document field; a value that is not a JSON
 // policy document (an object, malformed JSON, no statements) is a violation, never a pass.
@@ -739,6 +749,19 @@ func checkNoAdmin(c *Check, r analyzed.Resource) {
 	}
 }
 
+// restrictedVolumes are the volume types the restricted Pod Security Standard allows.
+var restrictedVolumes = []string{"configMap", "csi", "downwardAPI", "emptyDir", "ephemeral", "persistentVolumeClaim", "projected", "secret"}
+
+// volumeKind is a pod volume's source type: its one key besides name.
+func volumeKind(v analyzed.Field) string {
+	for _, k := range v.Keys() {
+		if k != "name" {
+			return k
+		}
+	}
+	return "without a source"
+}
+
 func checkPodSecurity(c *Check, r analyzed.Resource) {
 	spec := r.Get("spec", "template", "spec")
 	if r.Type == TypeK8sPod {
@@ -753,12 +776,31 @@ func checkPodSecurity(c *Check, r analyzed.Resource) {
 		}
 	}
 	podNonRoot := spec.Get("securityContext", "runAsNonRoot").Bool()
+	podSeccomp := spec.Get("securityContext", "seccompProfile", "type").String()
+	for _, v := range spec.Get("volumes").Items() {
+		if kind := volumeKind(v); !slices.Contains(restrictedVolumes, kind) {
+			c.Violate(r, "volume %s is %s: restricted pods use %s", v.Get("name").String(), kind, strings.Join(restrictedVolumes, ", "))
+		}
+	}
 	containers := append(spec.Get("containers").Items(), spec.Get("initContainers").Items()...)
 	for _, ctr := range containers {
 		name := ctr.Get("name").String()
 		sc := ctr.Get("securityContext")
 		if sc.Get("privileged").Bool() {
 			c.Violate(r, "container %s is privileged", name)
+		}
+		// The container's profile, when it has one, overrides the pod's.
+		seccomp := podSeccomp
+		if own := sc.Get("seccompProfile"); !own.Absent() {
+			seccomp = own.Get("type").String()
+		}
+		if seccomp != "RuntimeDefault" && seccomp != "Localhost" {
+			c.Violate(r, "container %s has no RuntimeDefault or Localhost seccomp profile", name)
+		}
+		for _, p := range ctr.Get("ports").Items() {
+			if p.Get("hostPort").Int() != 0 {
+				c.Violate(r, "container %s binds host port %d", name, p.Get("hostPort").Int())
+			}
 		}
 		if ape := sc.Get("allowPrivilegeEscalation"); ape.Absent() || ape.Bool() {
 			c.Violate(r, "container %s does not set allowPrivilegeEscalation: false", name)

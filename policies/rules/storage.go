@@ -2,6 +2,7 @@ package rules
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -140,11 +141,16 @@ func checkBackupPlan(c *Check, r analyzed.Resource) {
 	for i, pr := range rules.Items() {
 		name := strconv.Itoa(i + 1)
 		sched := pr.Get("schedule")
-		if !c.Known(r, sched, "rules.schedule") {
+		switch {
+		case !c.Known(r, sched, "rules.schedule"):
 			daily = true // reported as unknown
-		} else if ok, err := atLeastDaily(sched.String()); err != nil {
-			c.Violate(r, "rule %s: %v", name, err)
-		} else {
+		case sched.Absent():
+			daily = true // AWS Backup's default schedule is daily
+		default:
+			ok, err := atLeastDaily(sched.String())
+			if err != nil {
+				c.Violate(r, "rule %s: %v", name, err)
+			}
 			daily = daily || ok
 		}
 		// Absent deleteAfter keeps recovery points for ever.
@@ -157,37 +163,16 @@ func checkBackupPlan(c *Check, r analyzed.Resource) {
 	}
 }
 
-// atLeastDaily reports whether an AWS Backup schedule (cron(m h dom mon dow y) or
-// rate(n unit)) runs at least once a day; an expression it cannot read is an error.
+// atLeastDaily reports whether an AWS Backup schedule, cron(minutes hours day-of-month month
+// day-of-week year), runs at least once a day; an expression it cannot read is an error
+// (AWS Backup takes cron expressions only).
 func atLeastDaily(expr string) (bool, error) {
-	bad := func() (bool, error) {
-		return false, fmt.Errorf("schedule %q is neither cron(...) with six fields nor rate(n unit)", expr)
+	f := strings.Fields(strings.TrimSuffix(strings.TrimPrefix(expr, "cron("), ")"))
+	if !strings.HasPrefix(expr, "cron(") || !strings.HasSuffix(expr, ")") || len(f) != 6 {
+		return false, fmt.Errorf("schedule %q is not cron(...) with six fields", expr)
 	}
-	switch {
-	case strings.HasPrefix(expr, "cron(") && strings.HasSuffix(expr, ")"):
-		f := strings.Fields(strings.TrimSuffix(strings.TrimPrefix(expr, "cron("), ")"))
-		if len(f) != 6 {
-			return bad()
-		}
-		every := func(s string) bool { return s == "*" || s == "?" }
-		return every(f[2]) && every(f[3]) && every(f[4]), nil
-	case strings.HasPrefix(expr, "rate(") && strings.HasSuffix(expr, ")"):
-		f := strings.Fields(strings.TrimSuffix(strings.TrimPrefix(expr, "rate("), ")"))
-		if len(f) != 2 {
-			return bad()
-		}
-		n, err := strconv.Atoi(f[0])
-		if err != nil || n < 1 {
-			return bad()
-		}
-		switch strings.TrimSuffix(f[1], "s") {
-		case "minute":
-			return n <= 24*60, nil
-		case "hour":
-			return n <= 24, nil
-		case "day":
-			return n <= 1, nil
-		}
+	every := func(field string, all ...string) bool {
+		return slices.Contains(append([]string{"*", "?", "*/1"}, all...), strings.ToUpper(field))
 	}
-	return bad()
+	return every(f[2], "1/1") && every(f[3], "1/1", "1-12", "JAN-DEC") && every(f[4], "1-7", "SUN-SAT", "MON-SUN"), nil
 }

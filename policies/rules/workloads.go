@@ -35,6 +35,27 @@ var modernTLSPolicyRE = regexp.MustCompile(`^ELBSecurityPolicy-(TLS13-1-[23]-|FS
 // checks) and the application's load balancer (FSBP ELB controls).
 func workloadRules() []Rule {
 	return []Rule{
+		{Name: "k8s-no-secret-in-env", Pack: Security, Level: Mandatory, Anchor: "kube-linter env-var-secret, CKV_K8S_35",
+			Summary: "Containers take secrets from mounted Secrets, never as literal environment values", Types: workloadTypes,
+			Resource: forContainers(func(c *Check, r analyzed.Resource, name string, ctr analyzed.Field) {
+				for _, env := range ctr.Get("env").Items() {
+					key := env.Get("name").String()
+					// A literal value (even one not known yet) under a secret's name; a location
+					// of secrets (SECRETS_DIR, *_FILE) is not one.
+					if secretEnvRE.MatchString(key) && !secretLocationRE.MatchString(key) && !env.Get("value").Absent() {
+						c.Violate(r, "container %s sets %s as a literal value", name, key)
+					}
+				}
+			})},
+		{Name: "k8s-no-ssh-port", Pack: Security, Level: Mandatory, Anchor: "kube-linter ssh-port",
+			Summary: "Containers expose no SSH port (22)", Types: workloadTypes,
+			Resource: forContainers(func(c *Check, r analyzed.Resource, name string, ctr analyzed.Field) {
+				for _, p := range ctr.Get("ports").Items() {
+					if f := p.Get("containerPort"); c.Known(r, f, "container "+name+" ports") && f.Int() == 22 {
+						c.Violate(r, "container %s exposes port 22", name)
+					}
+				}
+			})},
 		{Name: "k8s-image-immutable", Pack: Security, Level: Mandatory, Anchor: "kube-linter latest-tag, CKV_K8S_14, CKV_K8S_43",
 			Summary: "Containers run an image by digest or by a tag that does not move (no latest, no branch names)", Types: workloadTypes,
 			Resource: forContainers(func(c *Check, r analyzed.Resource, name string, ctr analyzed.Field) {
@@ -170,6 +191,13 @@ func forContainers(check func(c *Check, r analyzed.Resource, name string, ctr an
 		}
 	}
 }
+
+// secretEnvRE names environment variables that hold a secret; secretLocationRE those that
+// say where secrets are.
+var (
+	secretEnvRE      = regexp.MustCompile(`(?i)(secret|passw(or)?d|token|api_?key|private_?key|credential)`)
+	secretLocationRE = regexp.MustCompile(`(?i)_(dir|file|path)$`)
+)
 
 // podSpec is a workload's pod spec (a Pod's own spec).
 func podSpec(r analyzed.Resource) analyzed.Field {
