@@ -84,17 +84,7 @@ func controlRules() []Rule {
 			}},
 		{Name: "sns-topic-policy-not-public", Pack: Security, Level: Mandatory, Anchor: "FSBP SNS.4",
 			Summary: "SNS topic policies allow no public access (no * principal without a condition)", Types: []string{TypeTopicPolicy},
-			Resource: func(c *Check, r analyzed.Resource) {
-				f := r.Get("policy")
-				if !c.Known(r, f, "policy") {
-					return
-				}
-				for _, st := range c.policyDocument(r, f, "policy") {
-					if st.Effect == "Allow" && st.anyone() && !st.conditioned() {
-						c.Violate(r, "the topic policy allows any principal without a condition")
-					}
-				}
-			}},
+			Resource: notPublic("the topic policy")},
 		{Name: "inspector-scans-ec2-ecr", Pack: Security, Level: Mandatory, Anchor: "FSBP Inspector.1, Inspector.2",
 			Summary: "Amazon Inspector scans EC2 instances and ECR images", Types: []string{TypeInspectorEnabler},
 			Resource: func(c *Check, r analyzed.Resource) {
@@ -191,11 +181,7 @@ func controlRules() []Rule {
 			Types: []string{TypeVPCEndpoint}, Resource: checkGatewayEndpoint},
 		{Name: "elasticache-cmk", Pack: Security, Level: Mandatory, Anchor: "CKV_AWS_191",
 			Summary: "ElastiCache replication groups encrypt at rest with a customer managed KMS key", Types: []string{TypeCache},
-			Resource: func(c *Check, r analyzed.Resource) {
-				if f := r.Get("kmsKeyId"); c.Known(r, f, "kmsKeyId") && f.String() == "" {
-					c.Violate(r, "no kmsKeyId: the AWS owned key encrypts the cache")
-				}
-			}},
+			Resource: requireKey("kmsKeyId", "no kmsKeyId: the AWS owned key encrypts the cache")},
 		{Name: "elasticache-multi-az", Pack: Security, Level: Mandatory, Anchor: "AWS ElastiCache best practice (Multi-AZ with automatic failover), FSBP ElastiCache.3",
 			Summary: "Replicated ElastiCache groups are Multi-AZ where the tier requires it", Types: []string{TypeCache},
 			Resource: func(c *Check, r analyzed.Resource) {
@@ -232,18 +218,8 @@ func controlRules() []Rule {
 			Types:   []string{TypeRole}, Resource: checkOIDCTrust},
 		{Name: "kms-key-policy-not-public", Pack: Security, Level: Mandatory, Anchor: "CKV_AWS_33",
 			Summary: "KMS key policies allow no * principal without a condition", Types: []string{TypeKMSKey},
-			Resource: func(c *Check, r analyzed.Resource) {
-				// Absent is KMS's default policy: the account administers the key through IAM.
-				f := r.Get("policy")
-				if !c.Known(r, f, "policy") {
-					return
-				}
-				for _, st := range c.policyDocument(r, f, "policy") {
-					if st.Effect == "Allow" && st.anyone() && !st.conditioned() {
-						c.Violate(r, "the key policy allows any principal without a condition")
-					}
-				}
-			}},
+			// Absent is KMS's default policy: the account administers the key through IAM.
+			Resource: notPublic("the key policy")},
 		{Name: "iam-no-kms-decrypt-all-keys", Pack: Security, Level: Mandatory, Anchor: "FSBP KMS.1, KMS.2",
 			Summary: "IAM policies allow no decryption (kms:Decrypt, kms:ReEncryptFrom) on every KMS key without a condition",
 			Types:   []string{TypeRole, TypeRolePolicy}, Resource: checkDecryptAll},
@@ -542,4 +518,29 @@ func stringsOf(raw json.RawMessage) []string {
 	var many []string
 	_ = json.Unmarshal(raw, &many)
 	return many
+}
+
+// notPublic judges a resource policy (the "policy" input): no Allow to any principal without a
+// condition.
+func notPublic(what string) func(c *Check, r analyzed.Resource) {
+	return func(c *Check, r analyzed.Resource) {
+		f := r.Get("policy")
+		if !c.Known(r, f, "policy") {
+			return
+		}
+		for _, st := range c.policyDocument(r, f, "policy") {
+			if st.Effect == "Allow" && st.anyone() && !st.conditioned() {
+				c.Violate(r, "%s allows any principal without a condition", what)
+			}
+		}
+	}
+}
+
+// requireKey judges a customer managed key ARN input: set, or the message.
+func requireKey(field, message string) func(c *Check, r analyzed.Resource) {
+	return func(c *Check, r analyzed.Resource) {
+		if f := r.Get(field); c.Known(r, f, field) && f.String() == "" {
+			c.Violate(r, "%s", message)
+		}
+	}
 }

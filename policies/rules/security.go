@@ -280,11 +280,7 @@ func SecurityRules() []Rule {
 		boolRule("kms-key-rotation", "FSBP KMS.4, CKV_AWS_7", "KMS keys rotate yearly", TypeKMSKey, "enableKeyRotation", "enableKeyRotation is not true", nil),
 		{Name: "secret-kms-cmk", Pack: Security, Level: Mandatory, Anchor: "CKV_AWS_149",
 			Summary: "Secrets Manager secrets are encrypted with a customer managed KMS key", Types: []string{TypeSecret},
-			Resource: func(c *Check, r analyzed.Resource) {
-				if f := r.Get("kmsKeyId"); c.Known(r, f, "kmsKeyId") && f.String() == "" {
-					c.Violate(r, "kmsKeyId is not set (aws/secretsmanager key)")
-				}
-			}},
+			Resource: requireKey("kmsKeyId", "kmsKeyId is not set (aws/secretsmanager key)")},
 		{Name: "log-group-retention", Pack: Security, Level: Mandatory, Anchor: "CKV_AWS_338, FSBP CloudWatch.16",
 			Summary: "CloudWatch log groups set a retention of at least the tier's minimum", Types: []string{TypeLogGroup},
 			Resource: func(c *Check, r analyzed.Resource) {
