@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/scalemate/infra/components/k8sbaseline"
+	"github.com/scalemate/infra/components/postgres"
 	"github.com/scalemate/infra/internal/instancetype"
 	"github.com/scalemate/infra/internal/mocktest"
 	"github.com/scalemate/infra/policies/analyzed"
@@ -306,7 +307,7 @@ var carelessChanges = map[string]careless{
 	"k8s-no-ssh-port":             {stack: "dev", mutate: inContainers(rules.TypeK8sDeployment, "ports", []any{map[string]any{"containerPort": 22}})},
 	"kms-key-policy-not-public":   {stack: "dev", mutate: set(rules.TypeKMSKey, "policy", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":"*","Action":"kms:*","Resource":"*"}]}`)},
 	"iam-no-kms-decrypt-all-keys": {stack: "dev", mutate: add(rules.TypeRolePolicy, map[string]any{"policy": `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"kms:Decrypt","Resource":"*"}]}`})},
-	"rds-engine-standard-support": {stack: "dev", config: map[string]string{stacks.KeyPostgres: `{"engineVersion":"13"}`}},
+	"rds-engine-standard-support": {stack: "dev", mutate: set(rules.TypeDBInstance, "engineVersion", "13.20")},
 	"s3-lifecycle-configured":     {stack: "dev", mutate: drop(rules.TypeBucketLifecycle)},
 	"s3-versioning":               {stack: "dev", mutate: set(rules.TypeBucketVersioning, "versioningConfiguration.status", "Suspended")},
 	"s3-acls-disabled":            {stack: "dev", mutate: set(rules.TypeBucketOwnership, "rule.objectOwnership", "ObjectWriter")},
@@ -348,6 +349,13 @@ var carelessChanges = map[string]careless{
 	"alb-deletion-protection":             {stack: "prod", config: map[string]string{stacks.KeyApp: `{"release":{"blue":{"version":"v1.0.0"}}}`}, mutate: set(rules.TypeLoadBalancer, "enableDeletionProtection", false)},
 	"alb-waf":                             {stack: "dev", mutate: drop(rules.TypeWebACLAssociation)},
 	"k8s-pod-security-restricted":         {stack: "dev", mutate: inContainers(rules.TypeK8sDeployment, "securityContext.privileged", true)},
+}
+
+// The component offers no PostgreSQL major that the cost pack refuses as paid Extended Support.
+func TestPostgresMajorsInStandardSupport(t *testing.T) {
+	for _, major := range postgres.SupportedMajors() {
+		assert.Contains(t, rules.PostgresStandardSupport, major)
+	}
 }
 
 // The RBAC rule recognises the preview group's guard by the expression the baseline writes.

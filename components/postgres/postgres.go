@@ -42,7 +42,7 @@ var (
 	// Names RDS reserves or that every scanner tries first.
 	reservedUsers        = []string{"postgres", "admin", "root", "rdsadmin", "master", "user"}
 	monitoringIntervals  = []int{0, 1, 5, 10, 15, 30, 60}
-	supportedMajors      = []string{"13", "14", "15", "16", "17"}
+	supportedMajors      = []string{"14", "15", "16", "17"} // 13 is in paid RDS Extended Support since 2026-02-28
 	performanceInsightsR = "7, or a multiple of 31 up to 731"
 )
 
@@ -62,6 +62,9 @@ type PointInTime struct {
 	// UseLatestRestorableTime restores to the latest restorable time (typically 5 minutes ago).
 	UseLatestRestorableTime bool
 }
+
+// SupportedMajors are the PostgreSQL major versions EngineVersion accepts.
+func SupportedMajors() []string { return slices.Clone(supportedMajors) }
 
 // Args configures a Postgres. The component's name is the primary's identifier unless
 // Identifier is set.

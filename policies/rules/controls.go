@@ -2,6 +2,7 @@ package rules
 
 import (
 	"encoding/json"
+	"path"
 	"slices"
 	"strings"
 
@@ -477,11 +478,12 @@ func wildcardSubject(s string) bool {
 	return false
 }
 
-// decryptActions are the actions KMS.1 and KMS.2 look for (and their wildcards).
-var decryptActions = []string{"kms:decrypt", "kms:reencryptfrom", "kms:*", "*"}
+// decryptActions are what KMS.1 and KMS.2 look for.
+var decryptActions = []string{"kms:decrypt", "kms:reencryptfrom"}
 
 // checkDecryptAll: an inline policy (a role's inlinePolicies, or a RolePolicy) that allows a
-// decryption action on Resource "*" without a condition (kms:ViaService, a key tag) can read
+// decryption action (named, matched by a wildcard, or left out of a NotAction) on every key
+// ("*", or a key ARN pattern) without a condition (kms:ViaService, a key tag) can read
 // whatever any key of the account encrypts.
 func checkDecryptAll(c *Check, r analyzed.Resource) {
 	var docs []analyzed.Field
@@ -497,16 +499,31 @@ func checkDecryptAll(c *Check, r analyzed.Resource) {
 			continue
 		}
 		for _, st := range c.policyDocument(r, d, "policy") {
-			if st.Effect != "Allow" || st.conditioned() || !hasStar(st.Resource) && len(st.NotResource) == 0 {
+			everyKey := len(st.NotResource) > 0 || slices.ContainsFunc(stringsOf(st.Resource), func(res string) bool {
+				return res == "*" || strings.HasPrefix(res, "arn:") && strings.HasSuffix(res, ":key/*")
+			})
+			if st.Effect != "Allow" || st.conditioned() || !everyKey {
 				continue
 			}
-			for _, a := range stringsOf(st.Action) {
-				if slices.Contains(decryptActions, strings.ToLower(a)) {
-					c.Violate(r, "an inline policy allows %s on every KMS key", a)
+			for _, action := range decryptActions {
+				if allows(st, action) {
+					c.Violate(r, "an inline policy allows %s on every KMS key", action)
 				}
 			}
 		}
 	}
+}
+
+// allows reports whether a statement's Action (or NotAction) covers action, IAM wildcards and
+// case-insensitivity included.
+func allows(st statement, action string) bool {
+	matches := func(patterns []string) bool {
+		return slices.ContainsFunc(patterns, func(p string) bool { ok, _ := path.Match(strings.ToLower(p), action); return ok })
+	}
+	if len(st.NotAction) > 0 {
+		return !matches(stringsOf(st.NotAction))
+	}
+	return matches(stringsOf(st.Action))
 }
 
 // stringsOf is a JSON string or string array as a list.

@@ -9,9 +9,10 @@ import (
 	"github.com/scalemate/infra/policies/costmodel"
 )
 
-// postgresStandardSupport are the RDS for PostgreSQL majors in standard support (RDS release
-// calendar: 13 left it on 2026-02-28, 14 leaves it on 2027-02-28).
-var postgresStandardSupport = []string{"14", "15", "16", "17"}
+// PostgresStandardSupport are the RDS for PostgreSQL majors in standard support (RDS release
+// calendar: 13 left it on 2026-02-28, 14 leaves it on 2027-02-28); components/postgres offers
+// none outside it (a test checks).
+var PostgresStandardSupport = []string{"14", "15", "16", "17", "18"}
 
 // CostRules are the cost pack's rules.
 func CostRules() []Rule {
@@ -23,8 +24,8 @@ func CostRules() []Rule {
 				if !c.Known(r, engine, "engine") || engine.String() != "postgres" || !c.Known(r, version, "engineVersion") || version.Absent() {
 					return // a replica inherits its source's version
 				}
-				if major, _, _ := strings.Cut(version.String(), "."); !slices.Contains(postgresStandardSupport, major) {
-					c.Violate(r, "PostgreSQL %s is out of RDS standard support (in support: %s)", version.String(), strings.Join(postgresStandardSupport, ", "))
+				if major, _, _ := strings.Cut(version.String(), "."); !slices.Contains(PostgresStandardSupport, major) {
+					c.Violate(r, "PostgreSQL %s is out of RDS standard support (in support: %s)", version.String(), strings.Join(PostgresStandardSupport, ", "))
 				}
 			}},
 		{Name: "allowed-node-instance-types", Pack: Cost, Level: Mandatory, Anchor: "Infracost FinOps: instance right-sizing",

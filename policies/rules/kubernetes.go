@@ -20,6 +20,8 @@ const (
 	// DryRunOnly is the admission expression that keeps a group's writes to dry runs
 	// (components/k8sbaseline's, checked by a test).
 	DryRunOnly = "request.dryRun == true"
+	// groupTest ends the admission match condition "<quoted group>" in request.userInfo.groups.
+	groupTest = " in request.userInfo.groups"
 )
 
 // writeVerbs change objects or grant rights.
@@ -120,18 +122,29 @@ func dryRunGuarded(c *Check, rs []analyzed.Resource, role analyzed.Resource) boo
 		if subjects.Unknown() || len(subjects.Items()) == 0 {
 			return false
 		}
-		for _, sub := range subjects.Items() {
-			group := strconv.Quote(sub.Get("name").String())
-			if sub.Get("kind").String() != "Group" || !slices.ContainsFunc(conditions, func(e string) bool { return strings.Contains(e, group) }) {
+		// Every match condition is exactly a group test, and names each bound group: a negated
+		// or narrowed condition guards nothing.
+		groups := map[string]bool{}
+		for _, e := range conditions {
+			if !strings.HasSuffix(e, groupTest) {
 				return false
 			}
+			groups[strings.TrimSuffix(e, groupTest)] = true
+		}
+		for _, sub := range subjects.Items() {
+			if sub.Get("kind").String() != "Group" || !groups[strconv.Quote(sub.Get("name").String())] {
+				return false
+			}
+		}
+		if !guard.Get("spec", "matchResources").Absent() {
+			return false // the binding narrows what the policy matches
 		}
 	}
 	return true
 }
 
 // guardsEveryWrite: the policy fails closed (absent is Fail), validates DryRunOnly, and matches
-// every create, update and delete of every resource.
+// every create, update, delete and connect of every resource, in every namespace and object.
 func guardsEveryWrite(policy analyzed.Resource) bool {
 	spec := policy.Get("spec")
 	if fp := spec.Get("failurePolicy"); !fp.Absent() && fp.String() != "Fail" {
@@ -144,9 +157,17 @@ func guardsEveryWrite(policy analyzed.Resource) bool {
 	if !slices.Contains(exprs, DryRunOnly) {
 		return false
 	}
-	for _, rule := range spec.Get("matchConstraints", "resourceRules").Items() {
+	match := spec.Get("matchConstraints")
+	for _, narrowing := range []string{"namespaceSelector", "objectSelector", "excludeResourceRules"} {
+		if f := match.Get(narrowing); f.Unknown() || len(f.Keys()) > 0 || len(f.Items()) > 0 {
+			return false
+		}
+	}
+	for _, rule := range match.Get("resourceRules").Items() {
 		ops := rule.Get("operations").Strings()
-		writes := slices.Contains(ops, "*") || slices.Contains(ops, "CREATE") && slices.Contains(ops, "UPDATE") && slices.Contains(ops, "DELETE")
+		// CONNECT too: RBAC's create on pods/exec, attach and portforward arrives as CONNECT.
+		writes := slices.Contains(ops, "*") || slices.Contains(ops, "CREATE") && slices.Contains(ops, "UPDATE") &&
+			slices.Contains(ops, "DELETE") && slices.Contains(ops, "CONNECT")
 		resources := rule.Get("resources").Strings()
 		if writes && slices.Contains(rule.Get("apiGroups").Strings(), "*") && (slices.Contains(resources, "*/*") || slices.Contains(resources, "*")) {
 			return true

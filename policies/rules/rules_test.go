@@ -753,6 +753,13 @@ func TestControlEdgeCases(t *testing.T) {
 		{"vpc-gateway-endpoint-policy", "every bucket spelled as an ARN", endpoint(`{"Effect":"Allow","Principal":"*","Action":"s3:*","Resource":"arn:aws:s3:::*/*"}`), true},
 		{"vpc-gateway-endpoint-policy", "an empty condition is none", endpoint(`{"Effect":"Allow","Principal":"*","Action":"s3:*","Resource":"*","Condition":{}}`), true},
 		{"vpc-gateway-endpoint-policy", "NotResource grants the rest", endpoint(`{"Effect":"Allow","Principal":"*","Action":"s3:*","NotResource":"arn:aws:s3:::x/*"}`), true},
+		{"backup-plan-frequency-retention", "one year only is not daily", plan("cron(0 5 * * ? 2024)"), true},
+		{"iam-no-kms-decrypt-all-keys", "a wildcard action", res(TypeRolePolicy, map[string]any{"policy": `{"Statement":[{"Effect":"Allow","Action":"kms:De*","Resource":"arn:aws:kms:*:*:key/*"}]}`}), true},
+		{"iam-no-kms-decrypt-all-keys", "NotAction leaves decryption in", res(TypeRolePolicy, map[string]any{"policy": `{"Statement":[{"Effect":"Allow","NotAction":"iam:*","Resource":"*"}]}`}), true},
+		{"iam-no-kms-decrypt-all-keys", "encryption only", res(TypeRolePolicy, map[string]any{"policy": `{"Statement":[{"Effect":"Allow","Action":"kms:Encrypt","Resource":"*"}]}`}), false},
+		{"k8s-no-secret-in-env", "a secret's name is not the secret", res(TypeK8sDeployment, withPod(func(ctr, _ map[string]any) {
+			ctr["env"] = []any{map[string]any{"name": "DB_SECRET_ARN", "value": "arn:aws:secretsmanager:x"}, map[string]any{"name": "API_TOKEN", "value": ""}}
+		})), false},
 		{"iam-oidc-trust-conditions", "a negated operator pins nothing", res(TypeRole, map[string]any{"assumeRolePolicy": negated}), true},
 		{"iam-oidc-trust-conditions", "any account of a namespace", res(TypeRole, map[string]any{"assumeRolePolicy": irsaTrust(`"system:serviceaccount:scalemate:*"`)}), true},
 		{"iam-oidc-trust-conditions", "one repository's branches", res(TypeRole, map[string]any{"assumeRolePolicy": irsaTrust(`"repo:scalemate/infra:ref:refs/heads/*"`)}), false},
@@ -776,4 +783,19 @@ func TestControlEdgeCases(t *testing.T) {
 	}
 	th, _ := ForTier("dev")
 	assert.NotEmpty(t, violations(byName["k8s-rbac-least-privilege"].Run(rbac, th)), "a guard for another group guards nothing")
+
+	// A guard that does not match CONNECT leaves exec and port-forward open.
+	rbac = cases["k8s-rbac-least-privilege"].good()
+	for i, r := range rbac {
+		if r.Type == TypeAdmissionPolicy {
+			rbac[i].Props = setAt(property.New(r.Props), []string{"spec", "matchConstraints", "resourceRules"}, property.New(property.NewArray([]property.Value{
+				property.New(property.NewMap(map[string]property.Value{
+					"apiGroups":  property.New(property.NewArray([]property.Value{property.New("*")})),
+					"resources":  property.New(property.NewArray([]property.Value{property.New("*/*")})),
+					"operations": property.New(property.NewArray([]property.Value{property.New("CREATE"), property.New("UPDATE"), property.New("DELETE")})),
+				})),
+			}))).AsMap()
+		}
+	}
+	assert.NotEmpty(t, violations(byName["k8s-rbac-least-privilege"].Run(rbac, th)), "CONNECT unguarded")
 }

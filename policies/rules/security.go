@@ -642,7 +642,7 @@ func checkProtected(c *Check, rs []analyzed.Resource) {
 // statement is the part of an IAM policy statement the rules read.
 type statement struct {
 	Effect                  string
-	Action                  json.RawMessage
+	Action, NotAction       json.RawMessage
 	Resource, NotResource   json.RawMessage
 	Principal, NotPrincipal json.RawMessage
 	Condition               json.RawMessage

@@ -174,5 +174,5 @@ func atLeastDaily(expr string) (bool, error) {
 	every := func(field string, all ...string) bool {
 		return slices.Contains(append([]string{"*", "?", "*/1"}, all...), strings.ToUpper(field))
 	}
-	return every(f[2], "1/1") && every(f[3], "1/1", "1-12", "JAN-DEC") && every(f[4], "1-7", "SUN-SAT", "MON-SUN"), nil
+	return every(f[2], "1/1") && every(f[3], "1/1", "1-12", "JAN-DEC") && every(f[4], "1-7", "SUN-SAT", "MON-SUN") && every(f[5]), nil
 }

@@ -40,9 +40,8 @@ func workloadRules() []Rule {
 			Resource: forContainers(func(c *Check, r analyzed.Resource, name string, ctr analyzed.Field) {
 				for _, env := range ctr.Get("env").Items() {
 					key := env.Get("name").String()
-					// A literal value (even one not known yet) under a secret's name; a location
-					// of secrets (SECRETS_DIR, *_FILE) is not one.
-					if secretEnvRE.MatchString(key) && !secretLocationRE.MatchString(key) && !env.Get("value").Absent() {
+					// A literal value (even one not known yet) under a secret's name.
+					if v := env.Get("value"); secretEnvRE.MatchString(key) && !secretReferenceRE.MatchString(key) && !v.Absent() && (v.Unknown() || v.String() != "") {
 						c.Violate(r, "container %s sets %s as a literal value", name, key)
 					}
 				}
@@ -192,11 +191,11 @@ func forContainers(check func(c *Check, r analyzed.Resource, name string, ctr an
 	}
 }
 
-// secretEnvRE names environment variables that hold a secret; secretLocationRE those that
-// say where secrets are.
+// secretEnvRE names environment variables that hold a secret; secretReferenceRE those that
+// say where one is or what it is called (SECRETS_DIR, DB_PASSWORD_FILE, DB_SECRET_ARN).
 var (
-	secretEnvRE      = regexp.MustCompile(`(?i)(secret|passw(or)?d|token|api_?key|private_?key|credential)`)
-	secretLocationRE = regexp.MustCompile(`(?i)_(dir|file|path)$`)
+	secretEnvRE       = regexp.MustCompile(`(?i)(secret|passw(or)?d|token|api_?key|private_?key|credential)`)
+	secretReferenceRE = regexp.MustCompile(`(?i)_(dir|file|path|arn|name|url)$`)
 )
 
 // podSpec is a workload's pod spec (a Pod's own spec).
