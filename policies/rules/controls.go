@@ -182,7 +182,7 @@ func controlRules() []Rule {
 			Types: []string{TypeVPCEndpoint}, Resource: checkGatewayEndpoint},
 		{Name: "elasticache-cmk", Pack: Security, Level: Mandatory, Anchor: "CKV_AWS_191",
 			Summary: "ElastiCache replication groups encrypt at rest with a customer managed KMS key", Types: []string{TypeCache},
-			Resource: requireKey("kmsKeyId", "no kmsKeyId: the AWS owned key encrypts the cache")},
+			Resource: requireSet("kmsKeyId", "no kmsKeyId: the AWS owned key encrypts the cache")},
 		{Name: "elasticache-multi-az", Pack: Security, Level: Mandatory, Anchor: "AWS ElastiCache best practice (Multi-AZ with automatic failover), FSBP ElastiCache.3",
 			Summary: "Replicated ElastiCache groups are Multi-AZ where the tier requires it", Types: []string{TypeCache},
 			Resource: func(c *Check, r analyzed.Resource) {
@@ -204,9 +204,7 @@ func controlRules() []Rule {
 				if f := r.Get("performanceInsightsEnabled"); !c.Known(r, f, "performanceInsightsEnabled") || !f.Bool() {
 					return
 				}
-				if f := r.Get("performanceInsightsKmsKeyId"); c.Known(r, f, "performanceInsightsKmsKeyId") && f.String() == "" {
-					c.Violate(r, "Performance Insights is on without performanceInsightsKmsKeyId")
-				}
+				requireSet("performanceInsightsKmsKeyId", "Performance Insights is on without performanceInsightsKmsKeyId")(c, r)
 			}},
 		{Name: "security-group-descriptions", Pack: Security, Level: Mandatory, Anchor: "CKV_AWS_23",
 			Summary: "Security groups and their rules say what they are for (a description, not the provider's default)",
@@ -486,15 +484,7 @@ var decryptActions = []string{"kms:decrypt", "kms:reencryptfrom"}
 // ("*", or a key ARN pattern) without a condition (kms:ViaService, a key tag) can read
 // whatever any key of the account encrypts.
 func checkDecryptAll(c *Check, r analyzed.Resource) {
-	var docs []analyzed.Field
-	if r.Type == TypeRolePolicy {
-		docs = append(docs, r.Get("policy"))
-	} else {
-		for _, p := range r.Get("inlinePolicies").Items() {
-			docs = append(docs, p.Get("policy"))
-		}
-	}
-	for _, d := range docs {
+	for _, d := range inlineDocuments(r) {
 		if !c.Known(r, d, "policy") {
 			continue
 		}
@@ -554,7 +544,7 @@ func notPublic(what string) func(c *Check, r analyzed.Resource) {
 }
 
 // requireKey judges a customer managed key ARN input: set, or the message.
-func requireKey(field, message string) func(c *Check, r analyzed.Resource) {
+func requireSet(field, message string) func(c *Check, r analyzed.Resource) {
 	return func(c *Check, r analyzed.Resource) {
 		if f := r.Get(field); c.Known(r, f, field) && f.String() == "" {
 			c.Violate(r, "%s", message)

@@ -280,7 +280,7 @@ func SecurityRules() []Rule {
 		boolRule("kms-key-rotation", "FSBP KMS.4, CKV_AWS_7", "KMS keys rotate yearly", TypeKMSKey, "enableKeyRotation", "enableKeyRotation is not true", nil),
 		{Name: "secret-kms-cmk", Pack: Security, Level: Mandatory, Anchor: "CKV_AWS_149",
 			Summary: "Secrets Manager secrets are encrypted with a customer managed KMS key", Types: []string{TypeSecret},
-			Resource: requireKey("kmsKeyId", "kmsKeyId is not set (aws/secretsmanager key)")},
+			Resource: requireSet("kmsKeyId", "kmsKeyId is not set (aws/secretsmanager key)")},
 		{Name: "log-group-retention", Pack: Security, Level: Mandatory, Anchor: "CKV_AWS_338, FSBP CloudWatch.16",
 			Summary: "CloudWatch log groups set a retention of at least the tier's minimum", Types: []string{TypeLogGroup},
 			Resource: func(c *Check, r analyzed.Resource) {
@@ -319,18 +319,10 @@ func SecurityRules() []Rule {
 			}},
 		{Name: "sns-topic-encrypted", Pack: Security, Level: Mandatory, Anchor: "FSBP SNS.1, CKV_AWS_26",
 			Summary: "SNS topics are encrypted with a KMS key", Types: []string{TypeSNSTopic},
-			Resource: func(c *Check, r analyzed.Resource) {
-				if f := r.Get("kmsMasterKeyId"); c.Known(r, f, "kmsMasterKeyId") && f.String() == "" {
-					c.Violate(r, "kmsMasterKeyId is not set")
-				}
-			}},
+			Resource: requireSet("kmsMasterKeyId", "kmsMasterKeyId is not set")},
 		{Name: "backup-vault-encrypted", Pack: Security, Level: Mandatory, Anchor: "CKV_AWS_166",
 			Summary: "Backup vaults are encrypted with a customer managed KMS key", Types: []string{TypeBackupVault},
-			Resource: func(c *Check, r analyzed.Resource) {
-				if f := r.Get("kmsKeyArn"); c.Known(r, f, "kmsKeyArn") && f.String() == "" {
-					c.Violate(r, "kmsKeyArn is not set")
-				}
-			}},
+			Resource: requireSet("kmsKeyArn", "kmsKeyArn is not set")},
 		{Name: "backup-vault-locked", Pack: Security, Level: Mandatory, Anchor: "Well-Architected REL09-BP02 / SEC (immutable backups), AWS Backup Vault Lock",
 			Summary: "Backup vaults are locked where the tier requires it",
 			Types:   []string{TypeBackupVault, TypeVaultLock}, Stack: checkVaultLocks},
@@ -370,11 +362,7 @@ func SecurityRules() []Rule {
 			}},
 		{Name: "cloudfront-waf", Pack: Security, Level: Mandatory, Anchor: "FSBP CloudFront.6, CKV_AWS_68",
 			Summary: "CloudFront distributions are protected by a WAF web ACL", Types: []string{TypeDistribution},
-			Resource: func(c *Check, r analyzed.Resource) {
-				if f := r.Get("webAclId"); c.Known(r, f, "webAclId") && f.String() == "" {
-					c.Violate(r, "webAclId is not set")
-				}
-			}},
+			Resource: requireSet("webAclId", "webAclId is not set")},
 		{Name: "waf-logging", Pack: Security, Level: Mandatory, Anchor: "FSBP WAF.11, CKV2_AWS_31",
 			Summary: "WAF web ACLs log to a destination",
 			Types:   []string{TypeWebACL, TypeWebACLLogging}, Stack: checkWAFLogging},
@@ -702,17 +690,21 @@ func statements(doc string) []statement {
 }
 
 // hasStar reports whether a JSON string or string array is, or contains, "*".
-func hasStar(raw json.RawMessage) bool {
-	var one string
-	if json.Unmarshal(raw, &one) == nil {
-		return one == "*"
+func hasStar(raw json.RawMessage) bool { return slices.Contains(stringsOf(raw), "*") }
+
+// inlineDocuments are the policy documents a role carries inline, or a RolePolicy's own.
+func inlineDocuments(r analyzed.Resource) []analyzed.Field {
+	if r.Type == TypeRolePolicy {
+		return []analyzed.Field{r.Get("policy")}
 	}
-	var many []string
-	return json.Unmarshal(raw, &many) == nil && slices.Contains(many, "*")
+	var docs []analyzed.Field
+	for _, p := range r.Get("inlinePolicies").Items() {
+		docs = append(docs, p.Get("policy"))
+	}
+	return docs
 }
 
 func checkNoAdmin(c *Check, r analyzed.Resource) {
-	var docs []analyzed.Field
 	switch r.Type {
 	case TypeRoleAttachment:
 		if f := r.Get("policyArn"); c.Known(r, f, "policyArn") && strings.HasSuffix(f.String(), adminPolicySuffix) {
@@ -727,13 +719,8 @@ func checkNoAdmin(c *Check, r analyzed.Resource) {
 				}
 			}
 		}
-		for _, p := range r.Get("inlinePolicies").Items() {
-			docs = append(docs, p.Get("policy"))
-		}
-	case TypeRolePolicy:
-		docs = append(docs, r.Get("policy"))
 	}
-	for _, d := range docs {
+	for _, d := range inlineDocuments(r) {
 		if !c.Known(r, d, "policy") {
 			continue
 		}
